@@ -1,0 +1,1 @@
+"""Alibaba Cloud VPC flow logs for multiflow (placeholder until the provider lands)."""
