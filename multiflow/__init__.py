@@ -1,0 +1,79 @@
+"""multiflow: one provider-neutral way to manage VPC flow logs on AWS, Alibaba Cloud and any cloud a plugin adds.
+
+>>> import multiflow
+>>> spec = multiflow.FlowLogSpec(resources={"kind": "vpc", "ids": ["vpc-0abc"]},
+...                              destination={"kind": "s3", "bucket": "arn:aws:s3:::central-logs"})
+>>> spec.resources.kind.value
+'vpc'
+
+Names are imported on first use (PEP 562), so ``import multiflow`` stays fast and loads no cloud SDK and no
+provider plugin; providers load through the ``multiflow`` entry points when first needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "FlowLogSpec": "multiflow.spec",
+    "Resources": "multiflow.spec",
+    "ResourceKind": "multiflow.spec",
+    "Traffic": "multiflow.spec",
+    "CloudWatchLogsDestination": "multiflow.spec",
+    "S3Destination": "multiflow.spec",
+    "FirehoseDestination": "multiflow.spec",
+    "SlsDestination": "multiflow.spec",
+    "AwsOptions": "multiflow.spec",
+    "AlibabaOptions": "multiflow.spec",
+    "FlowLog": "multiflow.model",
+    "FlowLogStatus": "multiflow.model",
+    "DeliveryStatus": "multiflow.model",
+    "Capabilities": "multiflow.model",
+    "Client": "multiflow.client",
+    "connect": "multiflow.client",
+    "hookimpl": "multiflow.hookspecs",
+    "providers": "multiflow.plugins",
+    "get_provider": "multiflow.plugins",
+}
+_SUBMODULES = {"errors", "spec", "model", "client", "plugins", "hookspecs", "provider", "validate", "waiting"}
+
+__all__ = [*sorted(_EXPORTS), "__version__", "errors"]
+
+if TYPE_CHECKING:
+    from multiflow import errors as errors
+    from multiflow.client import Client as Client
+    from multiflow.client import connect as connect
+    from multiflow.hookspecs import hookimpl as hookimpl
+    from multiflow.model import Capabilities as Capabilities
+    from multiflow.model import DeliveryStatus as DeliveryStatus
+    from multiflow.model import FlowLog as FlowLog
+    from multiflow.model import FlowLogStatus as FlowLogStatus
+    from multiflow.plugins import get_provider as get_provider
+    from multiflow.plugins import providers as providers
+    from multiflow.spec import AlibabaOptions as AlibabaOptions
+    from multiflow.spec import AwsOptions as AwsOptions
+    from multiflow.spec import CloudWatchLogsDestination as CloudWatchLogsDestination
+    from multiflow.spec import FirehoseDestination as FirehoseDestination
+    from multiflow.spec import FlowLogSpec as FlowLogSpec
+    from multiflow.spec import ResourceKind as ResourceKind
+    from multiflow.spec import Resources as Resources
+    from multiflow.spec import S3Destination as S3Destination
+    from multiflow.spec import SlsDestination as SlsDestination
+    from multiflow.spec import Traffic as Traffic
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"multiflow.{name}")
+    raise AttributeError(f"module 'multiflow' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

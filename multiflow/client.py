@@ -1,0 +1,257 @@
+"""The neutral client: :func:`connect` to one region of one provider, then create, describe, wait and delete.
+
+Everything the client does is the same for every cloud: check specs (capabilities, then the provider's own
+rules) before any API call, hand the work to the provider's session, wait under a deadline where the cloud is
+asynchronous, and turn per-resource failures into a :class:`PartialFailure` that keeps what succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from multiflow.errors import (
+    NotFound,
+    PartialFailure,
+    ResourceFailure,
+    UnsupportedFeature,
+    WaitTimeout,
+)
+from multiflow.model import Capabilities, FlowLog, FlowLogStatus
+from multiflow.plugins import get_provider
+from multiflow.provider import DescribeQuery, ModifyChanges, Provider, ProviderSession
+from multiflow.spec import FlowLogSpec, ResourceKind
+from multiflow.validate import check_spec, resolve_interval
+from multiflow.waiting import GONE, Progress, wait_until
+
+__all__ = ["Client", "connect"]
+
+DEFAULT_TIMEOUT = 600.0
+
+
+def connect(provider: str, region: str, **options: Any) -> Client:
+    """A :class:`Client` for ``region`` of ``provider`` (``"aws"``, ``"alibaba"`` or a plugin's name).
+
+    ``options`` go to the provider: credentials, ``endpoint_url``/``endpoint`` for a sandbox, retry settings.
+    Credentials otherwise come from the cloud's standard chain (environment, profile, instance role).
+    """
+    found = get_provider(provider)
+    return Client(found, found.connect(region, **options))
+
+
+def _as_list(specs: FlowLogSpec | Iterable[FlowLogSpec]) -> list[FlowLogSpec]:
+    if isinstance(specs, FlowLogSpec):
+        return [specs]
+    listed = list(specs)
+    for index, spec in enumerate(listed):
+        if not isinstance(spec, FlowLogSpec):
+            raise TypeError(f"specs[{index}] is {type(spec).__name__}, not FlowLogSpec")
+    return listed
+
+
+def _raise_for(operation: str, succeeded: Sequence[FlowLog | str], failed: list[ResourceFailure]) -> None:
+    """One failure and nothing else: raise it as it is. Otherwise a PartialFailure listing both sides."""
+    if not failed:
+        return
+    if not succeeded and len(failed) == 1:
+        raise failed[0].error
+    raise PartialFailure(operation, succeeded, failed)
+
+
+class Client:
+    """One region of one provider. Use :func:`connect` to make one; close it (or use ``with``) when done."""
+
+    def __init__(self, provider: Provider, session: ProviderSession) -> None:
+        self.provider = provider
+        self.session = session
+
+    def __repr__(self) -> str:
+        return f"<multiflow.Client {self.provider.name} {self.session.region}>"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this provider can take."""
+        return self.provider.capabilities
+
+    @property
+    def region(self) -> str:
+        """The region this client works in."""
+        return self.session.region
+
+    def validate(self, specs: FlowLogSpec | Iterable[FlowLogSpec]) -> list[FlowLogSpec]:
+        """Check specs against this provider, without any API call; raise the first SpecError."""
+        listed = _as_list(specs)
+        for spec in listed:
+            check_spec(spec, self.capabilities)
+            self.provider.validate(spec)
+        return listed
+
+    def create(
+        self,
+        specs: FlowLogSpec | Iterable[FlowLogSpec],
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+        dry_run: bool = False,
+        extra_tags: Mapping[str, str] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> list[FlowLog]:
+        """Create a flow log for every resource id of every spec.
+
+        :param wait: wait until every new flow log is active (Alibaba activates asynchronously).
+        :param timeout: seconds to wait at most; past it, :class:`WaitTimeout` names the ids still pending.
+        :param dry_run: ask the cloud whether the call would pass, changing nothing (``DryRunSucceeded``).
+        :param extra_tags: tags added beside each spec's own (multiflow's ownership tags, for instance).
+        :returns: the flow logs created, active if ``wait`` (else as the cloud reports them at once).
+        :raises PartialFailure: some resources failed; it lists them and every flow log created.
+        """
+        listed = self.validate(specs)
+        if dry_run and not self.capabilities.dry_run:
+            raise UnsupportedFeature("dry_run", True, "no dry run", provider=self.provider.name)
+        outcome = self.session.create(listed, extra_tags=dict(extra_tags or {}), dry_run=dry_run)
+        created = outcome.created
+        failed = list(outcome.failed)
+        pending = [f.id for f in created if f.status != FlowLogStatus.ACTIVE]
+        if wait and pending:
+            try:
+                waited = wait_until(
+                    self.session, pending, FlowLogStatus.ACTIVE, timeout=timeout, on_progress=on_progress
+                )
+            except WaitTimeout as exc:
+                exc.created = created  # type: ignore[attr-defined]
+                raise
+            failed += waited.failed
+            failed_ids = {f.resource_id for f in waited.failed}
+            created = [(waited.done.get(f.id) or f) for f in created if f.id not in failed_ids]
+        _raise_for("create", created, failed)
+        return created
+
+    def describe(
+        self,
+        *,
+        ids: Iterable[str] = (),
+        resource_ids: Iterable[str] = (),
+        resource_kind: ResourceKind | str | None = None,
+        tags: Mapping[str, str | None] | None = None,
+    ) -> list[FlowLog]:
+        """Flow logs in this region matching every given criterion (all of them when none is given)."""
+        query = DescribeQuery(
+            ids=tuple(ids),
+            resource_ids=tuple(resource_ids),
+            resource_kind=ResourceKind(resource_kind) if resource_kind else None,
+            tags=dict(tags or {}),
+        )
+        return self.session.describe(query)
+
+    def get(self, flow_log_id: str) -> FlowLog:
+        """One flow log by id; :class:`NotFound` if there is none."""
+        found = self.session.get([flow_log_id]).get(flow_log_id)
+        if found is None:
+            raise NotFound(
+                self.provider.name, "NotFound", f"no flow log {flow_log_id} in {self.region}", resource_id=flow_log_id
+            )
+        return found
+
+    def wait(
+        self,
+        ids: Iterable[str],
+        until: FlowLogStatus | str = FlowLogStatus.ACTIVE,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> list[FlowLog]:
+        """Wait until every id is ``until`` (a status, or ``"gone"``); raise if any settles otherwise."""
+        wanted = until if until == GONE else FlowLogStatus(until)
+        waited = wait_until(self.session, ids, wanted, timeout=timeout, on_progress=on_progress)
+        done = [flow_log for flow_log in waited.done.values() if flow_log is not None]
+        _raise_for(f"wait for {wanted if isinstance(wanted, str) else wanted.value}", done, waited.failed)
+        return done
+
+    def delete(
+        self,
+        ids: str | Iterable[str],
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> list[str]:
+        """Delete flow logs by id; with ``wait``, until the cloud no longer lists them.
+
+        :returns: the ids deleted.
+        :raises PartialFailure: some ids could not be deleted (not found, busy...); it lists each.
+        """
+        listed = [ids] if isinstance(ids, str) else list(dict.fromkeys(ids))
+        outcome = self.session.delete(listed)
+        deleted, failed = outcome.deleted, list(outcome.failed)
+        if wait and deleted and self.capabilities.async_activation:
+            waited = wait_until(self.session, deleted, GONE, timeout=timeout, on_progress=on_progress)
+            failed += waited.failed
+            gone = set(waited.done)
+            deleted = [i for i in deleted if i in gone]
+        _raise_for("delete", deleted, failed)
+        return deleted
+
+    def _needs(self, feature: str, value: object, supported: bool, offered: str) -> None:
+        if not supported:
+            raise UnsupportedFeature(feature, value, offered, provider=self.provider.name)
+
+    def start(self, ids: Iterable[str], *, wait: bool = True, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+        """Start stopped flow logs (Alibaba ``ActiveFlowLog``); with ``wait``, until active."""
+        listed = list(ids)
+        self._needs("start", listed, self.capabilities.start_stop, "delete and create instead")
+        outcome = self.session.start(listed)
+        started, failed = outcome.deleted, list(outcome.failed)
+        if wait and started:
+            waited = wait_until(self.session, started, FlowLogStatus.ACTIVE, timeout=timeout)
+            failed += waited.failed
+            started = [i for i in started if i in waited.done]
+        _raise_for("start", started, failed)
+        return started
+
+    def stop(self, ids: Iterable[str], *, wait: bool = True, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+        """Stop flow logs without deleting them (Alibaba ``DeactiveFlowLog``); with ``wait``, until inactive."""
+        listed = list(ids)
+        self._needs("stop", listed, self.capabilities.start_stop, "delete instead")
+        outcome = self.session.stop(listed)
+        stopped, failed = outcome.deleted, list(outcome.failed)
+        if wait and stopped:
+            waited = wait_until(self.session, stopped, FlowLogStatus.INACTIVE, timeout=timeout)
+            failed += waited.failed
+            stopped = [i for i in stopped if i in waited.done]
+        _raise_for("stop", stopped, failed)
+        return stopped
+
+    def modify(
+        self,
+        flow_log_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        interval: int | None = None,
+    ) -> FlowLog:
+        """Change a flow log in place (where the provider can), and return it as the cloud then reports it."""
+        changes = {"name": name, "description": description, "interval": interval}
+        for field_name, value in changes.items():
+            if value is not None:
+                self._needs(
+                    field_name,
+                    value,
+                    field_name in self.capabilities.modifiable,
+                    f"in-place changes of {', '.join(self.capabilities.modifiable) or 'nothing'}",
+                )
+        if interval is not None:
+            kind = self.get(flow_log_id).resource.kind
+            if kind is not None:
+                resolve_interval(kind, interval, self.capabilities)
+        self.session.modify(flow_log_id, ModifyChanges(name=name, description=description, interval=interval))
+        return self.get(flow_log_id)
+
+    def close(self) -> None:
+        """Release the provider session's connections."""
+        self.session.close()

@@ -1,0 +1,266 @@
+"""The neutral error hierarchy.
+
+Every error multiflow raises is a :class:`MultiflowError`. Bad input is a :class:`SpecError` raised before any
+API call; a cloud's refusal is a :class:`ProviderError` subclass that keeps the provider's own code, message and
+request id, so nothing the cloud said is lost in translation::
+
+    MultiflowError
+    ├── SpecError                 bad input: names the field, the value and what is allowed
+    ├── UnsupportedFeature        valid input a provider cannot do
+    ├── WaitTimeout               a deadline passed while waiting on a state
+    ├── PartialFailure            some resources succeeded, some failed (both listed)
+    └── ProviderError             the cloud refused: provider, code, message, request id, retryable
+        ├── AuthError             credentials missing, wrong or not allowed
+        ├── NotFound              a resource or flow log that does not exist
+        ├── AlreadyExists         a flow log the cloud considers a duplicate
+        ├── QuotaExceeded         an account limit was reached
+        ├── InvalidRequest        the cloud rejected a parameter
+        ├── Conflict              the resource is busy or in the wrong state
+        ├── Throttled             the cloud's rate limit
+        ├── ServiceError          the cloud failed (5xx and the like)
+        └── DryRunSucceeded       a dry run found that the call would have succeeded
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiflow.model import FlowLog
+
+__all__ = [
+    "AlreadyExists",
+    "AuthError",
+    "Conflict",
+    "DryRunSucceeded",
+    "InvalidRequest",
+    "MultiflowError",
+    "NotFound",
+    "PartialFailure",
+    "ProviderError",
+    "QuotaExceeded",
+    "ResourceFailure",
+    "ServiceError",
+    "SpecError",
+    "Throttled",
+    "UnsupportedFeature",
+    "WaitTimeout",
+]
+
+
+class MultiflowError(Exception):
+    """Base class of every error multiflow raises."""
+
+
+def _describe_allowed(allowed: object) -> str:
+    if isinstance(allowed, str):
+        return allowed
+    if isinstance(allowed, Iterable):
+        return ", ".join(repr(item) for item in allowed)
+    return repr(allowed)
+
+
+class SpecError(MultiflowError, ValueError):
+    """Bad input, found before any API call.
+
+    :param field: dotted path of the offending field, e.g. ``destination.logstore``.
+    :param value: the value given.
+    :param allowed: what would have been accepted (a description or an iterable of values).
+    :param provider: the provider whose rule refused it, where the rule is a provider's.
+    :param reason: one sentence on why, where ``allowed`` alone does not say it.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        value: Any,
+        allowed: object,
+        *,
+        provider: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        self.provider = provider
+        self.reason = reason
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f"{self.provider}: " if self.provider else ""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{where}{self.field}={self.value!r} is not allowed{why}; allowed: {_describe_allowed(self.allowed)}"
+
+
+class UnsupportedFeature(SpecError):
+    """Valid input that the chosen provider cannot do (e.g. an SLS destination on AWS).
+
+    A subclass of :class:`SpecError` so that one ``except SpecError`` catches every refusal made before an API
+    call; it names the provider, the field, the value and what that provider offers instead.
+    """
+
+    def _message(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
+        return (
+            f"{self.provider or 'provider'} does not support {self.field}={self.value!r}{why}; "
+            f"it offers: {_describe_allowed(self.allowed)}"
+        )
+
+
+class WaitTimeout(MultiflowError, TimeoutError):
+    """A deadline passed before the flow logs reached the wanted state.
+
+    :param ids: the flow log ids still not in the wanted state.
+    :param wanted: the state waited for.
+    :param last_seen: the last status seen for each id (``None`` where the id was not seen at all).
+    :param timeout: the deadline, in seconds.
+    """
+
+    def __init__(self, ids: Sequence[str], wanted: str, last_seen: dict[str, str | None], timeout: float) -> None:
+        self.ids = list(ids)
+        self.wanted = wanted
+        self.last_seen = dict(last_seen)
+        self.timeout = timeout
+        shown = ", ".join(f"{i} ({last_seen.get(i) or 'not seen'})" for i in self.ids[:10])
+        more = f" and {len(self.ids) - 10} more" if len(self.ids) > 10 else ""
+        super().__init__(f"{len(self.ids)} flow log(s) not {wanted} after {timeout:g}s: {shown}{more}")
+
+
+class ProviderError(MultiflowError):
+    """The cloud refused a call. Keeps what the cloud said.
+
+    :param provider: the provider's name (``aws``, ``alibaba``...).
+    :param code: the provider's error code, unchanged (``FlowLogAlreadyExists``, ``Throttling.User``...).
+    :param message: the provider's message, unchanged.
+    :param request_id: the provider's request id, for support tickets.
+    :param operation: the API operation that failed (``CreateFlowLogs``...).
+    :param http_status: the HTTP status, where there was one.
+    :param resource_id: the resource the error is about, where the cloud said.
+    :param retryable: whether a later identical call may succeed.
+    """
+
+    #: Whether errors of this class are worth retrying, unless the instance says otherwise.
+    default_retryable = False
+
+    def __init__(
+        self,
+        provider: str,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        operation: str | None = None,
+        http_status: int | None = None,
+        resource_id: str | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        self.provider = provider
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.operation = operation
+        self.http_status = http_status
+        self.resource_id = resource_id
+        self.retryable = self.default_retryable if retryable is None else retryable
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        parts = [f"{self.provider}"]
+        if self.operation:
+            parts.append(f" {self.operation}")
+        if self.resource_id:
+            parts.append(f" [{self.resource_id}]")
+        parts.append(f": {self.code}: {self.message}")
+        if self.request_id:
+            parts.append(f" (request id {self.request_id})")
+        return "".join(parts)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {
+            "request_id": self.request_id,
+            "operation": self.operation,
+            "http_status": self.http_status,
+            "resource_id": self.resource_id,
+            "retryable": self.retryable,
+        }
+        return (_rebuild_provider_error, (type(self), self.provider, self.code, self.message, kwargs))
+
+
+def _rebuild_provider_error(
+    cls: type[ProviderError], provider: str, code: str, message: str, kwargs: dict[str, Any]
+) -> ProviderError:
+    return cls(provider, code, message, **kwargs)
+
+
+class AuthError(ProviderError):
+    """Credentials are missing, wrong, expired, or not allowed to make the call. Never retried."""
+
+
+class NotFound(ProviderError):
+    """The resource or flow log does not exist."""
+
+
+class AlreadyExists(ProviderError):
+    """The cloud already has a flow log it considers the same."""
+
+
+class QuotaExceeded(ProviderError):
+    """An account or region limit was reached."""
+
+
+class InvalidRequest(ProviderError):
+    """The cloud rejected a parameter that passed multiflow's own checks."""
+
+
+class Conflict(ProviderError):
+    """The resource is busy or in a state that does not allow the call; often passes with time."""
+
+    default_retryable = True
+
+
+class Throttled(ProviderError):
+    """The cloud's rate limit; retried with backoff."""
+
+    default_retryable = True
+
+
+class ServiceError(ProviderError):
+    """The cloud failed on its side (5xx, internal errors); retried with backoff."""
+
+    default_retryable = True
+
+
+class DryRunSucceeded(ProviderError):
+    """A dry run found that the call would have succeeded (AWS ``DryRunOperation``)."""
+
+
+@dataclass(frozen=True)
+class ResourceFailure:
+    """One resource that could not be acted on, and why.
+
+    :param resource_id: the resource (or flow log) id.
+    :param error: the neutral error, with the provider's code, message and request id.
+    """
+
+    resource_id: str
+    error: ProviderError | MultiflowError
+
+
+class PartialFailure(MultiflowError):
+    """Some resources succeeded and some failed.
+
+    :param succeeded: the flow logs created (or ids acted on) successfully; nothing succeeded is lost.
+    :param failed: each failed resource with its error.
+    """
+
+    def __init__(self, operation: str, succeeded: Sequence[FlowLog | str], failed: Sequence[ResourceFailure]) -> None:
+        self.operation = operation
+        self.succeeded = list(succeeded)
+        self.failed = list(failed)
+        lines = [f"{operation}: {len(self.succeeded)} succeeded, {len(self.failed)} failed"]
+        lines += [f"  {f.resource_id}: {f.error}" for f in self.failed[:20]]
+        if len(self.failed) > 20:
+            lines.append(f"  ... and {len(self.failed) - 20} more")
+        super().__init__("\n".join(lines))

@@ -1,0 +1,117 @@
+"""What clouds report, and what providers can do, in neutral terms.
+
+:class:`FlowLog` is a flow log as a cloud reports it; :class:`Capabilities` is what a provider declares it can
+take, as data, so that specs are checked before any call and users can compare providers (``multiflow
+providers``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from multiflow.spec import Destination, ResourceKind, Traffic
+
+__all__ = ["Capabilities", "DeliveryStatus", "FlowLog", "FlowLogStatus", "ResourceRef"]
+
+
+class FlowLogStatus(str, Enum):
+    """A flow log's lifecycle state, neutral.
+
+    AWS flow logs are ``active`` at once. Alibaba's go ``activating`` → ``active``; ``inactive`` when stopped;
+    ``deleting`` until gone.
+    """
+
+    ACTIVATING = "activating"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DEACTIVATING = "deactivating"
+    DELETING = "deleting"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @property
+    def transitional(self) -> bool:
+        """Whether the cloud is still moving the flow log to another state."""
+        return self in {FlowLogStatus.ACTIVATING, FlowLogStatus.DEACTIVATING, FlowLogStatus.DELETING}
+
+
+class DeliveryStatus(str, Enum):
+    """Whether records reach the destination (AWS ``DeliverLogsStatus``; Alibaba's delivery status)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class ResourceRef(BaseModel):
+    """The resource a flow log watches."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ResourceKind | None
+    id: str
+
+
+class FlowLog(BaseModel):
+    """A flow log as a cloud reports it, in neutral terms, with the cloud's own record in ``raw``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    provider: str
+    region: str
+    resource: ResourceRef
+    status: FlowLogStatus
+    traffic: Traffic | None = None
+    destination: Destination | None = None
+    interval: int | None = Field(default=None, description="Aggregation interval in seconds")
+    fields: list[str] | None = Field(default=None, description="Record fields by neutral name; None = default")
+    name: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    delivery_status: DeliveryStatus = DeliveryStatus.UNKNOWN
+    delivery_error: str | None = None
+    created_at: datetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False, description="The provider's record, as sent")
+
+
+class Capabilities(BaseModel):
+    """What a provider can take, declared as data and checked before any API call.
+
+    Mappings keyed by :class:`ResourceKind` cover every kind in ``resource_kinds``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: str
+    resource_kinds: tuple[ResourceKind, ...]
+    traffic: dict[ResourceKind, tuple[Traffic, ...]] = Field(
+        description="Traffic values per kind; empty where the kind takes no traffic type"
+    )
+    default_traffic: dict[ResourceKind, Traffic | None]
+    intervals: dict[ResourceKind, tuple[int, ...]] = Field(description="Allowed intervals in seconds per kind")
+    default_interval: dict[ResourceKind, int]
+    destinations: tuple[str, ...] = Field(description="Destination kinds the provider writes to")
+    fields: dict[ResourceKind, tuple[str, ...]] = Field(
+        description="Record fields by neutral name per kind; empty where custom fields are not offered"
+    )
+    ids_per_call: dict[ResourceKind, int]
+    max_tags: int
+    max_tag_key_length: int
+    max_tag_value_length: int
+    reserved_tag_prefixes: tuple[str, ...] = ()
+    name_max_length: int | None = Field(description="None where the provider keeps no name")
+    description_max_length: int | None = Field(description="None where the provider keeps no description")
+    start_stop: bool = False
+    modifiable: tuple[str, ...] = Field(default=(), description="Spec fields changeable in place")
+    async_activation: bool = False
+    dry_run: bool = False
+    options_block: str | None = Field(default=None, description="The spec block this provider reads")
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready view, for ``multiflow providers`` and the docs."""
+        return self.model_dump(mode="json")

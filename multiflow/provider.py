@@ -1,0 +1,135 @@
+"""The contract between multiflow's core and a provider plugin.
+
+A plugin registers a :class:`Provider` (see :mod:`multiflow.hookspecs`). The core checks specs against the
+provider's :attr:`~Provider.capabilities`, then calls :meth:`Provider.validate` for the provider's own rules,
+then :meth:`Provider.connect` for a :class:`ProviderSession` bound to one region of one account, and drives it.
+Providers know nothing of planning or waiting; the core knows nothing of any cloud.
+
+A provider module must import its cloud SDK only inside ``connect`` (or modules ``connect`` imports), so that
+``import multiflow`` and ``multiflow providers`` stay fast and work without the SDK installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from multiflow.errors import ResourceFailure
+from multiflow.model import Capabilities, FlowLog, FlowLogStatus
+from multiflow.spec import FlowLogSpec, ResourceKind
+
+__all__ = [
+    "CreateOutcome",
+    "DeleteOutcome",
+    "DescribeQuery",
+    "ModifyChanges",
+    "Provider",
+    "ProviderSession",
+]
+
+
+@dataclass
+class CreateOutcome:
+    """What a create call did: flow logs made (possibly still activating) and resources that failed."""
+
+    created: list[FlowLog] = field(default_factory=list)
+    failed: list[ResourceFailure] = field(default_factory=list)
+
+
+@dataclass
+class DeleteOutcome:
+    """What a delete call did: ids accepted for deletion and ids that failed."""
+
+    deleted: list[str] = field(default_factory=list)
+    failed: list[ResourceFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DescribeQuery:
+    """Which flow logs to describe; empty means all in the region. Criteria combine with AND.
+
+    :param ids: flow log ids.
+    :param resource_ids: ids of watched resources.
+    :param resource_kind: only flow logs on this kind of resource.
+    :param tags: tag key → value that must all match; a value of ``None`` matches any value of the key.
+    """
+
+    ids: tuple[str, ...] = ()
+    resource_ids: tuple[str, ...] = ()
+    resource_kind: ResourceKind | None = None
+    tags: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModifyChanges:
+    """Attributes to change in place; ``None`` leaves one as it is. ``interval`` is in seconds."""
+
+    name: str | None = None
+    description: str | None = None
+    interval: int | None = None
+
+
+@runtime_checkable
+class ProviderSession(Protocol):
+    """One region of one account, with credentials resolved. Every method may raise a ProviderError."""
+
+    provider: str
+    region: str
+
+    def create(self, specs: Sequence[FlowLogSpec], *, extra_tags: Mapping[str, str], dry_run: bool) -> CreateOutcome:
+        """Create one flow log per resource id of each (already validated) spec.
+
+        Batch and parallelise as the cloud allows; put ``extra_tags`` beside each spec's tags; report each
+        resource that failed in ``failed`` instead of raising, so that nothing that succeeded is lost.
+        With ``dry_run``, make no change and raise ``DryRunSucceeded`` when the call would pass.
+        """
+        ...
+
+    def describe(self, query: DescribeQuery) -> list[FlowLog]:
+        """Every flow log matching ``query``, across all pages."""
+        ...
+
+    def get(self, ids: Sequence[str], *, transitional: FlowLogStatus | None = None) -> dict[str, FlowLog]:
+        """The current state of ``ids`` in as few calls as the cloud allows; ids that are gone are absent.
+
+        ``transitional`` hints the state most of the ids are in while being waited on (e.g. ``activating``),
+        so a provider can list that state a page at a time instead of asking once per id.
+        """
+        ...
+
+    def delete(self, ids: Sequence[str]) -> DeleteOutcome:
+        """Delete flow logs by id, batched; report ids that failed in ``failed``."""
+        ...
+
+    def start(self, ids: Sequence[str]) -> DeleteOutcome:
+        """Start (activate) stopped flow logs; only where ``capabilities.start_stop``."""
+        ...
+
+    def stop(self, ids: Sequence[str]) -> DeleteOutcome:
+        """Stop (deactivate) flow logs without deleting them; only where ``capabilities.start_stop``."""
+        ...
+
+    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
+        """Change attributes in place; only those in ``capabilities.modifiable``."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads."""
+        ...
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A cloud, as a plugin offers it. Cheap to construct: no SDK import, no network."""
+
+    name: str
+    capabilities: Capabilities
+
+    def validate(self, spec: FlowLogSpec) -> None:
+        """Refuse, with a SpecError, what this provider's own rules forbid; after the capability checks."""
+        ...
+
+    def connect(self, region: str, **options: Any) -> ProviderSession:
+        """A session for ``region``. Options are the provider's own (credentials, endpoint, retries...)."""
+        ...

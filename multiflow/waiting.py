@@ -1,0 +1,147 @@
+"""Wait, under a deadline, for many flow logs to leave a transitional state.
+
+One poll asks the provider for all pending ids at once (:meth:`ProviderSession.get`, which batches: AWS up to
+1000 ids a call, Alibaba a page of 50 at a time); between polls the waiter sleeps with exponential backoff and
+full jitter, never past the deadline. Every loop here ends: by success, by failure, or by :class:`WaitTimeout`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from multiflow.errors import MultiflowError, ResourceFailure, WaitTimeout
+from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.provider import ProviderSession
+
+__all__ = ["Backoff", "Progress", "WaitResult", "wait_until"]
+
+GONE = "gone"
+"""The target for waiting on deletion: the flow log no longer exists."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter: sleep a random time up to ``min(cap, base * factor**n)``.
+
+    ``first`` is the least the first sleep takes, so an activation the cloud needs a moment for is not polled
+    in a tight burst.
+    """
+
+    base: float = 1.0
+    factor: float = 2.0
+    cap: float = 10.0
+    first: float = 0.5
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """The sleep before poll number ``attempt`` (0-based)."""
+        ceiling = min(self.cap, self.base * self.factor**attempt)
+        return max(self.first if attempt == 0 else 0.0, rng.uniform(0, ceiling))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a waiter reports after each poll: how many are done, failed and still pending."""
+
+    wanted: str
+    total: int
+    done: int
+    failed: int
+    pending: int
+    elapsed: float
+
+
+@dataclass
+class WaitResult:
+    """Flow logs that reached the wanted state (``None`` values when waiting for ``gone``) and those that failed."""
+
+    done: dict[str, FlowLog | None] = field(default_factory=dict)
+    failed: list[ResourceFailure] = field(default_factory=list)
+
+
+class FlowLogFailed(MultiflowError):
+    """A flow log left its transitional state for one other than the wanted one (e.g. ``inactive``)."""
+
+    def __init__(self, flow_log_id: str, wanted: str, status: str) -> None:
+        self.flow_log_id = flow_log_id
+        self.wanted = wanted
+        self.status = status
+        super().__init__(f"flow log {flow_log_id} became {status} while waiting for {wanted}")
+
+
+def wait_until(
+    session: ProviderSession,
+    ids: Iterable[str],
+    wanted: FlowLogStatus | str,
+    *,
+    timeout: float,
+    backoff: Backoff | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+) -> WaitResult:
+    """Poll until every id is ``wanted`` (a status, or ``"gone"``), failed, or the deadline passes.
+
+    An id that settles in any other non-transitional state (``inactive`` while waiting for ``active``), or
+    vanishes while waiting for ``active``, goes to ``failed``. If ids are still pending at the deadline,
+    raises :class:`WaitTimeout` naming them and their last status.
+    """
+    backoff = backoff or Backoff()
+    rng = rng or random.Random()
+    pending = list(dict.fromkeys(ids))
+    wanted_name = wanted.value if isinstance(wanted, FlowLogStatus) else wanted
+    result = WaitResult()
+    total = len(pending)
+    start = clock()
+    deadline = start + timeout
+    last_seen: dict[str, str | None] = dict.fromkeys(pending)
+    hint = _transitional_hint(wanted)
+    attempt = 0
+    while pending:
+        current = session.get(pending, transitional=hint)
+        still: list[str] = []
+        for flow_log_id in pending:
+            flow_log = current.get(flow_log_id)
+            last_seen[flow_log_id] = flow_log.status.value if flow_log else GONE
+            outcome = _judge(flow_log, wanted)
+            if outcome == "done":
+                result.done[flow_log_id] = flow_log
+            elif outcome == "pending":
+                still.append(flow_log_id)
+            else:
+                result.failed.append(ResourceFailure(flow_log_id, FlowLogFailed(flow_log_id, wanted_name, outcome)))
+        pending = still
+        now = clock()
+        if on_progress:
+            on_progress(Progress(wanted_name, total, len(result.done), len(result.failed), len(pending), now - start))
+        if not pending:
+            break
+        if now >= deadline:
+            raise WaitTimeout(pending, wanted_name, {i: last_seen[i] for i in pending}, timeout)
+        sleep(min(backoff.delay(attempt, rng), max(0.0, deadline - now)))
+        attempt += 1
+    return result
+
+
+def _transitional_hint(wanted: FlowLogStatus | str) -> FlowLogStatus | None:
+    return {
+        FlowLogStatus.ACTIVE: FlowLogStatus.ACTIVATING,
+        FlowLogStatus.INACTIVE: FlowLogStatus.DEACTIVATING,
+        GONE: FlowLogStatus.DELETING,
+    }.get(wanted)
+
+
+def _judge(flow_log: FlowLog | None, wanted: FlowLogStatus | str) -> str:
+    """``done``, ``pending``, or the name of the state the flow log wrongly settled in."""
+    if wanted == GONE:
+        return "done" if flow_log is None else "pending"
+    if flow_log is None:
+        return GONE
+    if flow_log.status == wanted:
+        return "done"
+    if flow_log.status.transitional or flow_log.status == FlowLogStatus.UNKNOWN:
+        return "pending"
+    return flow_log.status.value

@@ -1,0 +1,188 @@
+"""FlowLogSpec → CreateFlowLogs parameters, and DescribeFlowLogs records → neutral FlowLog."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef
+from multiflow.spec import (
+    CloudWatchLogsDestination,
+    Destination,
+    FirehoseDestination,
+    FlowLogSpec,
+    ResourceKind,
+    S3Destination,
+    Traffic,
+)
+from multiflow.validate import effective_interval, effective_traffic
+from multiflow_aws.capabilities import CAPABILITIES, RESOURCE_TYPES
+from multiflow_aws.fields import format_log_format, parse_log_format
+
+__all__ = ["client_token", "create_params", "flow_log_from_record", "kind_of", "partition_of", "s3_arn"]
+
+_FILE_FORMATS = {"plain_text": "plain-text", "parquet": "parquet"}
+_ID_PREFIXES = (
+    ("tgw-attach-", ResourceKind.TRANSIT_GATEWAY_ATTACHMENT),
+    ("tgw-", ResourceKind.TRANSIT_GATEWAY),
+    ("vpc-", ResourceKind.VPC),
+    ("subnet-", ResourceKind.SUBNET),
+    ("eni-", ResourceKind.NETWORK_INTERFACE),
+    ("nat-", ResourceKind.REGIONAL_NAT_GATEWAY),
+)
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region: ``aws``, ``aws-cn`` or ``aws-us-gov``."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def s3_arn(bucket: str, region: str) -> str:
+    """A bucket ARN from an ARN or a bare name."""
+    return bucket if bucket.startswith("arn:") else f"arn:{partition_of(region)}:s3:::{bucket}"
+
+
+def kind_of(resource_id: str) -> ResourceKind | None:
+    """The neutral kind of an AWS resource id, from its prefix."""
+    for prefix, kind in _ID_PREFIXES:
+        if resource_id.startswith(prefix):
+            return kind
+    return None
+
+
+def create_params(
+    spec: FlowLogSpec, resource_ids: Sequence[str], region: str, extra_tags: Mapping[str, str]
+) -> dict[str, Any]:
+    """The CreateFlowLogs parameters for ``resource_ids`` with ``spec``'s settings (no ClientToken yet)."""
+    kind = spec.resources.kind
+    params: dict[str, Any] = {
+        "ResourceType": RESOURCE_TYPES[kind],
+        "ResourceIds": list(resource_ids),
+        "MaxAggregationInterval": effective_interval(spec, CAPABILITIES),
+    }
+    traffic = effective_traffic(spec, CAPABILITIES)
+    if traffic is not None:
+        params["TrafficType"] = traffic.value.upper()
+    params.update(_destination_params(spec.destination, region))
+    if spec.fields:
+        params["LogFormat"] = format_log_format(spec.fields)
+    tags = {**spec.tags, **extra_tags}
+    if spec.name:
+        tags["Name"] = spec.name
+    if tags:
+        params["TagSpecifications"] = [
+            {"ResourceType": "vpc-flow-log", "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+        ]
+    if spec.aws is not None:
+        if spec.aws.cross_account_role:
+            params["DeliverCrossAccountRole"] = spec.aws.cross_account_role
+        if spec.aws.tag_fields:
+            params["TagFieldSpecifications"] = [
+                {"ResourceType": tf.resource_type, "TagKeys": list(tf.keys)} for tf in spec.aws.tag_fields
+            ]
+    return params
+
+
+def _destination_params(destination: Destination, region: str) -> dict[str, Any]:
+    if isinstance(destination, CloudWatchLogsDestination):
+        params: dict[str, Any] = {"LogDestinationType": "cloud-watch-logs"}
+        if destination.log_group.startswith("arn:"):
+            params["LogDestination"] = destination.log_group
+        else:
+            params["LogGroupName"] = destination.log_group
+        if destination.role_arn:
+            params["DeliverLogsPermissionArn"] = destination.role_arn
+        return params
+    if isinstance(destination, S3Destination):
+        arn = s3_arn(destination.bucket, region)
+        if destination.prefix:
+            arn = f"{arn}/{destination.prefix}"
+        return {
+            "LogDestinationType": "s3",
+            "LogDestination": arn,
+            "DestinationOptions": {
+                "FileFormat": _FILE_FORMATS[destination.file_format],
+                "HiveCompatiblePartitions": destination.hive_compatible_partitions,
+                "PerHourPartition": destination.per_hour_partition,
+            },
+        }
+    if isinstance(destination, FirehoseDestination):
+        params = {"LogDestinationType": "kinesis-data-firehose", "LogDestination": destination.stream_arn}
+        if destination.role_arn:
+            params["DeliverLogsPermissionArn"] = destination.role_arn
+        return params
+    raise AssertionError(f"unchecked destination kind {destination.kind}")  # check_spec refuses it first
+
+
+def client_token(params: Mapping[str, Any], salt: str = "") -> str:
+    """A deterministic ClientToken (≤64 ASCII characters) for one batch: equal requests, equal token.
+
+    A rerun of an interrupted batch then returns AWS's first answer instead of creating duplicates. ``salt``
+    makes a fresh token, for when that first answer names flow logs deleted since.
+    """
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str) + salt
+    return "multiflow-" + hashlib.sha256(canonical.encode()).hexdigest()[:54]
+
+
+def _destination_from(record: Mapping[str, Any]) -> Destination | None:
+    kind = record.get("LogDestinationType", "cloud-watch-logs")
+    target = record.get("LogDestination")
+    if kind == "cloud-watch-logs":
+        group = record.get("LogGroupName") or (target or "").split(":log-group:")[-1].removesuffix(":*")
+        if not group:
+            return None
+        return CloudWatchLogsDestination(log_group=group, role_arn=record.get("DeliverLogsPermissionArn"))
+    if kind == "s3" and target:
+        bucket_arn, _, prefix = target.partition("/") if not target.startswith("arn:") else _split_s3(target)
+        options = record.get("DestinationOptions") or {}
+        file_format = {v: k for k, v in _FILE_FORMATS.items()}.get(options.get("FileFormat", "plain-text"))
+        return S3Destination(
+            bucket=bucket_arn,
+            prefix=prefix or None,
+            file_format=file_format or "plain_text",  # type: ignore[arg-type]
+            hive_compatible_partitions=bool(options.get("HiveCompatiblePartitions", False)),
+            per_hour_partition=bool(options.get("PerHourPartition", False)),
+        )
+    if kind == "kinesis-data-firehose" and target:
+        return FirehoseDestination(stream_arn=target, role_arn=record.get("DeliverLogsPermissionArn"))
+    return None
+
+
+def _split_s3(arn: str) -> tuple[str, str, str]:
+    head, _, rest = arn.partition(":::")
+    bucket, slash, prefix = rest.partition("/")
+    return f"{head}:::{bucket}", slash, prefix
+
+
+def flow_log_from_record(record: Mapping[str, Any], region: str) -> FlowLog:
+    """One DescribeFlowLogs record as a neutral FlowLog (the record itself kept in ``raw``)."""
+    tags = {t["Key"]: t.get("Value", "") for t in record.get("Tags", [])}
+    name = tags.pop("Name", None)
+    traffic = record.get("TrafficType")
+    delivery = {"SUCCESS": DeliveryStatus.OK, "FAILED": DeliveryStatus.FAILED}.get(
+        record.get("DeliverLogsStatus", ""), DeliveryStatus.UNKNOWN
+    )
+    resource_id = record.get("ResourceId", "")
+    return FlowLog(
+        id=record["FlowLogId"],
+        provider="aws",
+        region=region,
+        resource=ResourceRef(kind=kind_of(resource_id), id=resource_id),
+        status=FlowLogStatus.ACTIVE if record.get("FlowLogStatus") == "ACTIVE" else FlowLogStatus.UNKNOWN,
+        traffic=Traffic(traffic.lower()) if traffic else None,
+        destination=_destination_from(record),
+        interval=record.get("MaxAggregationInterval"),
+        fields=parse_log_format(record.get("LogFormat")),
+        name=name,
+        tags=tags,
+        delivery_status=delivery,
+        delivery_error=record.get("DeliverLogsErrorMessage"),
+        created_at=record.get("CreationTime"),
+        raw=dict(record),
+    )

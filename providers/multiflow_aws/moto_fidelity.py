@@ -1,0 +1,111 @@
+"""Make moto's flow logs behave as AWS documents them, inside the sandbox process only.
+
+moto (5.2) differs from AWS's CreateFlowLogs/DescribeFlowLogs reference in ways that would hide real bugs in
+multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire protocol and boto3 are untouched):
+
+* an S3 destination with a subfolder (``arn:aws:s3:::bucket/prefix/``) is checked as a bucket called
+  ``bucket/prefix/``, which never exists; AWS checks the bucket;
+* ``DestinationOptions``, ``DeliverCrossAccountRole`` and ``TagFieldSpecifications`` are dropped; AWS keeps and
+  describes them;
+* ``ClientToken`` is ignored; AWS answers a repeated token with the first answer (idempotency);
+* DescribeFlowLogs ignores ``MaxResults``/``NextToken``; AWS pages.
+
+:func:`apply` is idempotent and refuses to run against a moto whose handlers no longer look as expected, so a
+moto upgrade cannot silently turn the corrections off.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from typing import Any
+
+__all__ = ["apply"]
+
+_lock = threading.Lock()
+_applied = False
+_tokens: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+
+def _bucket_only(destination: str) -> str:
+    head, sep, rest = destination.partition(":::")
+    return f"{head}{sep}{rest.split('/', 1)[0]}" if sep else destination
+
+
+def apply() -> None:
+    """Install the corrections into moto's EC2 flow-log handlers (once per process)."""
+    global _applied
+    with _lock:
+        if _applied:
+            return
+        from moto.ec2.exceptions import FlowLogAlreadyExists
+        from moto.ec2.responses.flow_logs import FlowLogs as FlowLogsResponse
+
+        original_create = FlowLogsResponse.create_flow_logs
+        original_describe = FlowLogsResponse.describe_flow_logs
+        for name in ("create_flow_logs", "describe_flow_logs"):
+            if not callable(getattr(FlowLogsResponse, name, None)):
+                raise RuntimeError(f"moto's FlowLogs handler has no {name}: update multiflow_aws.moto_fidelity")
+
+        def create_flow_logs(self: Any) -> Any:
+            token = self._get_param("ClientToken")
+            key = (self.current_account, self.region, token) if token else None
+            if key and key in _tokens:
+                from moto.core.responses import ActionResult
+
+                return ActionResult(_tokens[key])
+            destination = self._get_param("LogDestination")
+            resource_ids = self._get_param("ResourceIds", [])
+            if destination and self._get_param("LogDestinationType") == "s3" and "/" in destination.split(":::")[-1]:
+                existing = self.ec2_backend.describe_flow_logs()
+                if any(fl.resource_id in resource_ids and fl.log_destination == destination for fl in existing):
+                    raise FlowLogAlreadyExists()
+                if self.automated_parameter_parsing:
+                    self.params["LogDestination"] = _bucket_only(destination)
+                else:
+                    self.querystring["LogDestination"] = [_bucket_only(destination)]
+            before = set(self.ec2_backend.flow_logs)
+            result = original_create(self)
+            created = [fl for fid, fl in self.ec2_backend.flow_logs.items() if fid not in before]
+            options = self._get_param("DestinationOptions")
+            cross_account = self._get_param("DeliverCrossAccountRole")
+            tag_fields = self._get_param("TagFieldSpecifications")
+            for flow_log in created:
+                if destination:
+                    flow_log.log_destination = destination
+                if options:
+                    flow_log.destination_options = options
+                if cross_account:
+                    flow_log.deliver_cross_account_role = cross_account
+                if tag_fields:
+                    flow_log.tag_field_specifications = tag_fields
+            if key:
+                _tokens[key] = {
+                    "FlowLogIds": [fl.id for fl in created],
+                    "ClientToken": token,
+                    "Unsuccessful": result.result.get("Unsuccessful", []),
+                }
+            return result
+
+        def describe_flow_logs(self: Any) -> Any:
+            result = original_describe(self)
+            max_results = self._get_int_param("MaxResults")
+            if not max_results:
+                return result
+            flow_logs = result.result["FlowLogs"]
+            token = self._get_param("NextToken")
+            start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+            page = flow_logs[start : start + max_results]
+            result.result["FlowLogs"] = page
+            if start + max_results < len(flow_logs):
+                result.result["NextToken"] = base64.urlsafe_b64encode(str(start + max_results).encode()).decode()
+            return result
+
+        FlowLogsResponse.create_flow_logs = create_flow_logs  # type: ignore[method-assign]
+        FlowLogsResponse.describe_flow_logs = describe_flow_logs  # type: ignore[method-assign]
+        _applied = True
+
+
+def forget_tokens() -> None:
+    """Forget remembered ClientTokens (with the sandbox's reset)."""
+    _tokens.clear()

@@ -1,0 +1,106 @@
+"""The AWS provider object: capabilities, AWS's own spec rules, and ``connect`` (which imports boto3)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from multiflow.errors import SpecError
+from multiflow.model import Capabilities
+from multiflow.spec import CloudWatchLogsDestination, FirehoseDestination, FlowLogSpec, S3Destination
+from multiflow_aws.capabilities import CAPABILITIES
+
+if TYPE_CHECKING:
+    from multiflow_aws.session import AwsSession
+
+__all__ = ["AwsProvider"]
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_LOG_GROUP_NAME = re.compile(r"^[\w#./-]{1,512}$")
+_LOG_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\w#./-]{1,512}(:\*)?$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_FIREHOSE_ARN = re.compile(r"^arn:aws[a-z-]*:firehose:[a-z0-9-]+:\d{12}:deliverystream/[\w.-]{1,64}$")
+
+
+class AwsProvider:
+    """Amazon EC2 VPC flow logs (boto3). Constructing it imports neither boto3 nor botocore."""
+
+    name = "aws"
+    capabilities: Capabilities = CAPABILITIES
+
+    def validate(self, spec: FlowLogSpec) -> None:
+        """AWS's own rules beyond the capabilities: ARNs, names, the role CloudWatch Logs needs."""
+        destination = spec.destination
+        if isinstance(destination, CloudWatchLogsDestination):
+            group = destination.log_group
+            if not (_LOG_GROUP_NAME.match(group) or _LOG_GROUP_ARN.match(group)):
+                raise SpecError(
+                    "destination.log_group",
+                    group,
+                    "a log group name ([A-Za-z0-9_#./-], 1-512) or log-group ARN",
+                    provider="aws",
+                )
+            if destination.role_arn is None:
+                raise SpecError(
+                    "destination.role_arn",
+                    None,
+                    "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                    provider="aws",
+                    reason="CloudWatch Logs delivery needs a role to assume",
+                )
+            _check_role("destination.role_arn", destination.role_arn)
+        elif isinstance(destination, S3Destination):
+            bucket = destination.bucket
+            if not (_BUCKET_NAME.match(bucket) or _BUCKET_ARN.match(bucket)):
+                raise SpecError(
+                    "destination.bucket",
+                    bucket,
+                    "a bucket name (3-63 of a-z 0-9 . -) or arn:aws:s3:::NAME",
+                    provider="aws",
+                )
+            prefix = destination.prefix
+            if prefix is not None and (prefix.startswith("/") or prefix.strip("/").split("/")[0] == "AWSLogs"):
+                raise SpecError(
+                    "destination.prefix",
+                    prefix,
+                    "a prefix not starting with '/' and not 'AWSLogs' (reserved by AWS)",
+                    provider="aws",
+                )
+        elif isinstance(destination, FirehoseDestination):
+            if not _FIREHOSE_ARN.match(destination.stream_arn):
+                raise SpecError(
+                    "destination.stream_arn",
+                    destination.stream_arn,
+                    "arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME",
+                    provider="aws",
+                )
+            if destination.role_arn is not None:
+                _check_role("destination.role_arn", destination.role_arn)
+        if spec.name is not None and "Name" in spec.tags:
+            raise SpecError(
+                "tags.Name",
+                spec.tags["Name"],
+                "no Name tag when name is set",
+                provider="aws",
+                reason="AWS keeps the name as the Name tag",
+            )
+        if spec.aws is not None:
+            if spec.aws.cross_account_role is not None:
+                _check_role("aws.cross_account_role", spec.aws.cross_account_role)
+            kinds = [tf.resource_type for tf in spec.aws.tag_fields]
+            if len(set(kinds)) != len(kinds):
+                raise SpecError("aws.tag_fields", kinds, "each resource_type at most once", provider="aws")
+
+    def connect(self, region: str, **options: Any) -> AwsSession:
+        """An EC2 session for ``region``; see :class:`multiflow_aws.session.AwsSession` for the options."""
+        try:
+            from multiflow_aws.session import AwsSession
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("the AWS provider needs boto3: pip install 'multiflow[aws]'") from exc
+        return AwsSession(region, **options)
+
+
+def _check_role(field: str, arn: str) -> None:
+    if not _ROLE_ARN.match(arn):
+        raise SpecError(field, arn, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", provider="aws")

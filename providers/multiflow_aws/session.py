@@ -1,0 +1,336 @@
+"""One region of one AWS account, through boto3's EC2 client.
+
+Throttling and transient failures are retried by botocore's own retry modes (``standard`` by default). The one
+case botocore cannot know is retried here: a just-created IAM role that EC2 cannot assume yet
+(``InvalidParameter`` "Unable to assume given IAM role"), for up to ``iam_propagation_timeout`` seconds with
+backoff from 0.5 s doubling to 10 s, as Terraform does.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from multiflow.errors import AlreadyExists, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
+from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
+from multiflow.spec import FlowLogSpec
+from multiflow_aws.capabilities import CAPABILITIES
+from multiflow_aws.errors import from_client_error, make_error
+from multiflow_aws.mapping import client_token, create_params, flow_log_from_record
+
+__all__ = ["AwsSession"]
+
+log = logging.getLogger("multiflow.aws")
+
+T = TypeVar("T")
+
+#: EC2 takes up to 1000 flow log ids per DescribeFlowLogs/DeleteFlowLogs call.
+IDS_PER_CALL = 1000
+#: Values per filter in one EC2 Describe call.
+FILTER_VALUES_PER_CALL = 200
+IAM_PROPAGATION_MESSAGE = "Unable to assume given IAM role"
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+class AwsSession:
+    """EC2 flow logs in one region. Make one with ``multiflow.connect("aws", region=..., **options)``.
+
+    :param region: the AWS region.
+    :param endpoint_url: an EC2 endpoint (the sandbox's); otherwise boto3's chain (``AWS_ENDPOINT_URL_EC2``...).
+    :param profile_name: a profile from the shared config files.
+    :param aws_access_key_id: explicit keys (prefer the standard chain); never logged or shown.
+    :param aws_secret_access_key: see above.
+    :param aws_session_token: see above.
+    :param boto3_session: a ready ``boto3.Session`` to use instead of building one.
+    :param retry_mode: botocore's retry mode: ``standard`` (default), ``adaptive`` or ``legacy``.
+    :param max_attempts: attempts per call, retries included (botocore counts the first one).
+    :param iam_propagation_timeout: seconds to keep retrying "Unable to assume given IAM role".
+    :param connect_timeout: seconds to wait for a connection.
+    :param read_timeout: seconds to wait for a response.
+    """
+
+    provider = "aws"
+
+    def __init__(
+        self,
+        region: str,
+        *,
+        endpoint_url: str | None = None,
+        profile_name: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        boto3_session: boto3.Session | None = None,
+        retry_mode: str = "standard",
+        max_attempts: int = 5,
+        iam_propagation_timeout: float = 120.0,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.iam_propagation_timeout = iam_propagation_timeout
+        self._sleep = sleep
+        session = boto3_session or boto3.Session(
+            profile_name=profile_name,
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+        )
+        config = Config(
+            retries={"mode": retry_mode, "max_attempts": max_attempts},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            user_agent_extra="multiflow",
+            max_pool_connections=20,
+        )
+        self.ec2 = session.client("ec2", region_name=region, endpoint_url=endpoint_url, config=config)
+
+    def __repr__(self) -> str:
+        endpoint = f" {self.endpoint_url}" if self.endpoint_url else ""
+        return f"<AwsSession {self.region}{endpoint}>"
+
+    # -- calling EC2 -----------------------------------------------------------------------------------------
+
+    def _call(self, operation: str, method: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
+        """Call boto3, with every botocore failure turned into a neutral error at this one place."""
+        try:
+            return method(**params)
+        except botocore.exceptions.ClientError as exc:
+            raise from_client_error(exc, operation) from exc
+        except botocore.exceptions.NoCredentialsError as exc:
+            raise make_error("NoCredentials", str(exc), operation=operation) from exc
+        except (
+            botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectionClosedError,
+            botocore.exceptions.ReadTimeoutError,
+            botocore.exceptions.ConnectTimeoutError,
+        ) as exc:
+            raise make_error("ConnectionError", str(exc), operation=operation) from exc
+
+    def _create_call(self, params: dict[str, Any]) -> dict[str, Any]:
+        """CreateFlowLogs, retrying only the IAM-propagation case, under its own deadline."""
+        deadline = time.monotonic() + self.iam_propagation_timeout
+        delay = 0.5
+        while True:
+            try:
+                return self._call("CreateFlowLogs", self.ec2.create_flow_logs, **params)
+            except ProviderError as exc:
+                propagating = exc.code == "InvalidParameter" and IAM_PROPAGATION_MESSAGE in exc.message
+                if not propagating or time.monotonic() + delay > deadline:
+                    raise
+                log.info("IAM role not assumable yet; retrying CreateFlowLogs in %.1fs", delay)
+                self._sleep(delay * random.uniform(0.8, 1.0))
+                delay = min(delay * 2, 10.0)
+
+    # -- create ----------------------------------------------------------------------------------------------
+
+    def create(self, specs: Sequence[FlowLogSpec], *, extra_tags: Mapping[str, str], dry_run: bool) -> CreateOutcome:
+        """Create flow logs, grouping resources with identical settings into calls of ≤1000 ids (25 for TGW)."""
+        groups: dict[str, tuple[FlowLogSpec, list[str]]] = {}
+        for spec in specs:
+            _, ids = groups.setdefault(spec.settings_digest(), (spec, []))
+            ids.extend(i for i in spec.resources.ids if i not in ids)
+        outcome = CreateOutcome()
+        for spec, ids in groups.values():
+            size = CAPABILITIES.ids_per_call[spec.resources.kind]
+            for batch in _chunks(ids, size):
+                params = create_params(spec, batch, self.region, extra_tags)
+                if dry_run:
+                    self._call("CreateFlowLogs", self.ec2.create_flow_logs, DryRun=True, **params)
+                    continue  # unreachable: AWS answers a dry run with an error either way
+                self._create_batch(params, outcome)
+        return outcome
+
+    def _create_batch(
+        self, params: dict[str, Any], outcome: CreateOutcome, retried: bool = False, salt: str = ""
+    ) -> None:
+        batch: list[str] = params["ResourceIds"]
+        try:
+            response = self._create_call({**params, "ClientToken": client_token(params, salt)})
+        except AlreadyExists as exc:
+            if retried:
+                outcome.failed += [ResourceFailure(i, exc) for i in batch]
+                return
+            # One duplicate refuses the whole call: set the duplicates aside and create the rest.
+            duplicates = self._duplicates(params)
+            outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch if i in duplicates]
+            rest = [i for i in batch if i not in duplicates]
+            if rest and len(rest) < len(batch):
+                self._create_batch({**params, "ResourceIds": rest}, outcome, retried=True)
+            elif rest:
+                outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in rest]
+            return
+        except ProviderError as exc:
+            outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch]
+            return
+        request_id = response.get("ResponseMetadata", {}).get("RequestId")
+        for item in response.get("Unsuccessful", []):
+            error = item.get("Error", {})
+            resource_id = item.get("ResourceId", "")
+            outcome.failed.append(
+                ResourceFailure(
+                    resource_id,
+                    make_error(
+                        str(error.get("Code", "Unknown")),
+                        str(error.get("Message", "")),
+                        operation="CreateFlowLogs",
+                        request_id=request_id,
+                        resource_id=resource_id,
+                    ),
+                )
+            )
+        created_ids = response.get("FlowLogIds", [])
+        found = self.get(created_ids) if created_ids else {}
+        outcome.created += [found[i] for i in created_ids if i in found]
+        if len(found) < len(created_ids) and not salt:
+            # AWS answered a remembered ClientToken with flow logs deleted since: ask again, with a new token,
+            # for the resources that are still without one.
+            covered = {f.resource.id for f in found.values()} | {f.resource_id for f in outcome.failed}
+            missing = [i for i in batch if i not in covered]
+            if missing:
+                log.info("ClientToken answered with deleted flow logs; creating %d again", len(missing))
+                self._create_batch({**params, "ResourceIds": missing}, outcome, retried, salt=uuid.uuid4().hex)
+
+    def _duplicates(self, params: Mapping[str, Any]) -> set[str]:
+        """Resources in ``params`` that already have a flow log to the same destination."""
+        existing = self._records([{"Name": "resource-id", "Values": params["ResourceIds"]}])
+        target = (params.get("LogGroupName"), params.get("LogDestination"))
+        return {
+            r["ResourceId"]
+            for r in existing
+            if (r.get("LogGroupName"), r.get("LogDestination")) == target
+            or (target[1] is not None and r.get("LogDestination") == target[1])
+        }
+
+    # -- read ------------------------------------------------------------------------------------------------
+
+    def _records(self, filters: list[dict[str, Any]], flow_log_ids: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Every DescribeFlowLogs record for ``filters``, splitting long id/value lists and following pages."""
+        value_lists = [(i, f) for i, f in enumerate(filters) if len(f["Values"]) > FILTER_VALUES_PER_CALL]
+        if value_lists:
+            index, long_filter = value_lists[0]
+            records: list[dict[str, Any]] = []
+            for chunk in _chunks(long_filter["Values"], FILTER_VALUES_PER_CALL):
+                narrowed = [*filters[:index], {"Name": long_filter["Name"], "Values": chunk}, *filters[index + 1 :]]
+                records += self._records(narrowed, flow_log_ids)
+            return records
+        if len(flow_log_ids) > IDS_PER_CALL:
+            return [r for chunk in _chunks(flow_log_ids, IDS_PER_CALL) for r in self._records(filters, chunk)]
+        params: dict[str, Any] = {"MaxResults": 1000}
+        if filters:
+            params["Filters"] = filters
+        if flow_log_ids:
+            params["FlowLogIds"] = list(flow_log_ids)
+        records = []
+        paginator = self.ec2.get_paginator("describe_flow_logs")
+        try:
+            for page in paginator.paginate(**params):
+                records += page.get("FlowLogs", [])
+        except botocore.exceptions.ClientError as exc:
+            raise from_client_error(exc, "DescribeFlowLogs") from exc
+        return records
+
+    def describe(self, query: DescribeQuery) -> list[FlowLog]:
+        """Flow logs matching ``query``, all pages."""
+        filters: list[dict[str, Any]] = []
+        if query.resource_ids:
+            filters.append({"Name": "resource-id", "Values": list(query.resource_ids)})
+        for key, value in query.tags.items():
+            filters.append(
+                {"Name": f"tag:{key}", "Values": [value]} if value is not None else {"Name": "tag-key", "Values": [key]}
+            )
+        records = self._records(filters, flow_log_ids=query.ids)
+        flow_logs = [flow_log_from_record(r, self.region) for r in records]
+        if query.resource_kind is not None:
+            flow_logs = [f for f in flow_logs if f.resource.kind == query.resource_kind]
+        return flow_logs
+
+    def get(self, ids: Sequence[str], *, transitional: FlowLogStatus | None = None) -> dict[str, FlowLog]:
+        """Flow logs by id, 1000 ids a call; ids AWS does not know are absent."""
+        records = self._records([], flow_log_ids=list(dict.fromkeys(ids)))
+        return {r["FlowLogId"]: flow_log_from_record(r, self.region) for r in records}
+
+    # -- delete ----------------------------------------------------------------------------------------------
+
+    def delete(self, ids: Sequence[str]) -> DeleteOutcome:
+        """DeleteFlowLogs, 1000 ids a call; unknown ids are reported as NotFound, the others deleted."""
+        outcome = DeleteOutcome()
+        for batch in _chunks(list(dict.fromkeys(ids)), IDS_PER_CALL):
+            try:
+                response = self._call("DeleteFlowLogs", self.ec2.delete_flow_logs, FlowLogIds=batch)
+            except NotFound as exc:
+                # Some EC2 implementations refuse the whole call for one unknown id: split known from unknown.
+                known = set(self.get(batch))
+                outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch if i not in known]
+                if known:
+                    rest = self.delete([i for i in batch if i in known])
+                    outcome.deleted += rest.deleted
+                    outcome.failed += rest.failed
+                continue
+            request_id = response.get("ResponseMetadata", {}).get("RequestId")
+            failed_ids = set()
+            for item in response.get("Unsuccessful", []):
+                error = item.get("Error", {})
+                resource_id = item.get("ResourceId", "")
+                failed_ids.add(resource_id)
+                outcome.failed.append(
+                    ResourceFailure(
+                        resource_id,
+                        make_error(
+                            str(error.get("Code", "Unknown")),
+                            str(error.get("Message", "")),
+                            operation="DeleteFlowLogs",
+                            request_id=request_id,
+                            resource_id=resource_id,
+                        ),
+                    )
+                )
+            outcome.deleted += [i for i in batch if i not in failed_ids]
+        return outcome
+
+    # -- what AWS does not offer -----------------------------------------------------------------------------
+
+    def start(self, ids: Sequence[str]) -> DeleteOutcome:
+        """AWS flow logs cannot be stopped or started: delete and create instead."""
+        raise UnsupportedFeature("start", list(ids), "delete and create instead", provider="aws")
+
+    def stop(self, ids: Sequence[str]) -> DeleteOutcome:
+        """AWS flow logs cannot be stopped: delete instead."""
+        raise UnsupportedFeature("stop", list(ids), "delete instead", provider="aws")
+
+    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
+        """AWS flow logs are immutable but for tags: a change is a replacement."""
+        raise UnsupportedFeature("modify", flow_log_id, "delete and create (a replacement)", provider="aws")
+
+    def close(self) -> None:
+        """Close the HTTP connections of the EC2 client."""
+        self.ec2.close()
+
+
+def _per_resource(exc: ProviderError, resource_id: str) -> ProviderError:
+    """The same error, about one resource."""
+    return type(exc)(
+        exc.provider,
+        exc.code,
+        exc.message,
+        request_id=exc.request_id,
+        operation=exc.operation,
+        http_status=exc.http_status,
+        resource_id=resource_id,
+        retryable=exc.retryable,
+    )
