@@ -1,0 +1,42 @@
+"""A wire-level emulator of Alibaba Cloud's VPC flow-log API, for the official SDK over real HTTP.
+
+Pure standard library: it imports neither the Alibaba SDK nor ``multiflow``. See ``docs/alibaba-emulator.md``.
+
+>>> from multiflow_alibaba.sandbox import AlibabaEmulator, ManualClock, Faults
+"""
+
+from .clock import Clock, ManualClock, MonotonicClock
+from .demo import (
+    DEMO_ACCESS_KEY_ID,
+    DEMO_ACCESS_KEY_SECRET,
+    DEMO_ACCOUNT_ID,
+    DEMO_LOGSTORE,
+    DEMO_PROJECT,
+    DEMO_REGION,
+    DemoInventory,
+    seed_demo,
+)
+from .errors import ERROR_CATALOGUE, ApiError
+from .faults import Faults
+from .server import AlibabaEmulator
+from .state import DEFAULT_ACCOUNT_ID, FLOW_LOG_STATUSES
+
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEMO_ACCESS_KEY_ID",
+    "DEMO_ACCESS_KEY_SECRET",
+    "DEMO_ACCOUNT_ID",
+    "DEMO_LOGSTORE",
+    "DEMO_PROJECT",
+    "DEMO_REGION",
+    "ERROR_CATALOGUE",
+    "FLOW_LOG_STATUSES",
+    "AlibabaEmulator",
+    "ApiError",
+    "Clock",
+    "DemoInventory",
+    "Faults",
+    "ManualClock",
+    "MonotonicClock",
+    "seed_demo",
+]

@@ -1,0 +1,62 @@
+"""A ready-made demo account and inventory, for ``multiflow sandbox serve`` and for trying things by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .server import AlibabaEmulator
+
+#: A fake key pair, accepted only by the emulator; it is printed by ``python -m multiflow_alibaba.sandbox``.
+DEMO_ACCESS_KEY_ID = "LTAI5tMultiflowDemoKey01"
+DEMO_ACCESS_KEY_SECRET = "multiflow-demo-secret-not-a-real-key"
+DEMO_ACCOUNT_ID = "1234567890"
+DEMO_REGION = "cn-hangzhou"
+DEMO_PROJECT = "multiflow-demo"
+DEMO_LOGSTORE = "vpc-flowlogs"
+
+
+@dataclass(frozen=True)
+class DemoInventory:
+    """What :func:`seed_demo` created."""
+
+    region: str
+    project: str
+    logstore: str
+    vpc_ids: list[str] = field(default_factory=list)
+    vswitch_ids: list[str] = field(default_factory=list)
+    eni_ids: list[str] = field(default_factory=list)
+
+
+def seed_demo(emu: AlibabaEmulator, region: str = DEMO_REGION) -> DemoInventory:
+    """Add the demo account (if absent) and, in ``region``: two VPCs (``env=prod``, ``env=dev``), two
+    vSwitches in each, one ENI per vSwitch, and the SLS project ``multiflow-demo`` with logstore
+    ``vpc-flowlogs``. Ids are fixed, so examples and docs can name them.
+    """
+    try:
+        emu.account_of(DEMO_ACCESS_KEY_ID)
+    except KeyError:
+        emu.add_account(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, account_id=DEMO_ACCOUNT_ID)
+    inventory = DemoInventory(region=region, project=DEMO_PROJECT, logstore=DEMO_LOGSTORE)
+    emu.add_logstore(region, DEMO_PROJECT, DEMO_LOGSTORE, account_id=DEMO_ACCOUNT_ID)
+    zones = (f"{region}-h", f"{region}-i")
+    for v, env in enumerate(("prod", "dev"), start=1):
+        vpc = emu.add_vpc(
+            region, f"vpc-demo{env}{v:014d}", name=f"demo-{env}", tags={"env": env}, account_id=DEMO_ACCOUNT_ID
+        )
+        inventory.vpc_ids.append(vpc)
+        for s, zone in enumerate(zones, start=1):
+            vsw = emu.add_vswitch(
+                region,
+                vpc,
+                f"vsw-demo{env}{v:07d}{s:07d}",
+                zone_id=zone,
+                name=f"demo-{env}-{s}",
+                tags={"env": env},
+                account_id=DEMO_ACCOUNT_ID,
+            )
+            inventory.vswitch_ids.append(vsw)
+            eni = emu.add_network_interface(
+                region, vsw, f"eni-demo{env}{v:06d}{s:06d}", tags={"env": env}, account_id=DEMO_ACCOUNT_ID
+            )
+            inventory.eni_ids.append(eni)
+    return inventory

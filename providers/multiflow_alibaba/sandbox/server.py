@@ -1,0 +1,535 @@
+"""The HTTP server on 127.0.0.1 and :class:`AlibabaEmulator`, the public face of the sandbox."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from .clock import Clock
+from .dispatch import Dispatcher
+from .faults import Faults
+from .state import (
+    DEFAULT_ACCOUNT_ID,
+    FLOW_LOG_STATUSES,
+    AccessKeyRecord,
+    Cloud,
+    NetworkInterface,
+    Vpc,
+    VSwitch,
+)
+from .views import flow_log_view
+
+logger = logging.getLogger("multiflow_alibaba.sandbox")
+
+#: The only address the emulator ever binds.
+LOOPBACK = "127.0.0.1"
+_JOIN_TIMEOUT = 5.0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads a request, hands it to the dispatcher, writes (or withholds) the answer."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive: the SDK pools its connections
+    disable_nagle_algorithm = True  # headers and body go out in two writes; Nagle would delay the second
+    timeout = 60  # idle keep-alive connections are closed after this many seconds
+    server_version = "AlibabaCloudEmulator"
+    sys_version = ""
+    server: _Server
+
+    def do_POST(self) -> None:
+        """Serve a POST (what the SDK sends)."""
+        self._serve()
+
+    def do_GET(self) -> None:
+        """Serve a GET (the cloud accepts RPC calls either way)."""
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Log to the ``multiflow_alibaba.sandbox`` logger at debug level instead of stderr."""
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
+        response = self.server.dispatcher.handle(self.command, self.path, headers, body)
+        if response is None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server that can close its open connections and join its threads on stop."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, port: int, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self._live_lock = threading.Lock()
+        self._live: dict[threading.Thread, socket.socket] = {}
+        super().__init__((LOOPBACK, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a tracked thread."""
+        thread = threading.Thread(
+            target=self._serve_tracked, args=(request, client_address), name="alibaba-emulator-conn", daemon=True
+        )
+        with self._live_lock:
+            self._live[thread] = request
+        thread.start()
+
+    def _serve_tracked(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._live_lock:
+                self._live.pop(threading.current_thread(), None)
+
+    def close_live_connections(self, timeout: float) -> None:
+        """Shut every open connection (idle keep-alive ones included) and wait for its thread."""
+        with self._live_lock:
+            live = list(self._live.items())
+        for _, sock in live:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread, _ in live:
+            thread.join(timeout)
+
+
+class AlibabaEmulator:
+    """A wire-level emulator of Alibaba Cloud's VPC flow-log API for the official, unmodified SDK.
+
+    It listens on ``127.0.0.1`` (only) on a free port, verifies ACS3-HMAC-SHA256 signatures against each
+    account's secret, and answers in the cloud's JSON shapes and HTTP statuses::
+
+        with AlibabaEmulator(activation_delay=2.0) as emu:
+            emu.add_account("LTAIexample", "secret")
+            vpc = emu.add_vpc("cn-hangzhou")
+            emu.add_logstore("cn-hangzhou", "my-project", "my-logstore")
+            config = Config(access_key_id="LTAIexample", access_key_secret="secret",
+                            endpoint=emu.endpoint, protocol="http", region_id="cn-hangzhou")
+
+    Delays are seconds on ``clock`` (default: the real monotonic clock; pass a :class:`ManualClock` to step
+    time by hand). ``page_size_max`` bounds ``PageSize`` on the VPC Describe* actions; ``flow_log_quota`` is
+    the number of flow logs an account may hold (per-account override in :meth:`add_account`).
+    """
+
+    def __init__(
+        self,
+        activation_delay: float = 0.0,
+        deletion_delay: float = 0.0,
+        clock: Clock | None = None,
+        page_size_max: int = 50,
+        flow_log_quota: int = 1000,
+        *,
+        deactivation_delay: float | None = None,
+        faults: Faults | None = None,
+        port: int = 0,
+    ) -> None:
+        """Configure the emulator; nothing listens until :meth:`start`."""
+        self._cloud = Cloud(
+            clock=clock,
+            activation_delay=activation_delay,
+            deactivation_delay=deactivation_delay,
+            deletion_delay=deletion_delay,
+            flow_log_quota=flow_log_quota,
+        )
+        self._dispatcher = Dispatcher(self._cloud, faults, page_size_max)
+        self._requested_port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        """Where it listens and what it holds (never a secret)."""
+        where = self.endpoint if self._server else "stopped"
+        counts = f"accounts={len(self._cloud.accounts)} flow_logs={len(self._cloud.flow_log_index)}"
+        return f"<AlibabaEmulator {where} {counts}>"
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+
+    def start(self) -> AlibabaEmulator:
+        """Listen on 127.0.0.1 in a background thread; returns ``self``."""
+        if self._server is not None:
+            return self
+        server = _Server(self._requested_port, self._dispatcher)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="alibaba-emulator", daemon=True
+        )
+        self._thread.start()
+        logger.info("Alibaba Cloud emulator listening on %s", self.endpoint)
+        return self
+
+    def stop(self) -> None:
+        """Stop listening, close open connections and join every server thread."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        server.close_live_connections(_JOIN_TIMEOUT)
+        if thread is not None:
+            thread.join(_JOIN_TIMEOUT)
+        self._server = self._thread = None
+
+    def __enter__(self) -> AlibabaEmulator:
+        """Start (if not started) and return ``self``."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop."""
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is listening."""
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        """The TCP port (only once started)."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not started: call start() or use it as a context manager")
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint(self) -> str:
+        """``"127.0.0.1:PORT"``: the SDK's ``Config.endpoint`` (with ``protocol="http"``)."""
+        return f"{LOOPBACK}:{self.port}"
+
+    # --- accounts and inventory -----------------------------------------------------------------------
+
+    def add_account(
+        self,
+        access_key_id: str,
+        access_key_secret: str,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        service_opened: bool = True,
+        traffic_path_enabled: bool = False,
+        flow_log_quota: int | None = None,
+    ) -> None:
+        """Register an access key for ``account_id`` (created if new; a second key shares the account).
+
+        ``service_opened=False`` makes flow-log writes fail with ``OptInRequired.FlowLog`` until the account
+        calls ``OpenFlowLogService``; ``traffic_path_enabled`` allows TrafficPath values other than ``all``;
+        ``flow_log_quota`` overrides the emulator-wide quota for this account.
+        """
+        if not access_key_id or not access_key_secret:
+            raise ValueError("an access key needs both an id and a secret")
+        with self._cloud.lock:
+            if access_key_id in self._cloud.keys:
+                raise ValueError(f"access key {access_key_id!r} is already registered")
+            account = self._cloud.account(account_id)
+            account.service_opened = service_opened
+            account.traffic_path_enabled = traffic_path_enabled
+            account.flow_log_quota = flow_log_quota
+            self._cloud.keys[access_key_id] = AccessKeyRecord(access_key_id, access_key_secret, account_id)
+
+    def set_access_key_active(self, access_key_id: str, active: bool) -> None:
+        """Enable or disable a key (a disabled key gets ``InvalidAccessKeyId.Inactive``)."""
+        with self._cloud.lock:
+            self._key(access_key_id).active = active
+
+    def account_of(self, access_key_id: str) -> str:
+        """The account id a key belongs to."""
+        with self._cloud.lock:
+            return self._key(access_key_id).account_id
+
+    def client_settings(self, access_key_id: str, region_id: str = "cn-hangzhou") -> dict[str, str]:
+        """Keyword arguments for the SDK's ``Config`` to reach this emulator with ``access_key_id``."""
+        with self._cloud.lock:
+            secret = self._key(access_key_id).secret
+        return {
+            "access_key_id": access_key_id,
+            "access_key_secret": secret,
+            "endpoint": self.endpoint,
+            "protocol": "http",
+            "region_id": region_id,
+        }
+
+    def _key(self, access_key_id: str) -> AccessKeyRecord:
+        try:
+            return self._cloud.keys[access_key_id]
+        except KeyError:
+            raise KeyError(f"no access key {access_key_id!r} is registered") from None
+
+    def _account_id(self, account_id: str | None) -> str:
+        return account_id or self._cloud.default_account_id()
+
+    def _use_region(self, region: str) -> None:
+        if not region:
+            raise ValueError("a region id is required")
+        self._cloud.known_regions.add(region)
+
+    def _new_or_claimed(self, given: str | None, prefix: str, length: int) -> str:
+        if given is None:
+            return self._cloud.new_id(prefix, length)
+        if not given.startswith(prefix):
+            raise ValueError(f"{given!r} must start with {prefix!r}")
+        self._cloud.claim_id(given)
+        return given
+
+    def add_vpc(
+        self,
+        region: str,
+        vpc_id: str | None = None,
+        name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        *,
+        account_id: str | None = None,
+        cidr_block: str | None = None,
+        is_default: bool = False,
+        description: str = "",
+    ) -> str:
+        """Create a VPC in ``region`` for ``account_id`` (default: the first account added); returns its id."""
+        with self._cloud.lock:
+            self._use_region(region)
+            owner = self._cloud.account(self._account_id(account_id))
+            vpc_id = self._new_or_claimed(vpc_id, "vpc-", 22)
+            index = sum(len(s.vpcs) for s in self._cloud.regions.values())
+            self._cloud.region(owner.account_id, region).vpcs[vpc_id] = Vpc(
+                vpc_id=vpc_id,
+                account_id=owner.account_id,
+                region=region,
+                name=name or "",
+                cidr_block=cidr_block or f"10.{index % 256}.0.0/16",
+                creation_time=self._cloud.wall_now_iso(),
+                resource_group_id=owner.default_resource_group_id,
+                tags=dict(tags or {}),
+                description=description,
+                is_default=is_default,
+                vrouter_id=self._cloud.new_id("vrt-", 22),
+                index=index,
+            )
+            return vpc_id
+
+    def add_vswitch(
+        self,
+        region: str,
+        vpc_id: str,
+        vswitch_id: str | None = None,
+        zone_id: str | None = None,
+        name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        *,
+        account_id: str | None = None,
+        cidr_block: str | None = None,
+    ) -> str:
+        """Create a vSwitch in an existing VPC; returns its id."""
+        with self._cloud.lock:
+            owner = self._account_id(account_id)
+            state = self._cloud.region(owner, region)
+            vpc = state.vpcs.get(vpc_id)
+            if vpc is None:
+                raise ValueError(f"no VPC {vpc_id!r} in {region} for account {owner}")
+            vswitch_id = self._new_or_claimed(vswitch_id, "vsw-", 22)
+            n = len(vpc.vswitch_ids)
+            state.vswitches[vswitch_id] = VSwitch(
+                vswitch_id=vswitch_id,
+                vpc_id=vpc_id,
+                account_id=owner,
+                region=region,
+                zone_id=zone_id or f"{region}-a",
+                name=name or "",
+                cidr_block=cidr_block or f"10.{vpc.index % 256}.{n % 256}.0/24",
+                creation_time=self._cloud.wall_now_iso(),
+                resource_group_id=vpc.resource_group_id,
+                tags=dict(tags or {}),
+            )
+            vpc.vswitch_ids.append(vswitch_id)
+            return vswitch_id
+
+    def add_network_interface(
+        self,
+        region: str,
+        vswitch_id: str,
+        eni_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        *,
+        account_id: str | None = None,
+    ) -> str:
+        """Create an ENI in an existing vSwitch; returns its id."""
+        with self._cloud.lock:
+            owner = self._account_id(account_id)
+            state = self._cloud.region(owner, region)
+            vsw = state.vswitches.get(vswitch_id)
+            if vsw is None:
+                raise ValueError(f"no vSwitch {vswitch_id!r} in {region} for account {owner}")
+            eni_id = self._new_or_claimed(eni_id, "eni-", 20)
+            base = vsw.cidr_block.rsplit(".", 1)[0]
+            state.enis[eni_id] = NetworkInterface(
+                eni_id=eni_id,
+                vswitch_id=vswitch_id,
+                vpc_id=vsw.vpc_id,
+                zone_id=vsw.zone_id,
+                account_id=owner,
+                region=region,
+                private_ip=f"{base}.{len(state.enis) % 250 + 3}",
+                creation_time=self._cloud.wall_now_iso(),
+                resource_group_id=vsw.resource_group_id,
+                tags=dict(tags or {}),
+            )
+            return eni_id
+
+    def add_logstore(self, region: str, project: str, logstore: str, *, account_id: str | None = None) -> None:
+        """Create an SLS project + logstore that flow logs in ``region`` may deliver to."""
+        with self._cloud.lock:
+            self._use_region(region)
+            self._cloud.account(self._account_id(account_id)).logstores.add((region, project, logstore))
+
+    def add_resource_group(self, resource_group_id: str, *, account_id: str | None = None) -> None:
+        """Create a resource group that ``ResourceGroupId`` may name."""
+        with self._cloud.lock:
+            self._cloud.account(self._account_id(account_id)).resource_groups.add(resource_group_id)
+
+    # --- faults ---------------------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        """The live :class:`Faults` configuration (change its attributes, or assign a new one)."""
+        return self._dispatcher.faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        self._dispatcher.faults = value
+
+    def fail_next(
+        self,
+        action: str,
+        code: str,
+        message: str | None = None,
+        http_status: int | None = None,
+        times: int = 1,
+        *,
+        retry_after_ms: int | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``action`` (``"*"``: any action) fail with ``code``.
+
+        The status and message default to the cloud's for known codes (400 and a generic message
+        otherwise). Throttling codes carry ``x-acs-retry-after`` (``retry_after_ms``, else
+        ``faults.retry_after_ms``) so the SDK raises its ``ThrottlingException``. The failure happens after
+        the signature is verified and before the action runs: the cloud is left unchanged.
+        """
+        self._dispatcher.scripted.push(action, code, message, http_status, times, retry_after_ms)
+
+    def clear_failures(self) -> None:
+        """Forget every queued :meth:`fail_next`."""
+        self._dispatcher.scripted.clear()
+
+    @property
+    def page_size_max(self) -> int:
+        """The largest PageSize the VPC Describe* actions accept."""
+        return self._dispatcher.page_size_max
+
+    @page_size_max.setter
+    def page_size_max(self, value: int) -> None:
+        self._dispatcher.page_size_max = value
+
+    # --- time and transitions -------------------------------------------------------------------------
+
+    @property
+    def clock(self) -> Clock:
+        """The clock transitions run on."""
+        return self._cloud.clock
+
+    @property
+    def activation_delay(self) -> float:
+        """Seconds a flow log stays Activating (after CreateFlowLog or ActiveFlowLog)."""
+        return self._cloud.activation_delay
+
+    @activation_delay.setter
+    def activation_delay(self, value: float) -> None:
+        self._cloud.activation_delay = value
+
+    @property
+    def deactivation_delay(self) -> float:
+        """Seconds a flow log stays Deactivating after DeactiveFlowLog."""
+        return self._cloud.deactivation_delay
+
+    @deactivation_delay.setter
+    def deactivation_delay(self, value: float) -> None:
+        self._cloud.deactivation_delay = value
+
+    @property
+    def deletion_delay(self) -> float:
+        """Seconds a flow log stays Deleting before it is gone."""
+        return self._cloud.deletion_delay
+
+    @deletion_delay.setter
+    def deletion_delay(self, value: float) -> None:
+        self._cloud.deletion_delay = value
+
+    @property
+    def transitions_frozen(self) -> bool:
+        """While True, no Activating/Deactivating/Deleting completes; due ones complete once it is False."""
+        return self._cloud.transitions_frozen
+
+    @transitions_frozen.setter
+    def transitions_frozen(self, value: bool) -> None:
+        with self._cloud.lock:
+            self._cloud.transitions_frozen = value
+
+    def set_status(self, flow_log_id: str, status: str, *, duration: float | None = None) -> None:
+        """Force a flow log's status.
+
+        A transitional status (Activating, Deactivating, Deleting) holds forever when ``duration`` is None
+        (for timeout tests), else completes after ``duration`` seconds as usual (Deleting: the flow log goes).
+        A stable status (Active, Inactive) cancels any pending transition.
+        """
+        if status not in FLOW_LOG_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(FLOW_LOG_STATUSES)}, not {status!r}")
+        with self._cloud.lock:
+            self._cloud.settle()
+            fl = self._cloud.flow_log_index.get(flow_log_id)
+            if fl is None:
+                raise KeyError(f"no flow log {flow_log_id!r}")
+            self._cloud.transition(fl, status, duration)
+
+    # --- observation ----------------------------------------------------------------------------------
+
+    def flow_logs(self, region: str | None = None, account_id: str | None = None) -> list[dict[str, Any]]:
+        """A snapshot of flow logs in creation order, as DescribeFlowLogs shows them, plus ``AccountId``."""
+        with self._cloud.lock:
+            self._cloud.settle()
+            return [
+                {**flow_log_view(fl), "AccountId": fl.account_id}
+                for fl in self._cloud.flow_log_index.values()
+                if (region is None or fl.region == region) and (account_id is None or fl.account_id == account_id)
+            ]
+
+    @property
+    def calls(self) -> Counter[str]:
+        """A snapshot: action name -> calls received, whatever their outcome (thread-safe)."""
+        return self._dispatcher.calls
+
+    @property
+    def errors(self) -> Counter[tuple[str, str]]:
+        """A snapshot: (action, error code) -> error responses; ``"<dropped>"`` counts dropped calls."""
+        return self._dispatcher.errors
+
+    def reset_calls(self) -> None:
+        """Zero :attr:`calls` and :attr:`errors`."""
+        self._dispatcher.reset_counters()
