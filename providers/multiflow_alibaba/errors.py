@@ -1,0 +1,239 @@
+"""Alibaba Cloud error codes → neutral error classes, table-driven: each code lands on exactly one class.
+
+How a code is classified, first rule that matches:
+
+1. any code containing ``Throttling`` (``Throttling``, ``Throttling.User``, ``Throttling.Api``...) → Throttled;
+2. any HTTP 5xx → ServiceError (the server failed, whatever it called it);
+3. the exact code in :data:`EXACT_CODES` (every code of the CreateFlowLog reference, the gateway's signature and
+   flow-control codes, the flow-log lifecycle codes and those the emulator sends);
+4. a pattern of :data:`PATTERN_CODES` (``Invalid*.NotFound`` → NotFound, ``IllegalParam.*`` → InvalidRequest...);
+5. the HTTP status: 401/403 → AuthError, 404 → NotFound, other 4xx → InvalidRequest;
+6. :class:`~multiflow.errors.ProviderError` itself.
+
+Whether an error is retried does not follow its class alone: :func:`is_retryable` says yes for Terraform's list
+(``TaskConflict``, ``LastTokenProcessing``, ``OperationFailed.LastTokenProcessing``, ``IncorrectStatus(.flowlog)``,
+``InvalidStatus``, ``InvalidHdMonitorStatus``, ``OperationConflict``, ``ServiceUnavailable``, ``SystemBusy``,
+``UnknownError``), any ``*Throttling*`` code, any 5xx and dropped connections, and no for everything else, so a
+``Conflict`` that time will not cure (``OperationDenied.NisTrafficAnalyzerNotActive``) is not retried. Auth errors
+are never retried.
+
+This module imports no SDK: :mod:`multiflow_alibaba.session` reads the SDK's exceptions and calls
+:func:`make_error`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from multiflow.errors import (
+    AlreadyExists,
+    AuthError,
+    Conflict,
+    DryRunSucceeded,
+    InvalidRequest,
+    NotFound,
+    ProviderError,
+    QuotaExceeded,
+    ServiceError,
+    Throttled,
+)
+
+__all__ = [
+    "CONNECTION_ERROR",
+    "EXACT_CODES",
+    "FLOW_LOG_NOT_FOUND",
+    "NO_CREDENTIALS",
+    "PATTERN_CODES",
+    "RETRYABLE_CODES",
+    "SERVICE_NOT_OPENED_CODES",
+    "error_class",
+    "is_retryable",
+    "make_error",
+    "service_not_opened_message",
+]
+
+#: The code DescribeFlowLogs-by-id callers see for a flow log that does not exist (the emulator's, the cloud's).
+FLOW_LOG_NOT_FOUND = "InvalidFlowLogId.NotFound"
+#: Our own code for a connection dropped, refused or timed out before an answer came.
+CONNECTION_ERROR = "ConnectionError"
+#: Our own code for a credential chain that found no credentials.
+NO_CREDENTIALS = "NoCredentials"
+
+#: Codes that say the account's flow-log service is not opened (``OperationUnsupported.action`` only sometimes:
+#: the session asks GetFlowLogServiceStatus before calling it that).
+SERVICE_NOT_OPENED_CODES = frozenset({"OptInRequired.FlowLog"})
+
+EXACT_CODES: dict[str, type[ProviderError]] = {
+    # --- CreateFlowLog reference table (alibaba-vpc-createflowlog-api.txt) --------------------------------
+    # The account's business state (overdue payment, suspension): not a parameter, not passing with time.
+    "IncorrectBusinessStatus.FlowLog": AuthError,
+    "OptInRequired.FlowLog": AuthError,
+    "OperationUnsupported.AdvancedFeature": InvalidRequest,
+    "InvalidInstanceId": NotFound,
+    "ProjectOrLogstoreNotExist": NotFound,
+    "SourceProjectNotExist": NotFound,
+    "Unauthorized": AuthError,
+    # Seen when the flow-log service is not opened; the session refines it then (see SERVICE_NOT_OPENED_CODES).
+    "OperationUnsupported.action": InvalidRequest,
+    "ParameterInvalid": InvalidRequest,
+    "RuleExist": AlreadyExists,
+    "InvalidHdMonitorStatus": Conflict,
+    "QuotaExceeded.FlowlogCount": QuotaExceeded,
+    # Despite its name: "This resourceId already has flowlog instance existed."
+    "InvalidResourceId.NotFound": AlreadyExists,
+    "INVALID_PARAMETER": InvalidRequest,
+    "MissingParameter": InvalidRequest,
+    "InvalidRegionId.NotFound": InvalidRequest,
+    "InvalidResourceType.NotFound": InvalidRequest,
+    "OperationUnsupported.ResourceType": InvalidRequest,
+    "IllegalParam.AggregationInterval": InvalidRequest,
+    "UnsupportedFeature.UserDefinedTrafficPath": InvalidRequest,
+    "IllegalParam.TrafficPath": InvalidRequest,
+    "DuplicatedParam.TrafficPath": InvalidRequest,
+    "IllegalParam.ResourceGroupId": InvalidRequest,
+    "OperationDenied.OperateShareResource": InvalidRequest,
+    "UnsupportedFeature.IpVersion": InvalidRequest,
+    "UnsupportedFeature.VpcAdvancedFeature": InvalidRequest,
+    "OperationFailed.EniTypeNotSupport": InvalidRequest,
+    "IllegalParam.IpVersion": InvalidRequest,
+    "OperationDenied.NisTrafficAnalyzerAggregationIntervalMismatch": InvalidRequest,
+    "OperationDenied.NisTrafficAnalyzerNotFound": NotFound,
+    "OperationDenied.NisTrafficAnalyzerNotActive": Conflict,
+    # HTTP 400, but "unknown error, please retry": the server's failure.
+    "OperationFailed.InternalError": ServiceError,
+    "MissingParam.TrafficAnalyzerIdOrLogProjectOrLogStore": InvalidRequest,
+    "OperationDenied.AllTrafficPathOfManagedExist": AlreadyExists,
+    "UnsupportedFeature.UserDefinedTrafficPathIpv6": InvalidRequest,
+    # --- gateway: flow control and server faults -------------------------------------------------------------
+    "Throttling": Throttled,
+    "Throttling.User": Throttled,
+    "Throttling.Api": Throttled,
+    "ServiceUnavailable": ServiceError,
+    "InternalError": ServiceError,
+    "SystemBusy": ServiceError,
+    "UnknownError": ServiceError,
+    CONNECTION_ERROR: ServiceError,
+    # --- gateway: signature and credentials --------------------------------------------------------------------
+    "SignatureDoesNotMatch": AuthError,
+    "IncompleteSignature": AuthError,
+    "InvalidAccessKeyId.NotFound": AuthError,
+    "InvalidAccessKeyId.Inactive": AuthError,
+    "InvalidTimeStamp.Expired": AuthError,
+    "InvalidTimeStamp.Format": AuthError,
+    "SignatureNonceUsed": AuthError,
+    "InvalidSecurityToken.Malformed": AuthError,
+    "InvalidSecurityToken.Expired": AuthError,
+    "InvalidSecurityToken.MismatchWithAccessKey": AuthError,
+    "Forbidden": AuthError,
+    "Forbidden.RAM": AuthError,
+    "InvalidCredentials": AuthError,
+    NO_CREDENTIALS: AuthError,
+    # --- flow-log lifecycle: busy or in the wrong state --------------------------------------------------------
+    "OperationConflict": Conflict,
+    "TaskConflict": Conflict,
+    "LastTokenProcessing": Conflict,
+    "OperationFailed.LastTokenProcessing": Conflict,
+    "IncorrectStatus": Conflict,
+    "IncorrectStatus.flowlog": Conflict,
+    "InvalidStatus": Conflict,
+    FLOW_LOG_NOT_FOUND: NotFound,
+    # --- request shape, tags (codes the emulator also sends) -----------------------------------------------
+    "InvalidParameter": InvalidRequest,
+    "InvalidAction.NotFound": InvalidRequest,
+    "InvalidVersion": InvalidRequest,
+    "UnsupportedHTTPMethod": InvalidRequest,
+    "InvalidTagKey": InvalidRequest,
+    "InvalidTagValue": InvalidRequest,
+    "Duplicate.TagKey": InvalidRequest,
+    "QuotaExceeded.TagNum": QuotaExceeded,
+    "DryRunOperation": DryRunSucceeded,
+}
+
+PATTERN_CODES: tuple[tuple[re.Pattern[str], type[ProviderError]], ...] = (
+    (re.compile(r"^(InvalidAccessKeyId|InvalidSecurityToken|SignatureDoesNotMatch|Forbidden)"), AuthError),
+    (re.compile(r"^OptInRequired"), AuthError),
+    (re.compile(r"^QuotaExceeded"), QuotaExceeded),
+    (re.compile(r"^IncorrectStatus|^InvalidStatus|Conflict$|^LastTokenProcessing"), Conflict),
+    (re.compile(r"^Invalid[A-Za-z]*Id\.NotFound$"), NotFound),
+    (re.compile(r"^(IllegalParam|InvalidParam|MissingParam|DuplicatedParam|Invalid)"), InvalidRequest),
+    (re.compile(r"^(UnsupportedFeature|OperationUnsupported|OperationDenied)"), InvalidRequest),
+)
+
+#: Codes retried whatever their class (Terraform's list for flow logs, less the throttling/5xx rules).
+RETRYABLE_CODES = frozenset(
+    {
+        "TaskConflict",
+        "LastTokenProcessing",
+        "OperationFailed.LastTokenProcessing",
+        "IncorrectStatus",
+        "IncorrectStatus.flowlog",
+        "InvalidStatus",
+        "InvalidHdMonitorStatus",
+        "OperationConflict",
+        "ServiceUnavailable",
+        "SystemBusy",
+        "UnknownError",
+        "InternalError",
+        "OperationFailed.InternalError",
+        CONNECTION_ERROR,
+    }
+)
+
+
+def error_class(code: str, http_status: int | None = None) -> type[ProviderError]:
+    """The one neutral class an Alibaba code (with its HTTP status, if any) lands on."""
+    if "Throttling" in code:
+        return Throttled
+    if http_status is not None and http_status >= 500:
+        return ServiceError
+    if code in EXACT_CODES:
+        return EXACT_CODES[code]
+    for pattern, cls in PATTERN_CODES:
+        if pattern.search(code):
+            return cls
+    if http_status in (401, 403):
+        return AuthError
+    if http_status == 404:
+        return NotFound
+    if http_status is not None and 400 <= http_status < 500:
+        return InvalidRequest
+    return ProviderError
+
+
+def is_retryable(code: str, http_status: int | None = None) -> bool:
+    """Whether a later identical call may succeed: Terraform's list, ``*Throttling*``, 5xx, dropped connections."""
+    if error_class(code, http_status) is AuthError:
+        return False
+    return "Throttling" in code or (http_status is not None and http_status >= 500) or code in RETRYABLE_CODES
+
+
+def service_not_opened_message(region: str) -> str:
+    """What to tell a user whose account has not opened the flow-log service."""
+    return (
+        f"the VPC flow-log service is not opened for this account (region {region}). Open it once per account: "
+        "in the VPC console (Flow Logs → Activate), or with multiflow: "
+        f'multiflow.connect("alibaba", region="{region}", open_service=True) '
+        "or client.session.open_service() (calls OpenFlowLogService)"
+    )
+
+
+def make_error(
+    code: str,
+    message: str,
+    *,
+    operation: str | None = None,
+    request_id: str | None = None,
+    http_status: int | None = None,
+    resource_id: str | None = None,
+) -> ProviderError:
+    """A neutral error for an Alibaba code, keeping code, message, request id and HTTP status."""
+    return error_class(code, http_status)(
+        "alibaba",
+        code,
+        message,
+        operation=operation,
+        request_id=request_id,
+        http_status=http_status,
+        resource_id=resource_id,
+        retryable=is_retryable(code, http_status),
+    )

@@ -1,0 +1,143 @@
+"""The Alibaba Cloud provider object: capabilities, Alibaba's own spec rules, and ``connect`` (imports the SDK)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from multiflow.errors import SpecError
+from multiflow.model import Capabilities
+from multiflow.spec import FlowLogSpec, SlsDestination
+from multiflow_alibaba.capabilities import CAPABILITIES, IP_VERSIONS, TRAFFIC_PATHS
+
+if TYPE_CHECKING:
+    from multiflow_alibaba.session import AlibabaSession
+
+__all__ = ["AlibabaProvider"]
+
+# SLS naming rules (Simple Log Service CreateProject / CreateLogStore, and CreateFlowLog's ProjectName/LogStoreName):
+# project: 3-63 characters, lowercase letters, digits and hyphens, starting and ending with a letter or digit;
+# logstore: the same, with underscores allowed too.
+_PROJECT = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_LOGSTORE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")
+# Resource group ids: "rg-" and lowercase letters and digits (rg-acfmxazdjdhd****).
+_RESOURCE_GROUP = re.compile(r"^rg-[a-z0-9]{1,61}$")
+_URL_PREFIXES = ("http://", "https://")
+_RESERVED_TAG_PREFIXES = ("aliyun", "acs:")
+
+
+class AlibabaProvider:
+    """Alibaba Cloud VPC flow logs (alibabacloud-vpc20160428). Constructing it imports no SDK."""
+
+    name = "alibaba"
+    capabilities: Capabilities = CAPABILITIES
+
+    def validate(self, spec: FlowLogSpec) -> None:
+        """Alibaba's own rules beyond the capabilities: SLS names, name/description text, tags, ``alibaba:`` options."""
+        destination = spec.destination
+        if isinstance(destination, SlsDestination):
+            if not _PROJECT.match(destination.project):
+                raise SpecError(
+                    "destination.project",
+                    destination.project,
+                    "an SLS project name: 3-63 lowercase letters, digits and hyphens, "
+                    "starting and ending with a letter or digit",
+                    provider="alibaba",
+                )
+            if not _LOGSTORE.match(destination.logstore):
+                raise SpecError(
+                    "destination.logstore",
+                    destination.logstore,
+                    "an SLS logstore name: 3-63 lowercase letters, digits, hyphens and underscores, "
+                    "starting and ending with a letter or digit",
+                    provider="alibaba",
+                )
+        for field, value, limit in (("name", spec.name, 128), ("description", spec.description, 256)):
+            if value is None:
+                continue
+            if not 1 <= len(value) <= limit:
+                raise SpecError(field, value, f"1 to {limit} characters", provider="alibaba")
+            if value.lower().startswith(_URL_PREFIXES):
+                raise SpecError(
+                    field, value, f"1 to {limit} characters not starting with http:// or https://", provider="alibaba"
+                )
+        _check_tags(spec)
+        _check_options(spec)
+
+    def connect(self, region: str, **options: Any) -> AlibabaSession:
+        """A VPC session for ``region``; see :class:`multiflow_alibaba.session.AlibabaSession` for the options."""
+        try:
+            from multiflow_alibaba.session import AlibabaSession
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "the Alibaba Cloud provider needs alibabacloud-vpc20160428: pip install 'multiflow[alibaba]'"
+            ) from exc
+        return AlibabaSession(region, **options)
+
+
+def _check_tags(spec: FlowLogSpec) -> None:
+    for key, value in spec.tags.items():
+        if not key.strip():
+            raise SpecError(f"tags.{key}", key, "non-empty keys", provider="alibaba")
+        lowered = key.lower()
+        if lowered.startswith(_RESERVED_TAG_PREFIXES):
+            raise SpecError(
+                f"tags.{key}", key, "keys not starting with 'aliyun' or 'acs:' (reserved)", provider="alibaba"
+            )
+        if "http://" in lowered or "https://" in lowered:
+            raise SpecError(f"tags.{key}", key, "keys without http:// or https://", provider="alibaba")
+        if len(value) > 128:
+            raise SpecError(f"tags.{key}", value, "values of at most 128 characters", provider="alibaba")
+        if value.lower().startswith(_RESERVED_TAG_PREFIXES) or "http://" in value or "https://" in value:
+            raise SpecError(
+                f"tags.{key}",
+                value,
+                "values not starting with 'aliyun' or 'acs:' and without http:// or https://",
+                provider="alibaba",
+            )
+
+
+def _check_options(spec: FlowLogSpec) -> None:
+    options = spec.alibaba
+    if options is None:
+        return
+    paths = options.traffic_paths
+    if paths is not None:
+        for index, path in enumerate(paths):
+            if path not in TRAFFIC_PATHS:
+                raise SpecError(f"alibaba.traffic_paths[{index}]", path, TRAFFIC_PATHS, provider="alibaba")
+        repeated = sorted({p for p in paths if paths.count(p) > 1})
+        if repeated:
+            raise SpecError(
+                "alibaba.traffic_paths",
+                paths,
+                "each traffic path at most once",
+                provider="alibaba",
+                reason=f"repeated: {', '.join(repeated)}",
+            )
+        if "all" in paths and len(paths) > 1:
+            raise SpecError(
+                "alibaba.traffic_paths",
+                paths,
+                "either ['all'] or a list of specific paths",
+                provider="alibaba",
+                reason="'all' already covers every path",
+            )
+        if options.ip_version == "DualStack" and paths != ["all"]:
+            raise SpecError(
+                "alibaba.traffic_paths",
+                paths,
+                "['all'] (or no traffic_paths) with ip_version DualStack",
+                provider="alibaba",
+                reason="dual-stack flow logs take no custom traffic path",
+            )
+    if options.ip_version is not None and options.ip_version not in IP_VERSIONS:  # pragma: no cover - typed Literal
+        raise SpecError("alibaba.ip_version", options.ip_version, IP_VERSIONS, provider="alibaba")
+    group = options.resource_group_id
+    if group is not None and not _RESOURCE_GROUP.match(group):
+        raise SpecError(
+            "alibaba.resource_group_id",
+            group,
+            "a resource group id: 'rg-' and lowercase letters and digits (rg-acfmxazdjdhd...)",
+            provider="alibaba",
+        )
