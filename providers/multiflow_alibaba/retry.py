@@ -1,0 +1,140 @@
+"""Rate limiting and retrying for Alibaba calls: a token bucket shared by a session's threads, and one small policy.
+
+Why our own policy rather than the SDK's ``RetryOptions``/autoretry (which the session turns off):
+
+- the SDK matches retryable errors by exact code or exception name only; the rules we need are patterns and
+  classes (any ``*Throttling*`` code, any 5xx, dropped connections, Terraform's list of busy codes);
+- it has no overall deadline, only a count of attempts, and its backoff is not capped by what time is left;
+- a create must not be blindly re-sent: CreateFlowLog has no ClientToken, so before re-sending one whose outcome
+  is unknown (a dropped connection, a 5xx) we look for the flow log it may have made (``before_retry`` hook);
+- every attempt must take a token from the session's rate limiter, which the SDK's inner loop would bypass.
+
+The policy is exponential backoff with full jitter (``uniform(0, min(cap, base * 2**n))``), at least ``floor``
+seconds, bounded by ``max_attempts`` and by a deadline ``timeout`` seconds after the first attempt; a server's
+``retry-after`` hint is honoured when it is longer. Errors that are not retryable (auth, bad parameters...) are
+raised at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from multiflow.errors import ProviderError
+
+__all__ = ["RateLimiter", "RetryPolicy", "Stop"]
+
+log = logging.getLogger("multiflow.alibaba")
+
+T = TypeVar("T")
+
+
+class RateLimiter:
+    """A token bucket: ``rate`` calls per second on average, bursts of up to ``burst``; thread-safe.
+
+    ``rate`` of ``None`` or 0 disables limiting. :meth:`acquire` blocks until a token is free.
+    """
+
+    def __init__(
+        self,
+        rate: float | None,
+        burst: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate or 0.0
+        self.capacity = max(1.0, burst if burst is not None else self.rate)
+        self._tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<RateLimiter {self.rate:g}/s burst {self.capacity:g}>" if self.rate else "<RateLimiter off>"
+
+    def acquire(self) -> None:
+        """Take one token, waiting for it if the bucket is empty."""
+        if not self.rate:
+            return
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.rate
+            self._sleep(wait)
+
+
+@dataclass(frozen=True)
+class Stop(Generic[T]):
+    """What a ``before_retry`` hook returns to end the retries with ``value`` as the call's result."""
+
+    value: T
+
+
+@dataclass
+class RetryPolicy:
+    """Jittered exponential backoff for retryable :class:`ProviderError`\\ s, under a deadline.
+
+    :param max_attempts: attempts in all, the first one included (1 disables retrying).
+    :param timeout: seconds after the first attempt past which no retry starts.
+    :param base: the backoff ceiling of the first retry, in seconds (doubling each time).
+    :param cap: the largest backoff ceiling, in seconds.
+    :param floor: the least sleep between attempts, in seconds.
+    """
+
+    max_attempts: int = 8
+    timeout: float = 60.0
+    base: float = 0.2
+    cap: float = 5.0
+    floor: float = 0.05
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def delay(self, attempt: int, error: ProviderError) -> float:
+        """The sleep after failed attempt number ``attempt`` (1-based)."""
+        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
+        hinted = getattr(error, "retry_after", None) or 0.0
+        return max(self.floor, self.rng.uniform(0, ceiling), min(float(hinted), self.cap))
+
+    def call(
+        self,
+        fn: Callable[[], T],
+        *,
+        describe: str,
+        before_retry: Callable[[ProviderError], Stop[T] | None] | None = None,
+    ) -> T:
+        """``fn()``, retried while it raises a retryable :class:`ProviderError` and time and attempts remain.
+
+        ``before_retry(error)`` runs before each retry; returning :class:`Stop` ends with its value (e.g. the flow
+        log a create whose answer was lost did make). The last error is raised when retrying ends.
+        """
+        deadline = self.clock() + self.timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn()
+            except ProviderError as error:
+                if not error.retryable or attempt >= self.max_attempts:
+                    raise
+                pause = self.delay(attempt, error)
+                if self.clock() + pause > deadline:
+                    raise
+                log.info("%s: %s (attempt %d); retrying in %.2fs", describe, error.code, attempt, pause)
+                self.sleep(pause)
+                if before_retry is not None:
+                    stop = before_retry(error)
+                    if stop is not None:
+                        return stop.value

@@ -1,0 +1,704 @@
+"""One region of one Alibaba Cloud account, through the official VPC SDK (alibabacloud-vpc20160428).
+
+Every call goes through :meth:`AlibabaSession._call`: one token from the session's rate limiter per attempt, the
+SDK call, SDK exceptions turned into neutral errors at one place (:meth:`AlibabaSession._send`), and the retry
+policy of :mod:`multiflow_alibaba.retry` (the SDK's own retries are turned off; that module says why).
+
+Work on many resources (one CreateFlowLog, DeleteFlowLog, ActiveFlowLog or DeactiveFlowLog per id; the pages of
+a listing) runs on a thread pool of ``max_concurrency`` workers, all under the one rate limit. Work started from
+a worker runs in that worker, so the pool can never deadlock on itself.
+
+Call costs (DescribeFlowLogs pages hold 50 records; ``n`` ids asked for, ``T`` flow logs in the region):
+
+- looking up ``n`` flow logs (by id, or by resource): ``n`` calls when ``n`` ≤ 3, else one probe page of the
+  region listing and then whichever is fewer of the remaining pages (``ceil(T/50) - 1``) and one call per id not
+  yet found: at most ``min(n, 1 + ceil(T/50) - 1)`` + 1;
+- :meth:`AlibabaSession.get` with a ``transitional`` hint: ``ceil(S/50)`` calls listing that state (``S`` flow
+  logs in it, ours or not), then, for ids that left it, the lookup above (none for ``deleting``: they are gone);
+- creating ``n`` flow logs: the lookup above by resource (to adopt instead of duplicating) + ``n`` creates.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from alibabacloud_credentials.client import Client as CredentialClient
+from alibabacloud_credentials.exceptions import CredentialException
+from alibabacloud_tea_openapi import utils_models as open_api_models
+from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
+from alibabacloud_vpc20160428 import models as vpc_models
+from alibabacloud_vpc20160428.client import Client as VpcClient
+from darabonba.exceptions import RetryError, UnretryableException
+from darabonba.policy.retry import RetryOptions
+from darabonba.runtime import RuntimeOptions
+
+from multiflow.errors import (
+    AlreadyExists,
+    AuthError,
+    Conflict,
+    MultiflowError,
+    NotFound,
+    ProviderError,
+    ResourceFailure,
+    ServiceError,
+    SpecError,
+    UnsupportedFeature,
+    WaitTimeout,
+)
+from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
+from multiflow.spec import FlowLogSpec
+from multiflow_alibaba.capabilities import API_STATUSES, INTERVALS, RESOURCE_TYPES
+from multiflow_alibaba.errors import (
+    CONNECTION_ERROR,
+    NO_CREDENTIALS,
+    SERVICE_NOT_OPENED_CODES,
+    make_error,
+    service_not_opened_message,
+)
+from multiflow_alibaba.mapping import (
+    create_params,
+    differences,
+    flow_log_from_params,
+    flow_log_from_record,
+    records_of,
+)
+from multiflow_alibaba.retry import RateLimiter, RetryPolicy, Stop
+
+__all__ = ["PAGE_SIZE", "PER_ID_LOOKUPS", "AlibabaSession"]
+
+log = logging.getLogger("multiflow.alibaba")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: The largest DescribeFlowLogs page.
+PAGE_SIZE = 50
+#: Up to this many ids are looked up one call each; beyond, a probe of the region listing decides.
+PER_ID_LOOKUPS = 3
+
+#: Action → (SDK method, SDK request model).
+_ACTIONS: dict[str, tuple[str, type[Any]]] = {
+    "CreateFlowLog": ("create_flow_log_with_options", vpc_models.CreateFlowLogRequest),
+    "DescribeFlowLogs": ("describe_flow_logs_with_options", vpc_models.DescribeFlowLogsRequest),
+    "DeleteFlowLog": ("delete_flow_log_with_options", vpc_models.DeleteFlowLogRequest),
+    "ActiveFlowLog": ("active_flow_log_with_options", vpc_models.ActiveFlowLogRequest),
+    "DeactiveFlowLog": ("deactive_flow_log_with_options", vpc_models.DeactiveFlowLogRequest),
+    "ModifyFlowLogAttribute": ("modify_flow_log_attribute_with_options", vpc_models.ModifyFlowLogAttributeRequest),
+    "GetFlowLogServiceStatus": (
+        "get_flow_log_service_status_with_options",
+        vpc_models.GetFlowLogServiceStatusRequest,
+    ),
+    "OpenFlowLogService": ("open_flow_log_service_with_options", vpc_models.OpenFlowLogServiceRequest),
+}
+
+_SETTLED = (FlowLogStatus.ACTIVE, FlowLogStatus.INACTIVE)
+
+
+class _Redactor:
+    """Replaces known secrets in text; shows nothing of them in its own repr."""
+
+    def __init__(self, *secrets: str | None) -> None:
+        self._secrets = tuple(s for s in secrets if s and len(s) >= 4)
+
+    def __repr__(self) -> str:
+        return "<redactor>"
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+class AlibabaSession:
+    """Alibaba Cloud VPC flow logs in one region. Make one with ``multiflow.connect("alibaba", region=..., **options)``.
+
+    :param region: the region id (``cn-hangzhou``...).
+    :param access_key_id: an explicit AccessKey id; without it the credential chain of alibabacloud-credentials
+        is used (``ALIBABA_CLOUD_ACCESS_KEY_ID``/``ALIBABA_CLOUD_ACCESS_KEY_SECRET``, the CLI's and the SDK's
+        profiles, OIDC, the ECS RAM role...).
+    :param access_key_secret: the AccessKey secret; never logged, shown or written anywhere.
+    :param security_token: an STS token, with temporary keys.
+    :param credential: a ready ``alibabacloud_credentials.client.Client`` to use instead.
+    :param endpoint: the VPC endpoint (``127.0.0.1:PORT`` for the sandbox); default: the SDK's
+        (``vpc.aliyuncs.com`` or ``vpc.<region>.aliyuncs.com``).
+    :param protocol: ``https`` (default) or ``http`` (the sandbox).
+    :param max_concurrency: worker threads for per-resource calls and listing pages.
+    :param rate_limit: calls per second at most, across the session's threads (``None``: no limit).
+    :param burst: calls allowed at once before the rate applies (default: one second's worth).
+    :param max_attempts: attempts per call, the first included (1: no retries).
+    :param retry_timeout: seconds after a call's first attempt past which it is not retried.
+    :param settle_timeout: seconds ``modify`` waits for a flow log to leave a transitional state.
+    :param connect_timeout: seconds to connect.
+    :param read_timeout: seconds to wait for an answer.
+    :param open_service: open the account's flow-log service (OpenFlowLogService) if it is not opened yet.
+    """
+
+    provider = "alibaba"
+
+    def __init__(
+        self,
+        region: str,
+        *,
+        access_key_id: str | None = None,
+        access_key_secret: str | None = None,
+        security_token: str | None = None,
+        credential: Any = None,
+        endpoint: str | None = None,
+        protocol: str | None = None,
+        max_concurrency: int = 10,
+        rate_limit: float | None = 20.0,
+        burst: float | None = None,
+        max_attempts: int = 8,
+        retry_timeout: float = 60.0,
+        settle_timeout: float = 300.0,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        open_service: bool = False,
+    ) -> None:
+        if (access_key_id is None) != (access_key_secret is None):
+            raise ValueError("give both access_key_id and access_key_secret, or neither (to use the credential chain)")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency}")
+        self.region = region
+        self.endpoint = endpoint
+        self.settle_timeout = settle_timeout
+        self._redact = _Redactor(access_key_secret, security_token)
+        config = open_api_models.Config(
+            region_id=region,
+            endpoint=endpoint,
+            protocol=protocol,
+            connect_timeout=int(connect_timeout * 1000),
+            read_timeout=int(read_timeout * 1000),
+            max_idle_conns=max(max_concurrency, 1),
+            user_agent="multiflow",
+            # Our own policy retries (see multiflow_alibaba.retry); the SDK must not retry underneath it.
+            retry_options=RetryOptions({"retryable": False}),
+        )
+        if access_key_id is not None:
+            config.access_key_id = access_key_id
+            config.access_key_secret = access_key_secret
+            config.security_token = security_token
+        else:
+            config.credential = credential if credential is not None else CredentialClient()
+        self._client = VpcClient(config)
+        del config
+        self._runtime = RuntimeOptions()
+        self._limiter = RateLimiter(rate_limit, burst)
+        self._retry = RetryPolicy(max_attempts=max(1, max_attempts), timeout=retry_timeout)
+        self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="multiflow-alibaba")
+        self._worker = threading.local()
+        self._service_opened: bool | None = None
+        if open_service and not self.service_opened():
+            self.open_service()
+
+    def __repr__(self) -> str:
+        return f"<AlibabaSession {self.region} {self.endpoint or 'default endpoint'}>"
+
+    # -- calling the SDK -----------------------------------------------------------------------------------
+
+    def _send(self, action: str, params: Mapping[str, Any], resource_id: str | None) -> dict[str, Any]:
+        """One attempt of one call, with every SDK failure turned into a neutral error at this one place."""
+        method_name, request_model = _ACTIONS[action]
+        request = request_model().from_map({"RegionId": self.region, **params})
+        self._limiter.acquire()
+        try:
+            response = getattr(self._client, method_name)(request, self._runtime)
+        except AlibabaCloudException as exc:
+            error = self._from_response_error(exc, action, resource_id)
+        except UnretryableException as exc:
+            error = self._from_transport_error(exc.inner_exception, action, resource_id)
+        except (RetryError, CredentialException) as exc:
+            error = self._from_transport_error(exc, action, resource_id)
+        else:
+            body = response.body.to_map() if response.body is not None else {}
+            log.debug("%s %s ok (request id %s)", action, resource_id or "", body.get("RequestId"))
+            return body
+        log.debug("%s %s failed: %s", action, resource_id or "", error)
+        raise error
+
+    def _from_response_error(self, exc: Any, action: str, resource_id: str | None) -> ProviderError:
+        data = exc.data if isinstance(getattr(exc, "data", None), dict) else {}
+        status = getattr(exc, "status_code", None) or data.get("statusCode")
+        code = str(exc.code or data.get("Code") or status or "Unknown")
+        message = str(data.get("Message") or exc.message or "")
+        request_id = data.get("RequestId") or getattr(exc, "request_id", None)
+        error = make_error(
+            code,
+            self._redact(message),
+            operation=action,
+            request_id=str(request_id) if request_id not in (None, "None") else None,
+            http_status=int(status) if status else None,
+            resource_id=resource_id,
+        )
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            error.retry_after = float(retry_after) / 1000  # type: ignore[attr-defined]
+        return error
+
+    def _from_transport_error(self, exc: BaseException | None, action: str, resource_id: str | None) -> ProviderError:
+        if isinstance(exc, AlibabaCloudException):
+            return self._from_response_error(exc, action, resource_id)
+        if isinstance(exc, CredentialException):
+            return make_error(
+                NO_CREDENTIALS,
+                self._redact(f"no Alibaba Cloud credentials found: {exc.message}"),
+                operation=action,
+                resource_id=resource_id,
+            )
+        if isinstance(exc, RetryError):
+            return make_error(
+                CONNECTION_ERROR,
+                self._redact(f"no answer from {self.endpoint or 'the VPC endpoint'}: {exc.message}"),
+                operation=action,
+                resource_id=resource_id,
+            )
+        return ServiceError(
+            "alibaba",
+            "UnexpectedResponse",
+            self._redact(f"unreadable answer: {exc!r}"),
+            operation=action,
+            resource_id=resource_id,
+        )
+
+    def _call(
+        self,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        resource_id: str | None = None,
+        before_retry: Callable[[ProviderError], Stop[Any] | None] | None = None,
+    ) -> Any:
+        """``action`` with ``params``, retried by the session's policy; a closed flow-log service explained."""
+        try:
+            return self._retry.call(
+                lambda: self._send(action, params or {}, resource_id),
+                describe=f"{action} {resource_id or ''}".strip(),
+                before_retry=before_retry,
+            )
+        except ProviderError as exc:
+            raise self._explain_service(exc) from None
+
+    def _explain_service(self, exc: ProviderError) -> ProviderError:
+        """The error, or an AuthError that says how to open the flow-log service when that is the cause."""
+        closed = exc.code in SERVICE_NOT_OPENED_CODES
+        if not closed and exc.code == "OperationUnsupported.action" and exc.operation != "GetFlowLogServiceStatus":
+            try:
+                closed = not self.service_opened(refresh=True)
+            except ProviderError:
+                closed = False
+        if not closed:
+            return exc
+        self._service_opened = False
+        return AuthError(
+            "alibaba",
+            exc.code,
+            f"{service_not_opened_message(self.region)} [{exc.message}]",
+            request_id=exc.request_id,
+            operation=exc.operation,
+            http_status=exc.http_status,
+            resource_id=exc.resource_id,
+            retryable=False,
+        )
+
+    # -- the flow-log service ------------------------------------------------------------------------------
+
+    def service_opened(self, *, refresh: bool = False) -> bool:
+        """Whether the account has opened the flow-log service (GetFlowLogServiceStatus; cached)."""
+        if self._service_opened is None or refresh:
+            body = self._call("GetFlowLogServiceStatus")
+            self._service_opened = str(body.get("Enabled")).lower() == "true"
+        return self._service_opened
+
+    def open_service(self) -> None:
+        """Open the account's flow-log service (OpenFlowLogService). Once per account; harmless when open."""
+        log.info("opening the flow-log service for this account (region %s)", self.region)
+        self._call("OpenFlowLogService")
+        self._service_opened = True
+
+    # -- running many calls ----------------------------------------------------------------------------
+
+    def _each(self, fn: Callable[[T], R], items: Sequence[T]) -> list[tuple[T, R | None, MultiflowError | None]]:
+        """``fn`` over ``items`` on the pool (inline from a worker, so the pool never waits on itself).
+
+        Each item's result or neutral error is kept; other exceptions (bugs) propagate.
+        """
+
+        def run(item: T) -> tuple[T, R | None, MultiflowError | None]:
+            try:
+                return item, fn(item), None
+            except MultiflowError as exc:
+                return item, None, exc
+
+        if len(items) <= 1 or getattr(self._worker, "active", False):
+            return [run(item) for item in items]
+
+        def in_worker(item: T) -> tuple[T, R | None, MultiflowError | None]:
+            self._worker.active = True
+            try:
+                return run(item)
+            finally:
+                self._worker.active = False
+
+        return list(self._pool.map(in_worker, items))
+
+    def _all(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``fn`` over ``items`` concurrently; the first error is raised once all are done."""
+        results: list[R] = []
+        for _, result, error in self._each(fn, items):
+            if error is not None:
+                raise error
+            results.append(result)  # type: ignore[arg-type]
+        return results
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def _page(self, filters: Mapping[str, Any], number: int) -> dict[str, Any]:
+        return self._call("DescribeFlowLogs", {**filters, "PageSize": PAGE_SIZE, "PageNumber": number})
+
+    def _list(self, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every DescribeFlowLogs record for ``filters``: the first page, then the others concurrently."""
+        first = self._page(filters, 1)
+        return _unique(records_of(first) + self._rest(filters, first))
+
+    def _rest(self, filters: Mapping[str, Any], first: Mapping[str, Any]) -> list[dict[str, Any]]:
+        total = int(first.get("TotalCount") or 0)
+        size = int(first.get("PageSize") or PAGE_SIZE) or PAGE_SIZE
+        pages = math.ceil(total / size)
+        if pages <= 1:
+            return []
+        return [
+            r for page in self._all(lambda n: records_of(self._page(filters, n)), range(2, pages + 1)) for r in page
+        ]
+
+    def _find(self, key: str, values: Iterable[str], filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Records whose ``key`` (``FlowLogId`` or ``ResourceId``) is one of ``values``, in the fewest calls.
+
+        Few values: one filtered call each. Many: one probe page of the listing tells the region's size; then
+        whichever is fewer of the remaining pages and one call per value not yet seen.
+        """
+        wanted = list(dict.fromkeys(values))
+        base = dict(filters or {})
+        if not wanted:
+            return []
+        if len(wanted) <= PER_ID_LOOKUPS:
+            return _unique([r for rs in self._all(lambda v: self._list({**base, key: v}), wanted) for r in rs])
+        first = self._page(base, 1)
+        records = records_of(first)
+        seen = {r.get(key) for r in records}
+        # A resource may carry several flow logs: only a flow log id is settled by being seen once.
+        remaining = [v for v in wanted if key != "FlowLogId" or v not in seen]
+        size = int(first.get("PageSize") or PAGE_SIZE) or PAGE_SIZE
+        pages_left = max(0, math.ceil(int(first.get("TotalCount") or 0) / size) - 1)
+        if remaining and pages_left <= len(remaining):
+            records += self._rest(base, first)
+        elif remaining:
+            records += [r for rs in self._all(lambda v: self._list({**base, key: v}), remaining) for r in rs]
+        chosen = set(wanted)
+        return _unique([r for r in records if r.get(key) in chosen])
+
+    def _flow_logs(self, records: Iterable[Mapping[str, Any]]) -> list[FlowLog]:
+        return [flow_log_from_record(r, self.region) for r in records]
+
+    def describe(self, query: DescribeQuery) -> list[FlowLog]:
+        """Flow logs matching ``query``, all pages (50 a page); filters the cloud has are applied by it."""
+        filters: dict[str, Any] = {}
+        if query.resource_kind is not None:
+            if query.resource_kind not in RESOURCE_TYPES:
+                return []
+            filters["ResourceType"] = RESOURCE_TYPES[query.resource_kind]
+        if query.tags:
+            filters["Tags"] = [{"Key": k, **({"Value": v} if v is not None else {})} for k, v in query.tags.items()]
+        if query.ids:
+            records = self._find("FlowLogId", query.ids, filters)
+        elif query.resource_ids:
+            records = self._find("ResourceId", query.resource_ids, filters)
+        else:
+            records = self._list(filters)
+        flow_logs = self._flow_logs(records)
+        return [f for f in flow_logs if _matches(f, query)]
+
+    def get(self, ids: Sequence[str], *, transitional: FlowLogStatus | None = None) -> dict[str, FlowLog]:
+        """The current state of ``ids``; ids that are gone are absent.
+
+        Cost model, in DescribeFlowLogs calls (pages of 50):
+
+        - with ``transitional`` (what the waiter passes): list that state, ``ceil(S/50)`` calls for the ``S``
+          flow logs in it (ours or not). Ids absent from it have left the state. For ``deleting`` they are gone:
+          nothing more. For ``activating``/``deactivating`` their new state is looked up like ids without a hint
+          (below), so a poll costs ``ceil(S/50)`` while everything is pending and about ``ceil(T/50) + 1`` on the
+          poll where many settle at once.
+        - without a hint: ``n`` calls for ``n`` ≤ 3 ids; else one probe page of the region's listing and then the
+          fewer of its remaining pages (``ceil(T/50) - 1``, ``T`` flow logs in the region) and one call per id
+          not yet seen.
+        """
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        found: dict[str, FlowLog] = {}
+        state = API_STATUSES.get(transitional) if transitional is not None and transitional.transitional else None
+        if state is not None:
+            chosen = set(wanted)
+            found = {f.id: f for f in self._flow_logs(self._list({"Status": state})) if f.id in chosen}
+            if transitional == FlowLogStatus.DELETING:
+                return found
+            wanted = [i for i in wanted if i not in found]
+        found.update({f.id: f for f in self._flow_logs(self._find("FlowLogId", wanted))})
+        return found
+
+    # -- create ----------------------------------------------------------------------------------------
+
+    def create(self, specs: Sequence[FlowLogSpec], *, extra_tags: Mapping[str, str], dry_run: bool) -> CreateOutcome:
+        """One CreateFlowLog per resource, concurrently under the rate limit, adopting what already exists.
+
+        CreateFlowLog has no ClientToken. So, first, the flow logs already on the resources are read (one lookup
+        for all of them): a resource that has a flow log with the same settings adopts it instead of getting a
+        duplicate; one with other settings fails with AlreadyExists naming that flow log. And a create whose
+        outcome is unknown (dropped connection, 5xx) looks again before it is sent again.
+        """
+        if dry_run:
+            raise UnsupportedFeature("dry_run", True, "no dry run", provider="alibaba")
+        jobs: list[dict[str, Any]] = []
+        for spec in specs:
+            jobs += [create_params(spec, rid, self.region, extra_tags) for rid in spec.resources.ids]
+        outcome = CreateOutcome()
+        if not jobs:
+            return outcome
+        existing: dict[str, list[dict[str, Any]]] = {}
+        try:
+            for record in self._find("ResourceId", [job["ResourceId"] for job in jobs]):
+                existing.setdefault(record.get("ResourceId", ""), []).append(record)
+        except ProviderError as exc:
+            outcome.failed += [ResourceFailure(job["ResourceId"], _about(exc, job["ResourceId"])) for job in jobs]
+            return outcome
+        for job, flow_log, error in self._each(lambda job: self._create_one(job, existing), jobs):
+            if error is not None:
+                outcome.failed.append(ResourceFailure(job["ResourceId"], error))
+            elif flow_log is not None:
+                outcome.created.append(flow_log)
+        return outcome
+
+    def _create_one(self, params: dict[str, Any], existing: Mapping[str, list[dict[str, Any]]]) -> FlowLog:
+        resource_id = params["ResourceId"]
+        on_resource = existing.get(resource_id)
+        if on_resource:
+            return self._adopt(params, on_resource)
+
+        def look_again(error: ProviderError) -> Stop[FlowLog] | None:
+            # Throttling or a busy resource means the call was refused: nothing to look for.
+            if not isinstance(error, ServiceError):
+                return None
+            records = self._list({"ResourceId": resource_id})
+            match = [r for r in records if not differences(r, params) and r.get("Status") != "Deleting"]
+            if match:
+                log.info("CreateFlowLog %s: answer lost, adopting %s", resource_id, match[0].get("FlowLogId"))
+                return Stop(flow_log_from_record(match[0], self.region))
+            return None
+
+        try:
+            body = self._call("CreateFlowLog", params, resource_id=resource_id, before_retry=look_again)
+        except AlreadyExists as exc:
+            records = self._list({"ResourceId": resource_id})
+            if not records:
+                raise
+            return self._adopt(params, records, cause=exc)
+        if isinstance(body, FlowLog):  # adopted by look_again
+            return body
+        return flow_log_from_params(str(body["FlowLogId"]), params, body)
+
+    def _adopt(
+        self, params: Mapping[str, Any], records: Sequence[Mapping[str, Any]], cause: ProviderError | None = None
+    ) -> FlowLog:
+        """The existing flow log with ``params``' settings, or AlreadyExists/Conflict naming the one in the way."""
+        resource_id = params["ResourceId"]
+        live = [r for r in records if r.get("Status") != "Deleting"]
+        for record in live:
+            if not differences(record, params):
+                log.info(
+                    "resource %s already has flow log %s with these settings: adopted", resource_id, record["FlowLogId"]
+                )
+                return flow_log_from_record(record, self.region)
+        if not live:
+            raise Conflict(
+                "alibaba",
+                "FlowLogDeleting",
+                f"resource {resource_id} has flow log {records[0].get('FlowLogId')} still being deleted; "
+                "create again once it is gone",
+                operation="CreateFlowLog",
+                resource_id=resource_id,
+                retryable=True,
+            )
+        other = live[0]
+        found = "; ".join(differences(other, params))
+        raise AlreadyExists(
+            "alibaba",
+            cause.code if cause else "FlowLogExists",
+            f"resource {resource_id} already has flow log {other.get('FlowLogId')} with other settings ({found})",
+            request_id=cause.request_id if cause else None,
+            operation="CreateFlowLog",
+            http_status=cause.http_status if cause else None,
+            resource_id=resource_id,
+        )
+
+    # -- delete, start, stop -----------------------------------------------------------------------------
+
+    def _status_of(self, flow_log_id: str) -> FlowLogStatus | None:
+        found = self._flow_logs(self._list({"FlowLogId": flow_log_id}))
+        return found[0].status if found else None
+
+    def _act(self, action: str, ids: Sequence[str], done: tuple[FlowLogStatus, ...]) -> DeleteOutcome:
+        """``action`` on each id concurrently, each retried by the policy, with a look at the flow log between tries.
+
+        Before a retry of a refused (Conflict) or unanswered (ServiceError) call: a flow log already in one of
+        ``done`` means the action happened or was not needed; one in a transitional state is waited on until it
+        settles (bounded by ``settle_timeout``) and the action tried again; one that is gone after an unanswered
+        delete was deleted by it.
+        """
+
+        def one(flow_log_id: str) -> None:
+            def check(error: ProviderError) -> Stop[None] | None:
+                if not isinstance(error, (Conflict, ServiceError)):
+                    return None
+                status = self._status_of(flow_log_id)
+                if status is None:
+                    lost_delete = action == "DeleteFlowLog" and isinstance(error, ServiceError)
+                    return Stop(None) if lost_delete else None
+                if status in done:
+                    return Stop(None)
+                if status.transitional and status != FlowLogStatus.DELETING:
+                    self.wait_settled(flow_log_id)
+                return None
+
+            self._call(action, {"FlowLogId": flow_log_id}, resource_id=flow_log_id, before_retry=check)
+
+        outcome = DeleteOutcome()
+        for flow_log_id, _, error in self._each(one, list(dict.fromkeys(ids))):
+            if error is None:
+                outcome.deleted.append(flow_log_id)
+            else:
+                outcome.failed.append(ResourceFailure(flow_log_id, error))
+        return outcome
+
+    def delete(self, ids: Sequence[str]) -> DeleteOutcome:
+        """DeleteFlowLog per id, concurrently; the core then waits through ``deleting`` until they are gone.
+
+        A flow log still activating is refused (``IncorrectStatus.flowlog``): it is waited on until it settles and
+        deleted then; one already deleting counts as deleted.
+        """
+        return self._act("DeleteFlowLog", ids, (FlowLogStatus.DELETING,))
+
+    def start(self, ids: Sequence[str]) -> DeleteOutcome:
+        """ActiveFlowLog per id; one already active or activating counts as started."""
+        return self._act("ActiveFlowLog", ids, (FlowLogStatus.ACTIVE, FlowLogStatus.ACTIVATING))
+
+    def stop(self, ids: Sequence[str]) -> DeleteOutcome:
+        """DeactiveFlowLog per id; one already inactive or deactivating counts as stopped."""
+        return self._act("DeactiveFlowLog", ids, (FlowLogStatus.INACTIVE, FlowLogStatus.DEACTIVATING))
+
+    # -- modify ----------------------------------------------------------------------------------------
+
+    def wait_settled(self, flow_log_id: str, timeout: float | None = None) -> FlowLog:
+        """Wait until the flow log is ``active`` or ``inactive`` (exact states, not a string match), and return it.
+
+        Polls one DescribeFlowLogs per try with jittered backoff (0.2 s doubling to 5 s) for at most ``timeout``
+        seconds (default ``settle_timeout``); raises NotFound if it is gone, Conflict if it is being deleted and
+        WaitTimeout naming it if it does not settle in time.
+        """
+        limit = self.settle_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        delay = 0.2
+        while True:
+            found = self._flow_logs(self._list({"FlowLogId": flow_log_id}))
+            if not found:
+                raise NotFound(
+                    "alibaba",
+                    "InvalidFlowLogId.NotFound",
+                    f"no flow log {flow_log_id} in {self.region}",
+                    resource_id=flow_log_id,
+                )
+            flow_log = found[0]
+            if flow_log.status in _SETTLED:
+                return flow_log
+            if flow_log.status == FlowLogStatus.DELETING:
+                raise Conflict(
+                    "alibaba",
+                    "IncorrectStatus.flowlog",
+                    f"flow log {flow_log_id} is being deleted",
+                    resource_id=flow_log_id,
+                    retryable=False,
+                )
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WaitTimeout([flow_log_id], "active or inactive", {flow_log_id: flow_log.status.value}, limit)
+            time.sleep(min(left, random.uniform(delay / 2, delay)))
+            delay = min(delay * 2, 5.0)
+
+    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
+        """ModifyFlowLogAttribute (FlowLogName, Description, AggregationInterval), once the flow log is settled.
+
+        The cloud refuses changes while a flow log is Activating/Deactivating, so this first waits (bounded by
+        ``settle_timeout``) until it is Active or Inactive.
+        """
+        params: dict[str, Any] = {"FlowLogId": flow_log_id}
+        if changes.name is not None:
+            params["FlowLogName"] = changes.name
+        if changes.description is not None:
+            params["Description"] = changes.description
+        if changes.interval is not None:
+            if changes.interval not in INTERVALS:
+                raise SpecError("interval", changes.interval, INTERVALS, provider="alibaba", reason="seconds")
+            params["AggregationInterval"] = changes.interval // 60
+        if len(params) == 1:
+            return
+        self.wait_settled(flow_log_id)
+        self._call("ModifyFlowLogAttribute", params, resource_id=flow_log_id)
+
+    def close(self) -> None:
+        """Stop the worker threads (the SDK keeps no other resource of ours)."""
+        self._pool.shutdown(wait=True)
+
+
+def _unique(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records without repeats (a flow log can show on two pages when the listing shifts), order kept."""
+    seen: set[str] = set()
+    unique = []
+    for record in records:
+        key = str(record.get("FlowLogId"))
+        if key not in seen:
+            seen.add(key)
+            unique.append(record)
+    return unique
+
+
+def _matches(flow_log: FlowLog, query: DescribeQuery) -> bool:
+    if query.ids and flow_log.id not in query.ids:
+        return False
+    if query.resource_ids and flow_log.resource.id not in query.resource_ids:
+        return False
+    if query.resource_kind is not None and flow_log.resource.kind != query.resource_kind:
+        return False
+    return all(
+        key in flow_log.tags and (value is None or flow_log.tags[key] == value) for key, value in query.tags.items()
+    )
+
+
+def _about(exc: ProviderError, resource_id: str) -> ProviderError:
+    """The same error, about one resource."""
+    copy = type(exc)(
+        exc.provider,
+        exc.code,
+        exc.message,
+        request_id=exc.request_id,
+        operation=exc.operation,
+        http_status=exc.http_status,
+        resource_id=resource_id,
+        retryable=exc.retryable,
+    )
+    return copy
