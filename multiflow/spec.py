@@ -9,6 +9,7 @@ Intervals are always in seconds here, whatever the cloud's unit.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 from enum import Enum
@@ -66,16 +67,27 @@ def spec_error_from_validation(exc: ValidationError, prefix: str = "") -> SpecEr
     return error
 
 
+_constructing: contextvars.ContextVar[bool] = contextvars.ContextVar("multiflow_constructing", default=False)
+
+
 class _Model(BaseModel):
     """Strict, immutable base: unknown keys are errors, and bad input is a :class:`SpecError`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
     def __init__(self, **data: Any) -> None:
+        # Only the outermost model turns pydantic's error into a SpecError; nested ones let it through so that
+        # the location of the offending field is kept whole.
+        token = _constructing.set(True) if not _constructing.get() else None
         try:
             super().__init__(**data)
         except ValidationError as exc:
+            if token is None:
+                raise
             raise spec_error_from_validation(exc) from None
+        finally:
+            if token is not None:
+                _constructing.reset(token)
 
 
 _ID = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]

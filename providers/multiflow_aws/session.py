@@ -13,13 +13,14 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from multiflow.errors import AlreadyExists, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
+from multiflow.errors import AlreadyExists, ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec
@@ -92,7 +93,7 @@ class AwsSession:
             aws_session_token=aws_session_token,
         )
         config = Config(
-            retries={"mode": retry_mode, "max_attempts": max_attempts},
+            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             user_agent_extra="multiflow",
@@ -106,10 +107,11 @@ class AwsSession:
 
     # -- calling EC2 -----------------------------------------------------------------------------------------
 
-    def _call(self, operation: str, method: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
-        """Call boto3, with every botocore failure turned into a neutral error at this one place."""
+    @contextmanager
+    def _mapped(self, operation: str) -> Iterator[None]:
+        """Turn every botocore failure into a neutral error, at this one place."""
         try:
-            return method(**params)
+            yield
         except botocore.exceptions.ClientError as exc:
             raise from_client_error(exc, operation) from exc
         except botocore.exceptions.NoCredentialsError as exc:
@@ -121,6 +123,11 @@ class AwsSession:
             botocore.exceptions.ConnectTimeoutError,
         ) as exc:
             raise make_error("ConnectionError", str(exc), operation=operation) from exc
+
+    def _call(self, operation: str, method: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
+        """Call boto3 with errors mapped."""
+        with self._mapped(operation):
+            return method(**params)
 
     def _create_call(self, params: dict[str, Any]) -> dict[str, Any]:
         """CreateFlowLogs, retrying only the IAM-propagation case, under its own deadline."""
@@ -238,11 +245,9 @@ class AwsSession:
             params["FlowLogIds"] = list(flow_log_ids)
         records = []
         paginator = self.ec2.get_paginator("describe_flow_logs")
-        try:
+        with self._mapped("DescribeFlowLogs"):
             for page in paginator.paginate(**params):
                 records += page.get("FlowLogs", [])
-        except botocore.exceptions.ClientError as exc:
-            raise from_client_error(exc, "DescribeFlowLogs") from exc
         return records
 
     def describe(self, query: DescribeQuery) -> list[FlowLog]:
@@ -268,19 +273,32 @@ class AwsSession:
     # -- delete ----------------------------------------------------------------------------------------------
 
     def delete(self, ids: Sequence[str]) -> DeleteOutcome:
-        """DeleteFlowLogs, 1000 ids a call; unknown ids are reported as NotFound, the others deleted."""
+        """DeleteFlowLogs, 1000 ids a call, after one DescribeFlowLogs per 1000 ids to find the unknown ones.
+
+        Ids EC2 does not know are reported as NotFound without being sent: EC2 implementations differ on whether
+        one unknown id refuses the whole call, and the describe makes the outcome per id certain either way.
+        """
         outcome = DeleteOutcome()
-        for batch in _chunks(list(dict.fromkeys(ids)), IDS_PER_CALL):
+        wanted = list(dict.fromkeys(ids))
+        known = set(self.get(wanted))
+        for flow_log_id in wanted:
+            if flow_log_id not in known:
+                outcome.failed.append(
+                    ResourceFailure(
+                        flow_log_id,
+                        make_error(
+                            "InvalidFlowLogId.NotFound",
+                            f"The flow log ID '{flow_log_id}' does not exist",
+                            operation="DeleteFlowLogs",
+                            resource_id=flow_log_id,
+                        ),
+                    )
+                )
+        for batch in _chunks([i for i in wanted if i in known], IDS_PER_CALL):
             try:
                 response = self._call("DeleteFlowLogs", self.ec2.delete_flow_logs, FlowLogIds=batch)
-            except NotFound as exc:
-                # Some EC2 implementations refuse the whole call for one unknown id: split known from unknown.
-                known = set(self.get(batch))
-                outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch if i not in known]
-                if known:
-                    rest = self.delete([i for i in batch if i in known])
-                    outcome.deleted += rest.deleted
-                    outcome.failed += rest.failed
+            except ProviderError as exc:
+                outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch]
                 continue
             request_id = response.get("ResponseMetadata", {}).get("RequestId")
             failed_ids = set()

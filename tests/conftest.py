@@ -1,0 +1,70 @@
+"""Shared fixtures: sandboxes on loopback that always stop, and a recorder of what boto3 sends on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def aws_sandbox() -> Iterator[Any]:
+    """moto's server on 127.0.0.1 for the whole run; stopped at the end."""
+    from multiflow_aws.sandbox import AwsSandbox
+
+    with AwsSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def aws_env(aws_sandbox: Any) -> Any:
+    """The AWS sandbox, emptied before the test."""
+    aws_sandbox.reset()
+    return aws_sandbox
+
+
+@pytest.fixture
+def aws_client(aws_env: Any) -> Iterator[Any]:
+    """A multiflow client for us-east-1 of the AWS sandbox."""
+    import multiflow
+
+    client = multiflow.connect("aws", region="us-east-1", **aws_env.connect_options())
+    yield client
+    client.close()
+
+
+@dataclass
+class WireRecorder:
+    """Every EC2 request boto3 sent, as (operation, decoded form parameters), in order."""
+
+    requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
+
+    def __call__(self, request: Any, **_: Any) -> None:
+        body = request.body.decode() if isinstance(request.body, bytes) else (request.body or "")
+        params = parse_qs(body)
+        self.requests.append((params.get("Action", ["?"])[0], params))
+
+    def calls(self, action: str) -> list[dict[str, list[str]]]:
+        """The parameters of each request of ``action``."""
+        return [params for name, params in self.requests if name == action]
+
+
+@pytest.fixture
+def wire(aws_client: Any) -> WireRecorder:
+    """Records what the AWS client's boto3 sends (observes only; the request goes on unchanged)."""
+    recorder = WireRecorder()
+    aws_client.session.ec2.meta.events.register("before-send.ec2", recorder)
+    return recorder
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

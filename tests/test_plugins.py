@@ -1,0 +1,128 @@
+"""Plugin loading through the entry-point group, its environment switches, and import cost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+import multiflow
+from multiflow import plugins
+from multiflow.errors import MultiflowError
+from multiflow.provider import Provider
+
+
+def run_python(code: str, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter (so nothing is imported yet) and return its stdout."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MULTIFLOW_")} | env
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_import_multiflow_imports_no_sdk_and_no_provider() -> None:
+    out = run_python(
+        "import sys, multiflow\n"
+        "spec = multiflow.FlowLogSpec(resources={'kind': 'vpc', 'ids': ['vpc-1']},"
+        " destination={'kind': 's3', 'bucket': 'bucket-x'})\n"
+        "import json; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " {'boto3', 'botocore', 'alibabacloud_vpc20160428', 'alibabacloud_tea_openapi', 'multiflow_aws',"
+        " 'multiflow_alibaba', 'pluggy'})))"
+    )
+    assert json.loads(out) == []
+
+
+def test_providers_register_through_entry_points_and_stay_sdk_free_until_connect() -> None:
+    out = run_python(
+        "import sys, multiflow\n"
+        "names = sorted(multiflow.providers())\n"
+        "print(names, 'boto3' in sys.modules, 'alibabacloud_vpc20160428' in sys.modules)"
+    )
+    assert out.strip() == "['alibaba', 'aws'] False False"
+
+
+def test_load_plugins_allow_list() -> None:
+    out = run_python("import multiflow; print(sorted(multiflow.providers()))", MULTIFLOW_LOAD_PLUGINS="aws")
+    assert out.strip() == "['aws']"
+    out = run_python("import multiflow; print(sorted(multiflow.providers()))", MULTIFLOW_LOAD_PLUGINS="")
+    assert out.strip() == "[]"
+
+
+def test_disable_plugins_block_list() -> None:
+    out = run_python("import multiflow; print(sorted(multiflow.providers()))", MULTIFLOW_DISABLE_PLUGINS="aws")
+    assert out.strip() == "['alibaba']"
+
+
+def test_unknown_provider_says_what_is_loaded_and_how_to_install() -> None:
+    out = run_python(
+        "import multiflow\n"
+        "try:\n    multiflow.connect('aws', region='us-east-1')\n"
+        "except multiflow.errors.MultiflowError as e:\n    print(e)",
+        MULTIFLOW_DISABLE_PLUGINS="aws",
+    )
+    assert "no provider named 'aws'; loaded providers: alibaba" in out
+    assert "pip install 'multiflow[aws]'" in out
+
+
+def test_builtin_providers_satisfy_the_protocol() -> None:
+    for name, provider in multiflow.providers().items():
+        assert isinstance(provider, Provider)
+        assert provider.name == name == provider.capabilities.provider
+
+
+def test_plugin_infos_name_distribution_hooks_and_providers() -> None:
+    infos = {info.name: info for info in plugins.plugin_infos()}
+    aws = infos["aws"]
+    assert aws.distribution == "multiflow" and aws.version == multiflow.__version__
+    assert aws.hooks == ("register_providers",) and aws.providers == ("aws",)
+
+
+class _Duplicate:
+    @multiflow.hookimpl
+    def register_providers(self, register: Any) -> None:
+        register(multiflow.get_provider("aws"))
+
+
+class _NotAProvider:
+    @multiflow.hookimpl
+    def register_providers(self, register: Any) -> None:
+        register(object())
+
+
+class _Misspelt:
+    @multiflow.hookimpl
+    def register_provider(self, register: Any) -> None:  # one letter short of the hook
+        raise AssertionError("never called")
+
+
+@pytest.mark.parametrize(
+    ("plugin", "message"),
+    [
+        (_Duplicate(), "two plugins register a provider named 'aws'"),
+        (_NotAProvider(), "lacks what multiflow.provider.Provider needs"),
+    ],
+)
+def test_a_plugin_that_breaks_the_contract_is_refused(plugin: object, message: str) -> None:
+    manager = plugins.get_plugin_manager()
+    manager.register(plugin)
+    try:
+        with pytest.raises(MultiflowError, match=message):
+            plugins._collect(manager)
+    finally:
+        manager.unregister(plugin)
+
+
+def test_a_misspelt_hook_fails_at_once() -> None:
+    import pluggy
+
+    manager = plugins.get_plugin_manager()
+    manager.register(_Misspelt())
+    try:
+        with pytest.raises(pluggy.PluginValidationError, match="unknown hook 'register_provider'"):
+            manager.check_pending()
+    finally:
+        manager.unregister(name=manager.get_name(next(p for p in manager.get_plugins() if isinstance(p, _Misspelt))))
