@@ -115,7 +115,7 @@ def _bad_tag_text(text: str) -> bool:
 def _tags(params: Mapping[str, str], prefix: str = "Tag") -> dict[str, str]:
     raw = indexed_objects(params, prefix)
     if len(raw) > MAX_TAGS:
-        raise api_error("QuotaExceeded.TagNum", f"Custom tags quota exceeded: at most {MAX_TAGS} tags.")
+        raise api_error("QuotaExceeded.TagNum")
     tags: dict[str, str] = {}
     for item in raw:
         key = item.get("Key", "")

@@ -171,8 +171,9 @@ class AlibabaEmulator:
             return self
         server = _Server(self._requested_port, self._dispatcher)
         self._server = server
+        # A short poll keeps stop() quick: shutdown() waits for the serve loop's next poll.
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="alibaba-emulator", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="alibaba-emulator", daemon=True
         )
         self._thread.start()
         logger.info("Alibaba Cloud emulator listening on %s", self.endpoint)
