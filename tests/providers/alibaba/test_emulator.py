@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -16,6 +21,7 @@ from typing import Any
 import pytest
 from alibabacloud_tea_openapi import utils_models
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
+from alibabacloud_tea_openapi.models import Config
 from alibabacloud_tea_openapi.utils import Utils
 from alibabacloud_vpc20160428 import models as m
 from alibabacloud_vpc20160428.client import Client
@@ -23,6 +29,7 @@ from darabonba.core import DaraCore
 from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
+
 from multiflow_alibaba.sandbox import (
     DEMO_ACCESS_KEY_ID,
     DEMO_ACCESS_KEY_SECRET,
@@ -122,6 +129,17 @@ def test_service_must_be_opened_before_flow_logs_can_be_created(
     status = closed.get_flow_log_service_status(m.GetFlowLogServiceStatusRequest(region_id=REGION)).body
     assert status.enabled is True
     assert create(closed, "vpc-closed0000000000000001")
+
+
+def test_the_sdks_async_path_is_accepted_too(client: Client, cloud: Inventory) -> None:
+    # aiohttp adds an unsigned Content-Type after signing; the cloud (and so the emulator) accepts it.
+    async def round_trip() -> tuple[str, str]:
+        created = await client.create_flow_log_async(create_request(cloud.vpc, description="async a+b c"))
+        found = await client.describe_flow_logs_async(m.DescribeFlowLogsRequest(region_id=REGION))
+        return created.body.flow_log_id, found.body.flow_logs.flow_log[0].flow_log_id
+
+    created_id, described_id = asyncio.run(round_trip())
+    assert created_id == described_id
 
 
 # --- create and describe --------------------------------------------------------------------------------------
@@ -917,6 +935,39 @@ def test_demo_inventory_serves_the_sdk(make_client: ClientFactory, emulator: Ali
         log_store_name=inventory.logstore,
     )
     assert status_of(demo, flow_log_id) == "Active"
+
+
+def test_module_entry_point_serves_the_demo_until_interrupted() -> None:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "multiflow_alibaba.sandbox", "--activation-delay", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        endpoint = first.split("http://", 1)[1].split()[0]
+        printed = "".join(proc.stdout.readline() for _ in range(8))
+        assert DEMO_ACCESS_KEY_ID in printed and "vpc-demoprod" in printed
+        assert endpoint.startswith("127.0.0.1:")
+        demo = Client(
+            Config(
+                access_key_id=DEMO_ACCESS_KEY_ID,
+                access_key_secret=DEMO_ACCESS_KEY_SECRET,
+                endpoint=endpoint,
+                protocol="http",
+                region_id=REGION,
+            )
+        )
+        assert demo.describe_vpcs(m.DescribeVpcsRequest(region_id=REGION)).body.total_count == 2
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
 
 
 # --- scale ---------------------------------------------------------------------------------------------------------
