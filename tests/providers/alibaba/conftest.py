@@ -9,6 +9,7 @@ import pytest
 from alibabacloud_tea_openapi.models import Config
 from alibabacloud_vpc20160428.client import Client
 from darabonba.policy.retry import RetryOptions
+
 from multiflow_alibaba.sandbox import AlibabaEmulator, ManualClock
 
 REGION = "cn-hangzhou"
