@@ -51,12 +51,22 @@ class _Handler(BaseHTTPRequestHandler):
         """Serve a GET (the cloud accepts RPC calls either way)."""
         self._serve()
 
+    def do_PUT(self) -> None:
+        """Answer ``UnsupportedHTTPMethod`` in the cloud's JSON (so do DELETE and PATCH)."""
+        self._serve()
+
+    do_DELETE = do_PATCH = do_PUT
+
     def log_message(self, format: str, *args: Any) -> None:
         """Log to the ``multiflow_alibaba.sandbox`` logger at debug level instead of stderr."""
         logger.debug("%s " + format, self.address_string(), *args)
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.send_error(400, "Bad Content-Length")
+            return
         body = self.rfile.read(length) if length > 0 else b""
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():

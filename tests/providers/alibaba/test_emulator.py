@@ -728,6 +728,14 @@ def test_raw_http_without_any_header_gets_the_clouds_json(emulator: AlibabaEmula
     assert info.value.headers["x-acs-request-id"] == body["RequestId"]
 
 
+def test_other_http_methods_get_the_clouds_json(emulator: AlibabaEmulator) -> None:
+    request = urllib.request.Request(f"http://{emulator.endpoint}/", method="PUT", data=b"")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=5)
+    assert info.value.code == 405
+    assert json.loads(info.value.read())["Code"] == "UnsupportedHTTPMethod"
+
+
 # --- faults ----------------------------------------------------------------------------------------------------------
 
 
