@@ -330,42 +330,40 @@ def describe_flow_logs(ctx: Context) -> dict[str, Any]:
     }
 
 
-def delete_flow_log(ctx: Context) -> dict[str, Any]:
-    """DeleteFlowLog: Active or Inactive -> Deleting -> gone after the deletion delay."""
+def _writable_flow_log(ctx: Context) -> FlowLog:
+    """The flow log a write action names, once the region and the service check out."""
     _, state = _region(ctx)
     _require_service(ctx)
-    fl = _flow_log(ctx, state)
-    _require_status(fl, (ACTIVE, INACTIVE))
-    ctx.cloud.transition(fl, DELETING, ctx.cloud.deletion_delay)
+    return _flow_log(ctx, state)
+
+
+def _begin(ctx: Context, allowed: tuple[str, ...], status: str) -> dict[str, Any]:
+    """Move the named flow log from one of ``allowed`` into the transitional ``status``."""
+    fl = _writable_flow_log(ctx)
+    _require_status(fl, allowed)
+    ctx.cloud.begin(fl, status)
     return {"Success": "true"}
+
+
+def delete_flow_log(ctx: Context) -> dict[str, Any]:
+    """DeleteFlowLog: Active or Inactive -> Deleting -> gone after the deletion delay."""
+    return _begin(ctx, (ACTIVE, INACTIVE), DELETING)
 
 
 def active_flow_log(ctx: Context) -> dict[str, Any]:
     """ActiveFlowLog: Inactive -> Activating -> Active."""
-    _, state = _region(ctx)
-    _require_service(ctx)
-    fl = _flow_log(ctx, state)
-    _require_status(fl, (INACTIVE,))
-    ctx.cloud.transition(fl, ACTIVATING, ctx.cloud.activation_delay)
-    return {"Success": "true"}
+    return _begin(ctx, (INACTIVE,), ACTIVATING)
 
 
 def deactive_flow_log(ctx: Context) -> dict[str, Any]:
     """DeactiveFlowLog: Active -> Deactivating -> Inactive."""
-    _, state = _region(ctx)
-    _require_service(ctx)
-    fl = _flow_log(ctx, state)
-    _require_status(fl, (ACTIVE,))
-    ctx.cloud.transition(fl, DEACTIVATING, ctx.cloud.deactivation_delay)
-    return {"Success": "true"}
+    return _begin(ctx, (ACTIVE,), DEACTIVATING)
 
 
 def modify_flow_log_attribute(ctx: Context) -> dict[str, Any]:
     """ModifyFlowLogAttribute: name, description, interval, IP version; only when Active or Inactive."""
     p = ctx.params
-    _, state = _region(ctx)
-    _require_service(ctx)
-    fl = _flow_log(ctx, state)
+    fl = _writable_flow_log(ctx)
     name = optional(p, "FlowLogName")
     description = optional(p, "Description")
     _check_text(name, 128)

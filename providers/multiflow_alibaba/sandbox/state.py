@@ -282,11 +282,14 @@ class Cloud:
                 due = self.clock.now() + max(0.0, delay)
                 heapq.heappush(self._pending, (due, next(self._seq), fl.flow_log_id, fl.token))
 
-    def delay_for(self, status: str) -> float:
-        """The configured delay of a transitional status."""
-        return {ACTIVATING: self.activation_delay, DEACTIVATING: self.deactivation_delay}.get(
-            status, self.deletion_delay
-        )
+    def begin(self, fl: FlowLog, status: str) -> None:
+        """Put ``fl`` in a transitional ``status`` that completes after that status's configured delay."""
+        delays = {
+            ACTIVATING: self.activation_delay,
+            DEACTIVATING: self.deactivation_delay,
+            DELETING: self.deletion_delay,
+        }
+        self.transition(fl, status, delays[status])
 
     def add_flow_log(self, fl: FlowLog) -> None:
         """Index a new flow log and start it Activating."""
@@ -297,7 +300,7 @@ class Cloud:
             state.flow_logs_by_vpc.setdefault(fl.vpc_id, {})[fl.flow_log_id] = None
             self.flow_log_index[fl.flow_log_id] = fl
             self.account(fl.account_id).flow_log_count += 1
-            self.transition(fl, ACTIVATING, self.activation_delay)
+            self.begin(fl, ACTIVATING)
 
     def _remove(self, fl: FlowLog) -> None:
         state = self.region(fl.account_id, fl.region)
