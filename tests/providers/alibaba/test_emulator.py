@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import http.client
 import json
@@ -16,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +32,7 @@ from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
+import multiflow_alibaba.sandbox
 from multiflow_alibaba.sandbox import (
     DEMO_ACCESS_KEY_ID,
     DEMO_ACCESS_KEY_SECRET,
@@ -976,6 +979,19 @@ def test_module_entry_point_serves_the_demo_until_interrupted() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
+
+
+def test_the_emulator_imports_only_the_standard_library() -> None:
+    package = Path(multiflow_alibaba.sandbox.__file__).parent
+    imported: set[str] = set()
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    assert imported, "no imports found: the check is looking in the wrong place"
+    assert sorted(imported - set(sys.stdlib_module_names) - {"__future__"}) == []
 
 
 # --- scale ---------------------------------------------------------------------------------------------------------
