@@ -36,9 +36,28 @@ _EXPORTS: dict[str, str] = {
     "connect": "multiflow.client",
     "hookimpl": "multiflow.hookspecs",
     "providers": "multiflow.plugins",
+    "load": "multiflow.fleet",
+    "loads": "multiflow.fleet",
+    "Fleet": "multiflow.fleet",
+    "plan": "multiflow.planning",
+    "Plan": "multiflow.planning",
+    "Connections": "multiflow.planning",
     "get_provider": "multiflow.plugins",
 }
-_SUBMODULES = {"errors", "spec", "model", "client", "plugins", "hookspecs", "provider", "validate", "waiting"}
+_SUBMODULES = {
+    "errors",
+    "spec",
+    "model",
+    "client",
+    "plugins",
+    "hookspecs",
+    "provider",
+    "validate",
+    "waiting",
+    "fleet",
+    "apply",
+    "cli",
+}
 
 __all__ = [*sorted(_EXPORTS), "__version__", "errors"]
 
@@ -46,11 +65,17 @@ if TYPE_CHECKING:
     from multiflow import errors as errors
     from multiflow.client import Client as Client
     from multiflow.client import connect as connect
+    from multiflow.fleet import Fleet as Fleet
+    from multiflow.fleet import load as load
+    from multiflow.fleet import loads as loads
     from multiflow.hookspecs import hookimpl as hookimpl
     from multiflow.model import Capabilities as Capabilities
     from multiflow.model import DeliveryStatus as DeliveryStatus
     from multiflow.model import FlowLog as FlowLog
     from multiflow.model import FlowLogStatus as FlowLogStatus
+    from multiflow.planning import Connections as Connections
+    from multiflow.planning import Plan as Plan
+    from multiflow.planning import plan as plan
     from multiflow.plugins import get_provider as get_provider
     from multiflow.plugins import providers as providers
     from multiflow.spec import AlibabaOptions as AlibabaOptions

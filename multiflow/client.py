@@ -126,7 +126,9 @@ class Client:
             except WaitTimeout as exc:
                 exc.created = created  # type: ignore[attr-defined]
                 raise
-            failed += waited.failed
+            resource_of = {f.id: f.resource.id for f in created}
+            # Report wait failures by resource, like create failures; the error names the flow log.
+            failed += [ResourceFailure(resource_of.get(f.resource_id, f.resource_id), f.error) for f in waited.failed]
             failed_ids = {f.resource_id for f in waited.failed}
             created = [(waited.done.get(f.id) or f) for f in created if f.id not in failed_ids]
         _raise_for("create", created, failed)

@@ -111,6 +111,9 @@ class Capabilities(BaseModel):
     async_activation: bool = False
     dry_run: bool = False
     options_block: str | None = Field(default=None, description="The spec block this provider reads")
+    one_flow_log_per_resource: bool = Field(
+        default=False, description="Whether the cloud refuses a second flow log on a resource whatever its destination"
+    )
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready view, for ``multiflow providers`` and the docs."""

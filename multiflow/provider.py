@@ -26,6 +26,8 @@ __all__ = [
     "ModifyChanges",
     "Provider",
     "ProviderSession",
+    "ResourceLister",
+    "Sandbox",
 ]
 
 
@@ -132,4 +134,55 @@ class Provider(Protocol):
 
     def connect(self, region: str, **options: Any) -> ProviderSession:
         """A session for ``region``. Options are the provider's own (credentials, endpoint, retries...)."""
+        ...
+
+
+@runtime_checkable
+class ResourceLister(Protocol):
+    """A session that can list resources by kind and tags (for fleet selectors and audits). Optional."""
+
+    def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
+        """Ids of every resource of ``kind`` in the region whose tags match (``None``: any value), all pages."""
+        ...
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    """A provider's offline stand-in on loopback, for ``--sandbox`` runs and ``multiflow sandbox serve``. Optional.
+
+    A provider offers one by having a ``sandbox()`` method that returns an object like this.
+    """
+
+    provider: str
+
+    def start(self) -> None:
+        """Start serving on 127.0.0.1 (a free port)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop serving; safe to call twice."""
+        ...
+
+    def connect_options(self, region: str) -> dict[str, Any]:
+        """Keyword arguments for ``multiflow.connect(provider, region=region, **options)``."""
+        ...
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that point the SDK (and multiflow) at this sandbox."""
+        ...
+
+    def prepare(
+        self,
+        region: str,
+        kind: ResourceKind,
+        ids: Sequence[str] | None,
+        tags: Mapping[str, str | None] | None,
+        destination: Any,
+    ) -> None:
+        """Seed what a fleet entry needs: the resources it names (or a few matching its selector) and its
+        destination, so the real job can run against the sandbox."""
+        ...
+
+    def seed_demo(self) -> dict[str, Any]:
+        """Seed a small demo estate and return a description of it (for ``sandbox serve``)."""
         ...

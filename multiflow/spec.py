@@ -9,9 +9,11 @@ Intervals are always in seconds here, whatever the cloud's unit.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import hashlib
 import json
+from collections.abc import Iterator
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -32,6 +34,7 @@ __all__ = [
     "S3Destination",
     "SlsDestination",
     "Traffic",
+    "nested_validation",
     "spec_error_from_validation",
 ]
 
@@ -68,6 +71,19 @@ def spec_error_from_validation(exc: ValidationError, prefix: str = "") -> SpecEr
 
 
 _constructing: contextvars.ContextVar[bool] = contextvars.ContextVar("multiflow_constructing", default=False)
+
+
+@contextlib.contextmanager
+def nested_validation() -> Iterator[None]:
+    """Inside this block, spec models raise pydantic's ValidationError (with full locations), not SpecError.
+
+    For containers that validate specs as parts of a larger document and locate errors themselves.
+    """
+    token = _constructing.set(True)
+    try:
+        yield
+    finally:
+        _constructing.reset(token)
 
 
 class _Model(BaseModel):

@@ -11,6 +11,7 @@ from multiflow.spec import CloudWatchLogsDestination, FirehoseDestination, FlowL
 from multiflow_aws.capabilities import CAPABILITIES
 
 if TYPE_CHECKING:
+    from multiflow_aws.sandbox import AwsSandbox
     from multiflow_aws.session import AwsSession
 
 __all__ = ["AwsProvider"]
@@ -99,6 +100,21 @@ class AwsProvider:
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("the AWS provider needs boto3: pip install 'multiflow[aws]'") from exc
         return AwsSession(region, **options)
+
+    def sandbox(self) -> AwsSandbox:
+        """moto's server on loopback, corrected to the AWS reference (needs ``multiflow[sandbox]``)."""
+        from multiflow_aws.sandbox import AwsSandbox
+
+        return AwsSandbox()
+
+    def normalize(self, spec: FlowLogSpec, region: str) -> FlowLogSpec:
+        """``spec`` as DescribeFlowLogs will report it (a bucket name becomes its ARN), for comparisons."""
+        if isinstance(spec.destination, S3Destination) and not spec.destination.bucket.startswith("arn:"):
+            from multiflow_aws.mapping import s3_arn
+
+            bucket = s3_arn(spec.destination.bucket, region)
+            return spec.model_copy(update={"destination": spec.destination.model_copy(update={"bucket": bucket})})
+        return spec
 
 
 def _check_role(field: str, arn: str) -> None:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import urllib.request
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from multiflow.spec import ResourceKind
 
 __all__ = ["SANDBOX_ACCESS_KEY_ID", "SANDBOX_SECRET_ACCESS_KEY", "AwsSandbox"]
 
@@ -64,8 +67,10 @@ class AwsSandbox:
         host, port = self._server.get_host_and_port()
         return f"http://{host}:{port}"
 
-    def connect_options(self) -> dict[str, Any]:
-        """Keyword arguments for ``multiflow.connect("aws", region=..., **options)``."""
+    provider = "aws"
+
+    def connect_options(self, region: str | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``multiflow.connect("aws", region=..., **options)`` (any region)."""
         return {
             "endpoint_url": self.endpoint_url,
             "aws_access_key_id": SANDBOX_ACCESS_KEY_ID,
@@ -155,6 +160,100 @@ class AwsSandbox:
         }
         role = self.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))
         return str(role["Role"]["Arn"])
+
+    # -- what a fleet file needs (the Sandbox protocol of multiflow.provider) ---------------------------------
+
+    def prepare(
+        self,
+        region: str,
+        kind: ResourceKind,
+        ids: Sequence[str] | None,
+        tags: Mapping[str, str | None] | None,
+        destination: Any,
+    ) -> None:
+        """Seed the resources a fleet entry names (with those very ids) or three matching its selector, and its
+        destination (bucket or log group)."""
+        if ids is not None:
+            existing = set(self._existing_ids(region, kind))
+            for resource_id in ids:
+                if resource_id not in existing:
+                    self._add_with_id(region, kind, resource_id)
+        elif tags is not None:
+            wanted = {k: (v if v is not None else "any") for k, v in tags.items()}
+            for _ in range(3):
+                self._add(region, kind, wanted)
+        self._prepare_destination(region, destination)
+
+    def seed_demo(self) -> dict[str, Any]:
+        """Two prod and one dev VPC in us-east-1, a subnet each, and a bucket ``central-flowlogs``."""
+        prod = self.seed_vpcs("us-east-1", 2, tags={"env": "prod"})
+        dev = self.seed_vpcs("us-east-1", 1, tags={"env": "dev"})
+        subnets = [s for vpc in (*prod, *dev) for s in self.seed_subnets("us-east-1", vpc, 1)]
+        bucket = self.create_bucket("central-flowlogs")
+        return {"region": "us-east-1", "vpcs": {"prod": prod, "dev": dev}, "subnets": subnets, "bucket": bucket}
+
+    def _existing_ids(self, region: str, kind: ResourceKind) -> list[str]:
+        ec2 = self.client("ec2", region)
+        if kind is ResourceKind.VPC:
+            return [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
+        if kind is ResourceKind.SUBNET:
+            return [v["SubnetId"] for v in ec2.describe_subnets()["Subnets"]]
+        if kind is ResourceKind.NETWORK_INTERFACE:
+            return [v["NetworkInterfaceId"] for v in ec2.describe_network_interfaces()["NetworkInterfaces"]]
+        return []
+
+    def _add(self, region: str, kind: ResourceKind, tags: dict[str, str] | None = None) -> str | None:
+        if kind is ResourceKind.VPC:
+            return self.seed_vpcs(region, 1, tags=tags)[0]
+        if kind is ResourceKind.SUBNET:
+            return self.seed_subnets(region, self.seed_vpcs(region, 1)[0], 1, tags=tags)[0]
+        if kind is ResourceKind.NETWORK_INTERFACE:
+            subnet = self.seed_subnets(region, self.seed_vpcs(region, 1)[0], 1)[0]
+            eni = self.seed_network_interfaces(region, subnet, 1)[0]
+            if tags:
+                self.client("ec2", region).create_tags(
+                    Resources=[eni], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+                )
+            return eni
+        return None  # transit gateways and NAT gateways: moto does not check they exist
+
+    def _add_with_id(self, region: str, kind: ResourceKind, resource_id: str) -> None:
+        """Create a resource, then give it ``resource_id`` inside moto's (in-process) backend."""
+        made = self._add(region, kind)
+        if made is None:
+            return
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ec2.models import ec2_backends
+
+        backend = ec2_backends[DEFAULT_ACCOUNT_ID][region]
+        if kind is ResourceKind.VPC:
+            table = backend.vpcs
+        elif kind is ResourceKind.SUBNET:
+            table = next(t for t in backend.subnets.values() if made in t)
+        else:
+            table = backend.enis
+        resource = table.pop(made)
+        resource.id = resource_id
+        table[resource_id] = resource
+        if made in backend.tags:
+            backend.tags[resource_id] = backend.tags.pop(made)
+
+    def _prepare_destination(self, region: str, destination: Any) -> None:
+        kind = getattr(destination, "kind", None)
+        if kind == "s3":
+            name = destination.bucket.split(":::")[-1].split("/")[0]
+            try:
+                self.create_bucket(name, region)
+            except Exception as exc:  # already there is fine
+                if "BucketAlreadyOwnedByYou" not in str(exc) and "BucketAlreadyExists" not in str(exc):
+                    raise
+        elif kind == "cloudwatch_logs":
+            name = destination.log_group.split(":log-group:")[-1].removesuffix(":*")
+            try:
+                self.create_log_group(name, region)
+            except Exception as exc:
+                if "ResourceAlreadyExists" not in str(exc):
+                    raise
 
 
 def _tag_spec(resource_type: str, tags: dict[str, str] | None) -> dict[str, Any]:

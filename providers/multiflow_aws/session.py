@@ -23,7 +23,7 @@ from botocore.config import Config
 from multiflow.errors import AlreadyExists, ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
-from multiflow.spec import FlowLogSpec
+from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_aws.capabilities import CAPABILITIES
 from multiflow_aws.errors import from_client_error, make_error
 from multiflow_aws.mapping import client_token, create_params, flow_log_from_record
@@ -270,6 +270,28 @@ class AwsSession:
         records = self._records([], flow_log_ids=list(dict.fromkeys(ids)))
         return {r["FlowLogId"]: flow_log_from_record(r, self.region) for r in records}
 
+    def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
+        """Ids of every VPC, subnet or network interface in the region whose tags match, all pages."""
+        operation, key, id_key = _LISTERS.get(kind, (None, "", ""))
+        if operation is None:
+            raise UnsupportedFeature(
+                "resources.where",
+                kind.value,
+                "vpc, subnet, network_interface",
+                provider="aws",
+                reason="selectors list VPCs, subnets and ENIs only",
+            )
+        filters = [
+            {"Name": f"tag:{k}", "Values": [v]} if v is not None else {"Name": "tag-key", "Values": [k]}
+            for k, v in tags.items()
+        ]
+        ids: list[str] = []
+        paginator = self.ec2.get_paginator(operation)
+        with self._mapped(operation):
+            for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 1000}):
+                ids += [item[id_key] for item in page.get(key, [])]
+        return ids
+
     # -- delete ----------------------------------------------------------------------------------------------
 
     def delete(self, ids: Sequence[str]) -> DeleteOutcome:
@@ -338,6 +360,13 @@ class AwsSession:
     def close(self) -> None:
         """Close the HTTP connections of the EC2 client."""
         self.ec2.close()
+
+
+_LISTERS = {
+    ResourceKind.VPC: ("describe_vpcs", "Vpcs", "VpcId"),
+    ResourceKind.SUBNET: ("describe_subnets", "Subnets", "SubnetId"),
+    ResourceKind.NETWORK_INTERFACE: ("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
+}
 
 
 def _per_resource(exc: ProviderError, resource_id: str) -> ProviderError:

@@ -1,0 +1,227 @@
+"""Carry out a :class:`~multiflow.planning.Plan`: per provider and region, deletes, then in-place updates, then creates.
+
+Provider/region groups run concurrently; inside a group, deletes come first (a replacement on a cloud that allows
+one flow log per resource, or per destination, needs the old one gone), then updates, then creates, each batched
+by the provider (AWS: 1000 a call; Alibaba: concurrent calls under its rate limit) and waited on in bulk. A
+failure on some resources never stops the others: every change ends in ``done`` or ``failed`` with its error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from multiflow.client import Client
+from multiflow.errors import MultiflowError, PartialFailure, ProviderError
+from multiflow.fleet import FleetEntry
+from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.planning import Action, Change, Plan, managed_tags
+from multiflow.spec import FlowLogSpec
+from multiflow.waiting import Progress
+
+__all__ = ["ApplyResult", "Failure", "ProgressEvent", "apply_plan"]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Where apply is: which group, which phase, how far."""
+
+    provider: str
+    region: str
+    phase: str
+    done: int
+    total: int
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A change that did not happen, and why (the neutral error keeps the provider's code and request id)."""
+
+    change: Change
+    error: MultiflowError
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        error = self.error
+        return {
+            **self.change.as_dict(),
+            "error": str(error),
+            "error_class": type(error).__name__,
+            "code": getattr(error, "code", None),
+            "request_id": getattr(error, "request_id", None),
+        }
+
+
+@dataclass
+class ApplyResult:
+    """Every change of the plan, done or failed; conflicts are skipped."""
+
+    done: list[Change] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    skipped: list[Change] = field(default_factory=list)
+    created: list[FlowLog] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing failed."""
+        return not self.failed
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {
+            "ok": self.ok,
+            "done": [c.as_dict() for c in self.done],
+            "failed": [f.as_dict() for f in self.failed],
+            "skipped": [c.as_dict() for c in self.skipped],
+        }
+
+
+def apply_plan(
+    plan: Plan, *, timeout: float = 900.0, progress: Callable[[ProgressEvent], None] | None = None
+) -> ApplyResult:
+    """Do every pending change of ``plan``; see the module docstring for the order."""
+    result = ApplyResult(skipped=list(plan.conflicts))
+    groups: dict[tuple[str, str], list[Change]] = {}
+    for change in plan.pending:
+        groups.setdefault((change.provider, change.region), []).append(change)
+    if not groups:
+        return result
+    entries = {entry.name: entry for entry in plan.fleet.flow_logs}
+
+    def run(key: tuple[str, str]) -> ApplyResult:
+        provider, region = key
+        group = _Group(plan, plan.connections.client(provider, region), entries, timeout, progress)
+        return group.run(groups[key])
+
+    with ThreadPoolExecutor(max_workers=min(8, len(groups))) as pool:
+        for partial in pool.map(run, groups):
+            result.done += partial.done
+            result.failed += partial.failed
+            result.created += partial.created
+    return result
+
+
+class _Group:
+    """One provider in one region."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        client: Client,
+        entries: dict[str, FleetEntry],
+        timeout: float,
+        progress: Callable[[ProgressEvent], None] | None,
+    ) -> None:
+        self.plan = plan
+        self.client = client
+        self.entries = entries
+        self.timeout = timeout
+        self.progress = progress
+        self.result = ApplyResult()
+
+    def _report(self, phase: str, done: int, total: int, failed: int = 0) -> None:
+        if self.progress:
+            self.progress(ProgressEvent(self.client.provider.name, self.client.region, phase, done, total, failed))
+
+    def _waiting(self, phase: str) -> Callable[[Progress], None]:
+        return lambda p: self._report(phase, p.done, p.total, p.failed)
+
+    def run(self, changes: list[Change]) -> ApplyResult:
+        removals = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
+        failed_ids = self._delete(removals)
+        self._update([c for c in changes if c.action is Action.UPDATE])
+        creates = [c for c in changes if c.action is Action.CREATE]
+        creates += [c for c in changes if c.action is Action.REPLACE and c.flow_log and c.flow_log.id not in failed_ids]
+        self._create(creates)
+        return self.result
+
+    def _fail(self, changes: Iterable[Change], error: MultiflowError) -> None:
+        self.result.failed += [Failure(c, error) for c in changes]
+
+    def _delete(self, changes: list[Change]) -> set[str]:
+        """Delete (and wait until gone); returns the flow log ids that could not be deleted."""
+        by_id = {c.flow_log.id: c for c in changes if c.flow_log is not None}
+        if not by_id:
+            return set()
+        self._report("delete", 0, len(by_id))
+        failed: dict[str, MultiflowError] = {}
+        try:
+            self.client.delete(list(by_id), wait=True, timeout=self.timeout, on_progress=self._waiting("delete"))
+        except PartialFailure as exc:
+            failed = {f.resource_id: f.error for f in exc.failed}
+        except MultiflowError as exc:
+            failed = dict.fromkeys(by_id, exc)
+        for flow_log_id, change in by_id.items():
+            if flow_log_id in failed:
+                self.result.failed.append(Failure(change, failed[flow_log_id]))
+            elif change.action is Action.DELETE:
+                self.result.done.append(change)
+        self._report("delete", len(by_id) - len(failed), len(by_id), len(failed))
+        return set(failed)
+
+    def _update(self, changes: list[Change]) -> None:
+        for n, change in enumerate(changes):
+            assert change.flow_log is not None and change.spec is not None
+            try:
+                if change.flow_log.status is FlowLogStatus.INACTIVE:
+                    self.client.start([change.flow_log.id], timeout=self.timeout)
+                fields = {r.split(":")[0] for r in change.reasons}
+                updates = {name: getattr(change.spec, name) for name in ("name", "description") if name in fields}
+                if "interval" in fields:
+                    updates["interval"] = (
+                        change.spec.interval or self.client.capabilities.default_interval[change.spec.resources.kind]
+                    )
+                if updates:
+                    self.client.modify(change.flow_log.id, **updates)
+                self.result.done.append(change)
+            except MultiflowError as exc:
+                self._fail([change], exc)
+            self._report("update", n + 1, len(changes))
+
+    def _create(self, changes: list[Change]) -> None:
+        by_entry: dict[str, list[Change]] = {}
+        for change in changes:
+            by_entry.setdefault(change.entry or "", []).append(change)
+        total, finished = len(changes), 0
+        for entry_name, entry_changes in by_entry.items():
+            entry = self.entries[entry_name]
+            spec = _merge([c.spec for c in entry_changes if c.spec is not None])
+            by_resource = {c.resource_id: c for c in entry_changes}
+            tags = managed_tags(self.plan.fleet, entry, spec)
+            created: list[FlowLog] = []
+            failures: dict[str, MultiflowError] = {}
+            try:
+                created = self.client.create(
+                    spec, wait=True, timeout=self.timeout, extra_tags=tags, on_progress=self._waiting("create")
+                )
+            except PartialFailure as exc:
+                created = [f for f in exc.succeeded if isinstance(f, FlowLog)]
+                failures = {f.resource_id: f.error for f in exc.failed}
+            except ProviderError as exc:
+                failures = {exc.resource_id: exc} if exc.resource_id in by_resource else dict.fromkeys(by_resource, exc)
+            except MultiflowError as exc:
+                failures = dict.fromkeys(by_resource, exc)
+            self.result.created += created
+            made = {f.resource.id for f in created}
+            # A failure while waiting names the flow log, not the resource: map it back.
+            resource_of = {f.id: f.resource.id for f in created}
+            for key, error in failures.items():
+                resource = resource_of.get(key, key)
+                if resource in by_resource:
+                    self.result.failed.append(Failure(by_resource.pop(resource), error))
+            for resource_id, change in by_resource.items():
+                if resource_id in made:
+                    self.result.done.append(change)
+                elif not any(f.change is change for f in self.result.failed):
+                    self._fail([change], MultiflowError(f"{resource_id}: the cloud reported no flow log created"))
+            finished += len(entry_changes)
+            self._report("create", finished, total)
+
+
+def _merge(specs: list[FlowLogSpec]) -> FlowLogSpec:
+    """Single-resource specs of one entry (equal settings) as one spec over all their ids."""
+    ids = [i for spec in specs for i in spec.resources.ids]
+    return specs[0].for_ids(ids)
