@@ -41,11 +41,14 @@ from multiflow.errors import (
 __all__ = [
     "CONNECTION_ERROR",
     "EXACT_CODES",
+    "FLOW_LOG_DELETING",
+    "FLOW_LOG_EXISTS",
     "FLOW_LOG_NOT_FOUND",
     "NO_CREDENTIALS",
     "PATTERN_CODES",
     "RETRYABLE_CODES",
     "SERVICE_NOT_OPENED_CODES",
+    "UNEXPECTED_RESPONSE",
     "error_class",
     "is_retryable",
     "make_error",
@@ -58,6 +61,12 @@ FLOW_LOG_NOT_FOUND = "InvalidFlowLogId.NotFound"
 CONNECTION_ERROR = "ConnectionError"
 #: Our own code for a credential chain that found no credentials.
 NO_CREDENTIALS = "NoCredentials"
+#: Our own code for an answer that could not be read (not the cloud's JSON).
+UNEXPECTED_RESPONSE = "UnexpectedResponse"
+#: Our own code for a resource found, before creating, to have a flow log with other settings.
+FLOW_LOG_EXISTS = "FlowLogExists"
+#: Our own code for a resource whose flow log is still being deleted.
+FLOW_LOG_DELETING = "FlowLogDeleting"
 
 #: Codes that say the account's flow-log service is not opened (``OperationUnsupported.action`` only sometimes:
 #: the session asks GetFlowLogServiceStatus before calling it that).
@@ -113,6 +122,7 @@ EXACT_CODES: dict[str, type[ProviderError]] = {
     "SystemBusy": ServiceError,
     "UnknownError": ServiceError,
     CONNECTION_ERROR: ServiceError,
+    UNEXPECTED_RESPONSE: ServiceError,
     # --- gateway: signature and credentials --------------------------------------------------------------------
     "SignatureDoesNotMatch": AuthError,
     "IncompleteSignature": AuthError,
@@ -136,6 +146,8 @@ EXACT_CODES: dict[str, type[ProviderError]] = {
     "IncorrectStatus": Conflict,
     "IncorrectStatus.flowlog": Conflict,
     "InvalidStatus": Conflict,
+    FLOW_LOG_DELETING: Conflict,
+    FLOW_LOG_EXISTS: AlreadyExists,
     FLOW_LOG_NOT_FOUND: NotFound,
     # --- request shape, tags (codes the emulator also sends) -----------------------------------------------
     "InvalidParameter": InvalidRequest,
@@ -159,7 +171,8 @@ PATTERN_CODES: tuple[tuple[re.Pattern[str], type[ProviderError]], ...] = (
     (re.compile(r"^(UnsupportedFeature|OperationUnsupported|OperationDenied)"), InvalidRequest),
 )
 
-#: Codes retried whatever their class (Terraform's list for flow logs, less the throttling/5xx rules).
+#: Codes retried whatever their class: Terraform's list for flow logs (less the throttling/5xx rules), the
+#: reference's "please retry" OperationFailed.InternalError, and our own codes for no or unreadable answers.
 RETRYABLE_CODES = frozenset(
     {
         "TaskConflict",
@@ -176,6 +189,8 @@ RETRYABLE_CODES = frozenset(
         "InternalError",
         "OperationFailed.InternalError",
         CONNECTION_ERROR,
+        UNEXPECTED_RESPONSE,
+        FLOW_LOG_DELETING,
     }
 )
 

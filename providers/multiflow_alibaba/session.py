@@ -58,8 +58,11 @@ from multiflow.spec import FlowLogSpec
 from multiflow_alibaba.capabilities import API_STATUSES, INTERVALS, RESOURCE_TYPES
 from multiflow_alibaba.errors import (
     CONNECTION_ERROR,
+    FLOW_LOG_DELETING,
+    FLOW_LOG_EXISTS,
     NO_CREDENTIALS,
     SERVICE_NOT_OPENED_CODES,
+    UNEXPECTED_RESPONSE,
     make_error,
     service_not_opened_message,
 )
@@ -260,9 +263,8 @@ class AlibabaSession:
                 operation=action,
                 resource_id=resource_id,
             )
-        return ServiceError(
-            "alibaba",
-            "UnexpectedResponse",
+        return make_error(
+            UNEXPECTED_RESPONSE,
             self._redact(f"unreadable answer: {exc!r}"),
             operation=action,
             resource_id=resource_id,
@@ -526,20 +528,18 @@ class AlibabaSession:
                 )
                 return flow_log_from_record(record, self.region)
         if not live:
-            raise Conflict(
-                "alibaba",
-                "FlowLogDeleting",
+            raise make_error(
+                FLOW_LOG_DELETING,
                 f"resource {resource_id} has flow log {records[0].get('FlowLogId')} still being deleted; "
                 "create again once it is gone",
                 operation="CreateFlowLog",
                 resource_id=resource_id,
-                retryable=True,
             )
         other = live[0]
         found = "; ".join(differences(other, params))
         raise AlreadyExists(
             "alibaba",
-            cause.code if cause else "FlowLogExists",
+            cause.code if cause else FLOW_LOG_EXISTS,
             f"resource {resource_id} already has flow log {other.get('FlowLogId')} with other settings ({found})",
             request_id=cause.request_id if cause else None,
             operation="CreateFlowLog",
