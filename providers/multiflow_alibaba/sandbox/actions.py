@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from .errors import api_error, missing_parameter
@@ -313,13 +314,15 @@ def describe_flow_logs(ctx: Context) -> dict[str, Any]:
         "traffic_type": optional(p, "TrafficType"),
         "resource_group_id": optional(p, "ResourceGroupId"),
     }
-    checks = [(attr, value) for attr, value in equal.items() if value]
+    # One narrowing pass per filter given: pollers page through thousands of flow logs by Status.
+    matched = list(candidates)
+    for attr, value in equal.items():
+        if value:
+            get = attrgetter(attr)
+            matched = [fl for fl in matched if get(fl) == value]
     tag_filter = _tag_filter(p, "Tags")
-    matched = [
-        fl
-        for fl in candidates
-        if all(getattr(fl, attr) == value for attr, value in checks) and _tags_match(fl.tags, tag_filter)
-    ]
+    if tag_filter:
+        matched = [fl for fl in matched if _tags_match(fl.tags, tag_filter)]
     return {
         "Success": "true",
         # DescribeFlowLogs returns its counters as strings (the SDK model types them str).
