@@ -93,4 +93,6 @@ CAPABILITIES = Capabilities(
     async_activation=True,
     dry_run=False,
     options_block="alibaba",
+    # CreateFlowLog refuses a second flow log on a resource (InvalidResourceId.NotFound), whatever its destination.
+    one_flow_log_per_resource=True,
 )

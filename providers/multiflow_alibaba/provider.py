@@ -11,6 +11,7 @@ from multiflow.spec import FlowLogSpec, SlsDestination
 from multiflow_alibaba.capabilities import CAPABILITIES, IP_VERSIONS, TRAFFIC_PATHS
 
 if TYPE_CHECKING:
+    from multiflow_alibaba.sandbox_support import AlibabaSandbox
     from multiflow_alibaba.session import AlibabaSession
 
 __all__ = ["AlibabaProvider"]
@@ -73,6 +74,12 @@ class AlibabaProvider:
                 "the Alibaba Cloud provider needs alibabacloud-vpc20160428: pip install 'multiflow[alibaba]'"
             ) from exc
         return AlibabaSession(region, **options)
+
+    def sandbox(self) -> AlibabaSandbox:
+        """The wire-level emulator on loopback with a demo account (standard library only; no extra needed)."""
+        from multiflow_alibaba.sandbox_support import AlibabaSandbox
+
+        return AlibabaSandbox()
 
 
 def _check_tags(spec: FlowLogSpec) -> None:

@@ -1,17 +1,30 @@
 """Connecting multiflow to the Alibaba emulator (:mod:`multiflow_alibaba.sandbox`).
 
->>> options = connect_options(emu, "LTAIexample")             # doctest: +SKIP
->>> client = multiflow.connect("alibaba", region="cn-hangzhou", **options)  # doctest: +SKIP
+- :func:`connect_options`: ``connect`` options that reach a running emulator with one of its keys;
+- :class:`AlibabaSandbox`: the emulator as the core's ``Sandbox`` (``multiflow ... --sandbox``,
+  ``multiflow sandbox serve``), with the demo account, and seeding of what a fleet entry names.
+
+>>> with AlibabaSandbox() as sandbox:                                        # doctest: +SKIP
+...     client = multiflow.connect("alibaba", region="cn-hangzhou", **sandbox.connect_options("cn-hangzhou"))
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from multiflow.spec import ResourceKind, SlsDestination
 
 if TYPE_CHECKING:
     from multiflow_alibaba.sandbox import AlibabaEmulator
 
-__all__ = ["connect_options"]
+__all__ = ["ENDPOINT_VARIABLE", "PROTOCOL_VARIABLE", "AlibabaSandbox", "connect_options"]
+
+#: Environment variables the session reads when ``endpoint``/``protocol`` are not given (set by the sandbox).
+ENDPOINT_VARIABLE = "MULTIFLOW_ALIBABA_ENDPOINT"
+PROTOCOL_VARIABLE = "MULTIFLOW_ALIBABA_PROTOCOL"
 
 
 def connect_options(emulator: AlibabaEmulator, access_key_id: str, **overrides: Any) -> dict[str, Any]:
@@ -29,3 +42,101 @@ def connect_options(emulator: AlibabaEmulator, access_key_id: str, **overrides: 
     }
     options.update(overrides)
     return options
+
+
+class AlibabaSandbox:
+    """The Alibaba emulator on 127.0.0.1 with the demo account (its fake keys are not a secret)."""
+
+    provider = "alibaba"
+
+    def __init__(self, port: int = 0) -> None:
+        from multiflow_alibaba.sandbox import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DEMO_ACCOUNT_ID
+        from multiflow_alibaba.sandbox import AlibabaEmulator as Emulator
+
+        self.emulator = Emulator(port=port)
+        self.emulator.add_account(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, account_id=DEMO_ACCOUNT_ID)
+        self._key_id = DEMO_ACCESS_KEY_ID
+        self._secret = DEMO_ACCESS_KEY_SECRET
+        self._parents: dict[tuple[str, ResourceKind], str] = {}
+        self._names = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return f"<AlibabaSandbox {self.emulator!r}>"
+
+    def start(self) -> AlibabaSandbox:
+        """Start serving; returns self."""
+        self.emulator.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; safe to call twice."""
+        self.emulator.stop()
+
+    def __enter__(self) -> AlibabaSandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def connect_options(self, region: str | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``multiflow.connect("alibaba", region=..., **options)`` (any region)."""
+        return connect_options(self.emulator, self._key_id, rate_limit=None)
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that point the SDK's credential chain and multiflow at this sandbox."""
+        return {
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": self._key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self._secret,
+            ENDPOINT_VARIABLE: self.emulator.endpoint,
+            PROTOCOL_VARIABLE: "http",
+        }
+
+    def seed_demo(self) -> dict[str, Any]:
+        """Seed the emulator's demo estate (two VPCs, four vSwitches, four ENIs, one logstore) and describe it."""
+        from multiflow_alibaba.sandbox import seed_demo
+
+        return dataclasses.asdict(seed_demo(self.emulator))
+
+    def prepare(
+        self,
+        region: str,
+        kind: ResourceKind,
+        ids: Sequence[str] | None,
+        tags: Mapping[str, str | None] | None,
+        destination: Any,
+    ) -> None:
+        """Seed what a fleet entry needs: the resources it names (with those ids) or three matching its selector,
+        and its SLS project and logstore. Kinds Alibaba does not offer are left alone (the spec is refused)."""
+        if isinstance(destination, SlsDestination):
+            self.emulator.add_logstore(region, destination.project, destination.logstore)
+        if kind not in (ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE):
+            return
+        if ids is not None:
+            for resource_id in ids:
+                self._add(region, kind, resource_id, {})
+        elif tags is not None:
+            wanted = {k: (v if v is not None else "any") for k, v in tags.items()}
+            for _ in range(3):
+                self._add(region, kind, None, wanted)
+
+    def _parent(self, region: str, kind: ResourceKind) -> str:
+        """A VPC (for vSwitches) or vSwitch (for ENIs) to put seeded resources in, made once per region."""
+        key = (region, kind)
+        if key not in self._parents:
+            if kind is ResourceKind.SUBNET:
+                self._parents[key] = self.emulator.add_vpc(region, name="multiflow-sandbox")
+            else:
+                self._parents[key] = self.emulator.add_vswitch(region, self._parent(region, ResourceKind.SUBNET))
+        return self._parents[key]
+
+    def _add(self, region: str, kind: ResourceKind, resource_id: str | None, tags: dict[str, str]) -> None:
+        try:
+            if kind is ResourceKind.VPC:
+                self.emulator.add_vpc(region, resource_id, name=f"sandbox-{next(self._names)}", tags=tags)
+            elif kind is ResourceKind.SUBNET:
+                self.emulator.add_vswitch(region, self._parent(region, kind), resource_id, tags=tags)
+            else:
+                self.emulator.add_network_interface(region, self._parent(region, kind), resource_id, tags=tags)
+        except ValueError as exc:
+            if "already in use" not in str(exc):  # a second entry naming the same resource is fine
+                raise

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 import threading
 import time
@@ -32,7 +33,9 @@ from typing import Any, TypeVar
 from alibabacloud_credentials.client import Client as CredentialClient
 from alibabacloud_credentials.exceptions import CredentialException
 from alibabacloud_tea_openapi import utils_models as open_api_models
+from alibabacloud_tea_openapi.client import Client as OpenApiClient
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
+from alibabacloud_tea_openapi.utils import Utils as OpenApiUtils
 from alibabacloud_vpc20160428 import models as vpc_models
 from alibabacloud_vpc20160428.client import Client as VpcClient
 from darabonba.exceptions import RetryError, UnretryableException
@@ -54,7 +57,7 @@ from multiflow.errors import (
 )
 from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
-from multiflow.spec import FlowLogSpec
+from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_alibaba.capabilities import API_STATUSES, INTERVALS, RESOURCE_TYPES
 from multiflow_alibaba.errors import (
     CONNECTION_ERROR,
@@ -74,6 +77,7 @@ from multiflow_alibaba.mapping import (
     records_of,
 )
 from multiflow_alibaba.retry import RateLimiter, RetryPolicy, Stop
+from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE
 
 __all__ = ["PAGE_SIZE", "PER_ID_LOOKUPS", "AlibabaSession"]
 
@@ -100,6 +104,23 @@ _ACTIONS: dict[str, tuple[str, type[Any]]] = {
         vpc_models.GetFlowLogServiceStatusRequest,
     ),
     "OpenFlowLogService": ("open_flow_log_service_with_options", vpc_models.OpenFlowLogServiceRequest),
+    "DescribeVpcs": ("describe_vpcs_with_options", vpc_models.DescribeVpcsRequest),
+    "DescribeVSwitches": ("describe_vswitches_with_options", vpc_models.DescribeVSwitchesRequest),
+}
+#: ECS actions, called through the SDK's generic OpenAPI client (the ECS SDK is not a dependency).
+_ECS_ACTIONS: dict[str, str] = {"DescribeNetworkInterfaces": "2014-05-26"}
+
+#: Resource kind → (action, list key, item key, id key, page size) for ``list_resources``.
+_LISTERS: dict[ResourceKind, tuple[str, str, str, str, int]] = {
+    ResourceKind.VPC: ("DescribeVpcs", "Vpcs", "Vpc", "VpcId", 50),
+    ResourceKind.SUBNET: ("DescribeVSwitches", "VSwitches", "VSwitch", "VSwitchId", 50),
+    ResourceKind.NETWORK_INTERFACE: (
+        "DescribeNetworkInterfaces",
+        "NetworkInterfaceSets",
+        "NetworkInterfaceSet",
+        "NetworkInterfaceId",
+        100,
+    ),
 }
 
 _SETTLED = (FlowLogStatus.ACTIVE, FlowLogStatus.INACTIVE)
@@ -130,9 +151,12 @@ class AlibabaSession:
     :param access_key_secret: the AccessKey secret; never logged, shown or written anywhere.
     :param security_token: an STS token, with temporary keys.
     :param credential: a ready ``alibabacloud_credentials.client.Client`` to use instead.
-    :param endpoint: the VPC endpoint (``127.0.0.1:PORT`` for the sandbox); default: the SDK's
-        (``vpc.aliyuncs.com`` or ``vpc.<region>.aliyuncs.com``).
-    :param protocol: ``https`` (default) or ``http`` (the sandbox).
+    :param endpoint: the VPC endpoint (``127.0.0.1:PORT`` for the sandbox); default: ``$MULTIFLOW_ALIBABA_ENDPOINT``
+        if set (``multiflow sandbox serve`` prints it), else the SDK's (``vpc.aliyuncs.com`` or
+        ``vpc.<region>.aliyuncs.com``).
+    :param protocol: ``https`` (default), or ``http`` (the sandbox); default ``$MULTIFLOW_ALIBABA_PROTOCOL`` if set.
+    :param ecs_endpoint: the ECS endpoint ``list_resources`` uses for network interfaces; default ``endpoint`` when
+        that is given, else ``ecs.<region>.aliyuncs.com``.
     :param max_concurrency: worker threads for per-resource calls and listing pages.
     :param rate_limit: calls per second at most, across the session's threads (``None``: no limit).
     :param burst: calls allowed at once before the rate applies (default: one second's worth).
@@ -156,6 +180,7 @@ class AlibabaSession:
         credential: Any = None,
         endpoint: str | None = None,
         protocol: str | None = None,
+        ecs_endpoint: str | None = None,
         max_concurrency: int = 10,
         rate_limit: float | None = 20.0,
         burst: float | None = None,
@@ -170,6 +195,8 @@ class AlibabaSession:
             raise ValueError("give both access_key_id and access_key_secret, or neither (to use the credential chain)")
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency}")
+        endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or None
+        protocol = protocol or os.environ.get(PROTOCOL_VARIABLE) or None
         self.region = region
         self.endpoint = endpoint
         self.settle_timeout = settle_timeout
@@ -192,6 +219,8 @@ class AlibabaSession:
         else:
             config.credential = credential if credential is not None else CredentialClient()
         self._client = VpcClient(config)
+        config.endpoint = ecs_endpoint or endpoint or f"ecs.{region}.aliyuncs.com"
+        self._ecs = OpenApiClient(config)
         del config
         self._runtime = RuntimeOptions()
         self._limiter = RateLimiter(rate_limit, burst)
@@ -209,11 +238,9 @@ class AlibabaSession:
 
     def _send(self, action: str, params: Mapping[str, Any], resource_id: str | None) -> dict[str, Any]:
         """One attempt of one call, with every SDK failure turned into a neutral error at this one place."""
-        method_name, request_model = _ACTIONS[action]
-        request = request_model().from_map({"RegionId": self.region, **params})
         self._limiter.acquire()
         try:
-            response = getattr(self._client, method_name)(request, self._runtime)
+            body = self._invoke(action, {"RegionId": self.region, **params})
         except AlibabaCloudException as exc:
             error = self._from_response_error(exc, action, resource_id)
         except UnretryableException as exc:
@@ -221,11 +248,31 @@ class AlibabaSession:
         except (RetryError, CredentialException) as exc:
             error = self._from_transport_error(exc, action, resource_id)
         else:
-            body = response.body.to_map() if response.body is not None else {}
             log.debug("%s %s ok (request id %s)", action, resource_id or "", body.get("RequestId"))
             return body
         log.debug("%s %s failed: %s", action, resource_id or "", error)
         raise error
+
+    def _invoke(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The SDK call itself: a VPC client method with its request model, or ECS through the generic client."""
+        if action in _ECS_ACTIONS:
+            api = open_api_models.Params(
+                action=action,
+                version=_ECS_ACTIONS[action],
+                protocol="HTTPS",
+                pathname="/",
+                method="POST",
+                auth_type="AK",
+                style="RPC",
+                req_body_type="formData",
+                body_type="json",
+            )
+            request = open_api_models.OpenApiRequest(query=OpenApiUtils.query(dict(params)))
+            answer = self._ecs.call_api(api, request, self._runtime)
+            return dict(answer.get("body") or {})
+        method_name, request_model = _ACTIONS[action]
+        response = getattr(self._client, method_name)(request_model().from_map(dict(params)), self._runtime)
+        return response.body.to_map() if response.body is not None else {}
 
     def _from_response_error(self, exc: Any, action: str, resource_id: str | None) -> ProviderError:
         data = exc.data if isinstance(getattr(exc, "data", None), dict) else {}
@@ -454,6 +501,33 @@ class AlibabaSession:
             wanted = [i for i in wanted if i not in found]
         found.update({f.id: f for f in self._flow_logs(self._find("FlowLogId", wanted))})
         return found
+
+    def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
+        """Ids of every VPC, vSwitch or ENI in the region whose tags match (``None``: any value), all pages.
+
+        DescribeVpcs / DescribeVSwitches (VPC, 50 a page) and ECS DescribeNetworkInterfaces (100 a page); the tag
+        filter is sent as ``Tag.N`` and checked again on what comes back.
+        """
+        if kind not in _LISTERS:
+            raise UnsupportedFeature(
+                "resources.where",
+                kind.value,
+                "vpc, subnet, network_interface",
+                provider="alibaba",
+                reason="selectors list VPCs, vSwitches and ENIs only",
+            )
+        action, outer, inner, id_key, size = _LISTERS[kind]
+        filters = {"Tag": [{"Key": k, **({"Value": v} if v is not None else {})} for k, v in tags.items()]}
+        ids: list[str] = []
+        number = 1
+        while True:
+            body = self._call(action, {**filters, "PageSize": size, "PageNumber": number})
+            items = (body.get(outer) or {}).get(inner) or []
+            ids += [str(item[id_key]) for item in items if _tags_match(_resource_tags(item), tags)]
+            total = int(body.get("TotalCount") or 0)
+            if not items or number * size >= total:
+                return list(dict.fromkeys(ids))
+            number += 1
 
     # -- create ----------------------------------------------------------------------------------------
 
@@ -684,9 +758,21 @@ def _matches(flow_log: FlowLog, query: DescribeQuery) -> bool:
         return False
     if query.resource_kind is not None and flow_log.resource.kind != query.resource_kind:
         return False
-    return all(
-        key in flow_log.tags and (value is None or flow_log.tags[key] == value) for key, value in query.tags.items()
-    )
+    return _tags_match(flow_log.tags, query.tags)
+
+
+def _resource_tags(item: Mapping[str, Any]) -> dict[str, str]:
+    """A VPC's or vSwitch's tags (``Key``/``Value``), or an ENI's (ECS spells them ``TagKey``/``TagValue``)."""
+    tags = (item.get("Tags") or {}).get("Tag") or []
+    return {
+        str(t.get("Key", t.get("TagKey"))): str(t.get("Value", t.get("TagValue")) or "")
+        for t in tags
+        if t.get("Key", t.get("TagKey"))
+    }
+
+
+def _tags_match(have: Mapping[str, str], wanted: Mapping[str, str | None]) -> bool:
+    return all(key in have and (value is None or have[key] == value) for key, value in wanted.items())
 
 
 def _about(exc: ProviderError, resource_id: str) -> ProviderError:
