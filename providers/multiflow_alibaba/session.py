@@ -46,6 +46,7 @@ from multiflow.errors import (
     AlreadyExists,
     AuthError,
     Conflict,
+    InvalidRequest,
     MultiflowError,
     NotFound,
     ProviderError,
@@ -228,6 +229,7 @@ class AlibabaSession:
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="multiflow-alibaba")
         self._worker = threading.local()
         self._service_opened: bool | None = None
+        self._unlisted_states: set[str] = set()
         if open_service and not self.service_opened():
             self.open_service()
 
@@ -484,6 +486,8 @@ class AlibabaSession:
           nothing more. For ``activating``/``deactivating`` their new state is looked up like ids without a hint
           (below), so a poll costs ``ceil(S/50)`` while everything is pending and about ``ceil(T/50) + 1`` on the
           poll where many settle at once.
+        - if the cloud refuses that state as a ``Status`` filter, the ids are looked up as without a hint (below),
+          from then on.
         - without a hint: ``n`` calls for ``n`` ≤ 3 ids; else one probe page of the region's listing and then the
           fewer of its remaining pages (``ceil(T/50) - 1``, ``T`` flow logs in the region) and one call per id
           not yet seen.
@@ -493,14 +497,30 @@ class AlibabaSession:
             return {}
         found: dict[str, FlowLog] = {}
         state = API_STATUSES.get(transitional) if transitional is not None and transitional.transitional else None
-        if state is not None:
+        listed = self._list_state(state) if state is not None else None
+        if listed is not None:
             chosen = set(wanted)
-            found = {f.id: f for f in self._flow_logs(self._list({"Status": state})) if f.id in chosen}
+            found = {f.id: f for f in self._flow_logs(listed) if f.id in chosen}
             if transitional == FlowLogStatus.DELETING:
                 return found
             wanted = [i for i in wanted if i not in found]
         found.update({f.id: f for f in self._flow_logs(self._find("FlowLogId", wanted))})
         return found
+
+    def _list_state(self, state: str) -> list[dict[str, Any]] | None:
+        """Every flow log in ``state``; ``None`` if the cloud refuses that ``Status`` filter.
+
+        DescribeFlowLogs documents ``Status`` values Active, Activating and Inactive; should the cloud refuse
+        ``Deleting`` or ``Deactivating`` as a filter, the session stops asking and looks ids up instead.
+        """
+        if state in self._unlisted_states:
+            return None
+        try:
+            return self._list({"Status": state})
+        except InvalidRequest as exc:
+            log.info("DescribeFlowLogs refuses Status=%s (%s); looking flow logs up by id instead", state, exc.code)
+            self._unlisted_states.add(state)
+            return None
 
     def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
         """Ids of every VPC, vSwitch or ENI in the region whose tags match (``None``: any value), all pages.

@@ -168,6 +168,22 @@ def test_get_for_deleting_treats_absent_ids_as_gone(many: World) -> None:
     assert many.emu.calls == {"DescribeFlowLogs": 2 + 1}
 
 
+def test_a_status_filter_the_cloud_refuses_falls_back_to_lookups(many: World) -> None:
+    client = many.connect()
+    ids = [f.id for f in client.create(many.spec(ids=many.vswitches[:4]), wait=False)]
+    many.clock.advance(DELAY)
+    client.delete(ids, wait=False)
+    many.emu.fail_next("DescribeFlowLogs", "InvalidParameter")
+    many.emu.reset_calls()
+    states = client.session.get(ids, transitional=FlowLogStatus.DELETING)
+    assert {f.status for f in states.values()} == {FlowLogStatus.DELETING} and len(states) == 4
+    assert many.emu.calls == {"DescribeFlowLogs": 1 + 1}  # the refused listing, then one probe page (4 flow logs)
+    many.clock.advance(DELAY)
+    many.emu.reset_calls()
+    assert client.session.get(ids, transitional=FlowLogStatus.DELETING) == {}
+    assert many.emu.calls == {"DescribeFlowLogs": 1}  # not asked again; one probe page, now empty
+
+
 # -- delete, stop, start, modify -------------------------------------------------------------------------
 
 
