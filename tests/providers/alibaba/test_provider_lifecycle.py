@@ -292,6 +292,36 @@ def test_a_lost_create_answer_adopts_the_flow_log_instead_of_duplicating(world: 
     assert made.id == only["FlowLogId"] and made.name == "once"
 
 
+def test_a_5xx_create_looks_before_sending_again(world: World) -> None:
+    client = world.connect()
+    world.emu.fail_next("CreateFlowLog", "ServiceUnavailable")
+    world.emu.reset_calls()
+    [made] = client.create(world.spec(), wait=False)
+    assert world.emu.calls == {"DescribeFlowLogs": 2, "CreateFlowLog": 2}  # lookup, create, look again, create
+    assert [r["FlowLogId"] for r in world.emu.flow_logs()] == [made.id]
+
+
+def test_a_race_on_one_resource_adopts_the_winner(world: World) -> None:
+    client = world.connect(max_concurrency=2)
+    resource = world.vswitch()
+    spec = world.spec(ids=[resource], name="same")
+    created = client.create([spec, spec], wait=False)  # two creates on one resource, at once
+    assert len({f.id for f in created}) == 1 and len(created) == 2
+    assert world.emu.errors[("CreateFlowLog", "InvalidResourceId.NotFound")] == 1
+    assert len(world.emu.flow_logs()) == 1
+
+
+def test_a_race_with_other_settings_names_the_winner(world: World) -> None:
+    client = world.connect(max_concurrency=2)
+    resource = world.vswitch()
+    with pytest.raises(PartialFailure) as caught:
+        client.create([world.spec(ids=[resource], interval=60), world.spec(ids=[resource], interval=300)], wait=False)
+    [winner] = caught.value.succeeded
+    [failure] = caught.value.failed
+    assert isinstance(failure.error, AlreadyExists) and failure.error.code == "InvalidResourceId.NotFound"
+    assert winner.id in str(failure.error)  # type: ignore[union-attr]
+
+
 def test_creating_again_adopts_the_same_flow_log(world: World) -> None:
     client = world.connect()
     spec = world.spec(ids=world.vswitches, tags={"team": "a"})
