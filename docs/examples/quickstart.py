@@ -18,16 +18,33 @@ with AwsSandbox() as sandbox:  # moto's server on 127.0.0.1, a free port
             destination={"kind": "s3", "bucket": bucket, "prefix": "prod/", "file_format": "parquet"},
             traffic="all",
             interval=60,
-            fields=["version", "account_id", "interface_id", "src_addr", "dst_addr", "src_port", "dst_port",
-                    "protocol", "packets", "bytes", "start", "end", "action", "log_status", "vpc_id"],
+            fields=[
+                "version",
+                "account_id",
+                "interface_id",
+                "src_addr",
+                "dst_addr",
+                "src_port",
+                "dst_port",
+                "protocol",
+                "packets",
+                "bytes",
+                "start",
+                "end",
+                "action",
+                "log_status",
+                "vpc_id",
+            ],
             name="prod-vpcs",
             tags={"team": "netops"},
         )
         created = aws.create(spec)
         print(f"created {len(created)} flow logs:")
         for flow_log in aws.describe(tags={"team": "netops"}):
-            print(f"  {flow_log.id}  {flow_log.resource.kind.value} {flow_log.resource.id}  "
-                  f"{flow_log.status.value}  every {flow_log.interval}s  -> {flow_log.destination.bucket}/"
-                  f"{flow_log.destination.prefix}")
+            print(
+                f"  {flow_log.id}  {flow_log.resource.kind.value} {flow_log.resource.id}  "
+                f"{flow_log.status.value}  every {flow_log.interval}s  -> {flow_log.destination.bucket}/"
+                f"{flow_log.destination.prefix}"
+            )
         deleted = aws.delete([f.id for f in created])
         print(f"deleted {len(deleted)}; left: {len(aws.describe())}")

@@ -49,11 +49,12 @@ class AlibabaSandbox:
 
     provider = "alibaba"
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, activation_delay: float = 1.0, deletion_delay: float = 0.5) -> None:
         from multiflow_alibaba.sandbox import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DEMO_ACCOUNT_ID
         from multiflow_alibaba.sandbox import AlibabaEmulator as Emulator
 
-        self.emulator = Emulator(port=port)
+        # Activations and deletions take a moment, as in the cloud, so waiting is real in --sandbox runs.
+        self.emulator = Emulator(port=port, activation_delay=activation_delay, deletion_delay=deletion_delay)
         self.emulator.add_account(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, account_id=DEMO_ACCOUNT_ID)
         self._key_id = DEMO_ACCESS_KEY_ID
         self._secret = DEMO_ACCESS_KEY_SECRET
