@@ -169,7 +169,7 @@ class _Group:
                 if change.flow_log.status is FlowLogStatus.INACTIVE:
                     self.client.start([change.flow_log.id], timeout=self.timeout)
                 fields = {r.split(":")[0] for r in change.reasons}
-                updates = {name: getattr(change.spec, name) for name in ("name", "description") if name in fields}
+                updates: dict[str, Any] = {n: getattr(change.spec, n) for n in ("name", "description") if n in fields}
                 if "interval" in fields:
                     updates["interval"] = (
                         change.spec.interval or self.client.capabilities.default_interval[change.spec.resources.kind]

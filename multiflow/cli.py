@@ -245,7 +245,7 @@ def _print_result(result: Any, elapsed: float, out: TextIO) -> None:
     out.write("\n")
     if result.failed:
         out.write("\nFailures:\n")
-        rows = [
+        failures: list[tuple[object, ...]] = [
             (
                 f.change.action.value,
                 f.change.provider,
@@ -257,7 +257,8 @@ def _print_result(result: Any, elapsed: float, out: TextIO) -> None:
             )
             for f in result.failed
         ]
-        out.write(_table(rows, ["action", "provider", "region", "resource", "code", "request id", "message"]) + "\n")
+        out.write(_table(failures, ["action", "provider", "region", "resource", "code", "request id", "message"]))
+        out.write("\n")
     status = "with failures" if result.failed else "ok"
     out.write(
         f"\nApplied in {elapsed:.1f}s: {len(result.done)} done, {len(result.failed)} failed, "

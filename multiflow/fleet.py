@@ -35,6 +35,7 @@ from multiflow.spec import (
     Destination,
     FlowLogSpec,
     ResourceKind,
+    Resources,
     Traffic,
     nested_validation,
 )
@@ -145,7 +146,8 @@ class Fleet(_Strict):
         if merged.get("destination") is None:
             raise SpecError("destination", None, "a destination, in the entry or in defaults")
         merged = {k: v for k, v in merged.items() if v is not None}
-        return FlowLogSpec(resources={"kind": entry.resources.kind, "ids": ids}, name=entry.name, **merged)
+        resources = Resources(kind=entry.resources.kind, ids=list(ids))
+        return FlowLogSpec(resources=resources, name=entry.name, **merged)
 
     def line_of(self, *path: str | int) -> int | None:
         """The line in the file of ``path`` (e.g. ``"flow_logs", 0, "interval"``), or of its nearest parent."""

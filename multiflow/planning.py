@@ -218,7 +218,7 @@ def plan(fleet: Fleet, connections: Connections | None = None, *, destroy: bool 
 def _resolve_all(fleet: Fleet, connections: Connections) -> dict[tuple[str, str], list[str]]:
     """Resource ids per (entry, region): explicit ids, or a listing per distinct selector (in parallel)."""
     jobs: dict[tuple[str, str, str, str], Callable[[], list[str]]] = {}
-    keys: dict[tuple[str, str], tuple[str, str, str, str] | None] = {}
+    keys: dict[tuple[str, str], tuple[str, str, str, str]] = {}
     resolved: dict[tuple[str, str], list[str]] = {}
     for target in fleet.targets():
         entry, region = target.entry, target.region
@@ -232,7 +232,7 @@ def _resolve_all(fleet: Fleet, connections: Connections) -> dict[tuple[str, str]
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(jobs)))) as pool:
         results = dict(zip(jobs, pool.map(lambda job: job(), jobs.values()), strict=True))
     for name_region, key in keys.items():
-        resolved[name_region] = results[key] if key else []
+        resolved[name_region] = results[key]
     return resolved
 
 
@@ -281,23 +281,28 @@ def _diff(
     changes: list[Change] = []
     for (_, _, entry, resource_id), spec in wanted.items():
         existing = ours.pop((entry, resource_id), [])
-        base = {"provider": provider, "region": region, "entry": entry, "resource_id": resource_id, "spec": spec}
+
+        def change(
+            action: Action,
+            reasons: tuple[str, ...],
+            flow_log: FlowLog | None = None,
+            wanted_spec: FlowLogSpec | None = spec,
+            on: str = resource_id,
+            by: str = entry,
+        ) -> Change:
+            return Change(action, provider, region, by, on, wanted_spec, flow_log, reasons)
+
         if not existing:
             blocker = _blocking(spec, others.get(resource_id, []), caps)
             if blocker is not None:
-                changes.append(
-                    Change(Action.CONFLICT, flow_log=blocker, reasons=(_conflict_reason(blocker, caps),), **base)
-                )
+                changes.append(change(Action.CONFLICT, (_conflict_reason(blocker, caps),), blocker))
             else:
-                changes.append(Change(Action.CREATE, reasons=("not there yet",), **base))
+                changes.append(change(Action.CREATE, ("not there yet",)))
             continue
         current, *duplicates = existing
-        changes += [
-            Change(Action.DELETE, flow_log=d, reasons=("a duplicate of " + current.id,), **{**base, "spec": None})
-            for d in duplicates
-        ]
+        changes += [change(Action.DELETE, ("a duplicate of " + current.id,), d, None) for d in duplicates]
         action, reasons = _compare(spec, current, caps)
-        changes.append(Change(action, flow_log=current, reasons=reasons, **base))
+        changes.append(change(action, reasons, current))
     for (entry, resource_id), leftovers in ours.items():
         for flow_log in leftovers:
             changes.append(

@@ -65,7 +65,7 @@ def apply() -> None:
                 else:
                     self.querystring["LogDestination"] = [_bucket_only(destination)]
             before = set(self.ec2_backend.flow_logs)
-            result = original_create(self)
+            result: Any = original_create(self)
             created = [fl for fid, fl in self.ec2_backend.flow_logs.items() if fid not in before]
             options = self._get_param("DestinationOptions")
             cross_account = self._get_param("DeliverCrossAccountRole")
@@ -88,7 +88,7 @@ def apply() -> None:
             return result
 
         def describe_flow_logs(self: Any) -> Any:
-            result = original_describe(self)
+            result: Any = original_describe(self)
             max_results = self._get_int_param("MaxResults")
             if not max_results:
                 return result

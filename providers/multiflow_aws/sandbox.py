@@ -225,7 +225,8 @@ class AwsSandbox:
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.ec2.models import ec2_backends
 
-        backend = ec2_backends[DEFAULT_ACCOUNT_ID][region]
+        backend: Any = ec2_backends[DEFAULT_ACCOUNT_ID][region]
+        table: dict[str, Any]
         if kind is ResourceKind.VPC:
             table = backend.vpcs
         elif kind is ResourceKind.SUBNET:
