@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from multiflow.spec import Destination, ResourceKind, Traffic
 
-__all__ = ["Capabilities", "DeliveryStatus", "FlowLog", "FlowLogStatus", "ResourceRef"]
+__all__ = ["Capabilities", "CloudResource", "DeliveryStatus", "FlowLog", "FlowLogStatus", "ResourceRef"]
 
 
 class FlowLogStatus(str, Enum):
@@ -54,6 +54,22 @@ class ResourceRef(BaseModel):
 
     kind: ResourceKind | None
     id: str
+
+
+class CloudResource(BaseModel):
+    """A resource a flow log can watch, with where it sits: its VPC and (for an ENI) its subnet.
+
+    What a provider's ``inventory`` lists, so that audits can count a VPC's flow log for its subnets and ENIs.
+    ``vpc_id`` is ``None`` for a VPC itself; ``subnet_id`` is set for network interfaces only.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ResourceKind
+    id: str
+    vpc_id: str | None = None
+    subnet_id: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
 
 
 class FlowLog(BaseModel):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from multiflow.errors import ResourceFailure
-from multiflow.model import Capabilities, FlowLog, FlowLogStatus
+from multiflow.model import Capabilities, CloudResource, FlowLog, FlowLogStatus
 from multiflow.spec import FlowLogSpec, ResourceKind
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "ModifyChanges",
     "Provider",
     "ProviderSession",
+    "ResourceInventory",
     "ResourceLister",
     "Sandbox",
 ]
@@ -143,6 +144,23 @@ class ResourceLister(Protocol):
 
     def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
         """Ids of every resource of ``kind`` in the region whose tags match (``None``: any value), all pages."""
+        ...
+
+
+@runtime_checkable
+class ResourceInventory(Protocol):
+    """A session that can list its resources with their hierarchy, in bulk (for audits). Optional.
+
+    >>> session.inventory([ResourceKind.SUBNET])                                  # doctest: +SKIP
+    [CloudResource(kind=<ResourceKind.SUBNET: 'subnet'>, id='subnet-1', vpc_id='vpc-1', subnet_id=None, tags={})]
+    """
+
+    def inventory(self, kinds: Sequence[ResourceKind]) -> list[CloudResource]:
+        """Every resource of ``kinds`` in the region, with its VPC (and, for an ENI, its subnet) and tags.
+
+        One paginated listing per kind, at the cloud's largest page; never a call per resource. A kind the
+        provider cannot list is an UnsupportedFeature.
+        """
         ...
 
 

@@ -8,7 +8,8 @@ multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire p
 * ``DestinationOptions``, ``DeliverCrossAccountRole`` and ``TagFieldSpecifications`` are dropped; AWS keeps and
   describes them;
 * ``ClientToken`` is ignored; AWS answers a repeated token with the first answer (idempotency);
-* DescribeFlowLogs ignores ``MaxResults``/``NextToken``; AWS pages.
+* DescribeFlowLogs, DescribeVpcs, DescribeSubnets and DescribeNetworkInterfaces ignore ``MaxResults``/
+  ``NextToken``; AWS pages.
 
 :func:`apply` is idempotent and refuses to run against a moto whose handlers no longer look as expected, so a
 moto upgrade cannot silently turn the corrections off.
@@ -87,23 +88,47 @@ def apply() -> None:
                 }
             return result
 
-        def describe_flow_logs(self: Any) -> Any:
-            result: Any = original_describe(self)
-            max_results = self._get_int_param("MaxResults")
-            if not max_results:
-                return result
-            flow_logs = result.result["FlowLogs"]
-            token = self._get_param("NextToken")
-            start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
-            page = flow_logs[start : start + max_results]
-            result.result["FlowLogs"] = page
-            if start + max_results < len(flow_logs):
-                result.result["NextToken"] = base64.urlsafe_b64encode(str(start + max_results).encode()).decode()
-            return result
-
         FlowLogsResponse.create_flow_logs = create_flow_logs  # type: ignore[method-assign]
-        FlowLogsResponse.describe_flow_logs = describe_flow_logs  # type: ignore[method-assign]
+        FlowLogsResponse.describe_flow_logs = _paged(original_describe, "FlowLogs")  # type: ignore[method-assign]
+        _page_listings()
         _applied = True
+
+
+def _paged(original: Any, key: str) -> Any:
+    """``original`` (a moto Describe handler) answering ``MaxResults`` items a page, with a ``NextToken``."""
+
+    def handler(self: Any) -> Any:
+        result: Any = original(self)
+        max_results = self._get_int_param("MaxResults")
+        if not max_results:
+            return result
+        items = result.result[key]
+        token = self._get_param("NextToken")
+        start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+        result.result[key] = items[start : start + max_results]
+        if start + max_results < len(items):
+            result.result["NextToken"] = base64.urlsafe_b64encode(str(start + max_results).encode()).decode()
+        return result
+
+    return handler
+
+
+def _page_listings() -> None:
+    """Page DescribeVpcs, DescribeSubnets and DescribeNetworkInterfaces as AWS does (audits read them in bulk)."""
+    from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
+    from moto.ec2.responses.subnets import Subnets
+    from moto.ec2.responses.vpcs import VPCs
+
+    for handler_class, name, key in (
+        (VPCs, "describe_vpcs", "Vpcs"),
+        (Subnets, "describe_subnets", "Subnets"),
+        (ElasticNetworkInterfaces, "describe_network_interfaces", "NetworkInterfaces"),
+    ):
+        original = getattr(handler_class, name, None)
+        if not callable(original):
+            missing = f"moto's {handler_class.__name__} handler has no {name}"
+            raise RuntimeError(f"{missing}: update multiflow_aws.moto_fidelity")
+        setattr(handler_class, name, _paged(original, key))
 
 
 def forget_tokens() -> None:
