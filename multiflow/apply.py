@@ -18,7 +18,6 @@ from multiflow.errors import MultiflowError, PartialFailure, ProviderError
 from multiflow.fleet import FleetEntry
 from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.planning import Action, Change, Plan, managed_tags
-from multiflow.spec import FlowLogSpec
 from multiflow.waiting import Progress
 
 __all__ = ["ApplyResult", "Failure", "ProgressEvent", "apply_plan"]
@@ -188,7 +187,8 @@ class _Group:
         total, finished = len(changes), 0
         for entry_name, entry_changes in by_entry.items():
             entry = self.entries[entry_name]
-            spec = _merge([c.spec for c in entry_changes if c.spec is not None])
+            entry_spec = next(c.spec for c in entry_changes if c.spec is not None)
+            spec = entry_spec.for_ids([c.resource_id for c in entry_changes])
             by_resource = {c.resource_id: c for c in entry_changes}
             tags = managed_tags(self.plan.fleet, entry, spec)
             created: list[FlowLog] = []
@@ -219,9 +219,3 @@ class _Group:
                     self._fail([change], MultiflowError(f"{resource_id}: the cloud reported no flow log created"))
             finished += len(entry_changes)
             self._report("create", finished, total)
-
-
-def _merge(specs: list[FlowLogSpec]) -> FlowLogSpec:
-    """Single-resource specs of one entry (equal settings) as one spec over all their ids."""
-    ids = [i for spec in specs for i in spec.resources.ids]
-    return specs[0].for_ids(ids)

@@ -94,6 +94,28 @@ class FlowLog(BaseModel):
     created_at: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False, description="The provider's record, as sent")
 
+    @classmethod
+    def trusted(cls, **values: Any) -> FlowLog:
+        """A FlowLog from values a provider's mapping code has already typed: no validation, every field given.
+
+        ``model_construct`` with all fields spelt out, minus its per-field default handling: describing 100,000
+        flow logs builds 100,000 of these, and this is ten times cheaper. Providers use it only for values they
+        built themselves; ``tests/test_model.py`` checks the result equals a validated FlowLog.
+        """
+        missing = _FLOW_LOG_FIELDS - values.keys()
+        if missing:
+            raise TypeError(f"FlowLog.trusted needs every field; missing: {', '.join(sorted(missing))}")
+        made = cls.__new__(cls)
+        _set(made, "__dict__", values)
+        _set(made, "__pydantic_fields_set__", set(values))
+        _set(made, "__pydantic_extra__", None)
+        _set(made, "__pydantic_private__", None)
+        return made
+
+
+_FLOW_LOG_FIELDS = frozenset(FlowLog.model_fields)
+_set = object.__setattr__
+
 
 class Capabilities(BaseModel):
     """What a provider can take, declared as data and checked before any API call.

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from multiflow.client import Client, connect
 from multiflow.errors import MultiflowError, SpecError
 from multiflow.fleet import Fleet, FleetEntry
@@ -97,6 +99,11 @@ class Connections:
             if key not in self._clients:
                 self._clients[key] = connect(provider, region=region, **self._options_for(provider, region))
             return self._clients[key]
+
+    def use(self, client: Client) -> None:
+        """Use a ready client for its provider and region (e.g. one made with custom options or a session)."""
+        with self._lock:
+            self._clients[(client.provider.name, client.region)] = client
 
     def close(self) -> None:
         """Close every client made."""
@@ -190,7 +197,7 @@ def plan(fleet: Fleet, connections: Connections | None = None, *, destroy: bool 
     regions = sorted({(t.entry.provider, t.region) for t in fleet.targets()})
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(regions)))) as pool:
         observed = dict(zip(regions, pool.map(lambda pr: connections.client(*pr).describe(), regions), strict=True))
-    desired: dict[tuple[str, str, str, str], FlowLogSpec] = {}
+    desired: dict[tuple[str, str, str, str], _Wanted] = {}
     if not destroy:
         resolved = _resolve_all(fleet, connections)
         for target in fleet.targets():
@@ -201,9 +208,9 @@ def plan(fleet: Fleet, connections: Connections | None = None, *, destroy: bool 
             provider = get_provider(entry.provider)
             spec = fleet.spec_for(entry, ids)
             normalize = getattr(provider, "normalize", None)
-            spec = normalize(spec, target.region) if normalize else spec
+            wanted = _Wanted.of(normalize(spec, target.region) if normalize else spec, provider.capabilities)
             for resource_id in ids:
-                desired[(entry.provider, target.region, entry.name, resource_id)] = spec.for_ids([resource_id])
+                desired[(entry.provider, target.region, entry.name, resource_id)] = wanted
     changes: list[Change] = []
     for provider_name, region in regions:
         flow_logs = observed[(provider_name, region)]
@@ -265,7 +272,7 @@ def _diff(
     provider: str,
     region: str,
     caps: Capabilities,
-    wanted: dict[tuple[str, str, str, str], FlowLogSpec],
+    wanted: dict[tuple[str, str, str, str], _Wanted],
     flow_logs: Iterable[FlowLog],
 ) -> list[Change]:
     ours: dict[tuple[str, str], list[FlowLog]] = {}
@@ -279,7 +286,8 @@ def _diff(
         else:
             others.setdefault(flow_log.resource.id, []).append(flow_log)
     changes: list[Change] = []
-    for (_, _, entry, resource_id), spec in wanted.items():
+    for (_, _, entry, resource_id), want in wanted.items():
+        spec = want.spec
         existing = ours.pop((entry, resource_id), [])
 
         def change(
@@ -301,7 +309,7 @@ def _diff(
             continue
         current, *duplicates = existing
         changes += [change(Action.DELETE, ("a duplicate of " + current.id,), d, None) for d in duplicates]
-        action, reasons = _compare(spec, current, caps)
+        action, reasons = _compare(want, current, caps)
         changes.append(change(action, reasons, current))
     for (entry, resource_id), leftovers in ours.items():
         for flow_log in leftovers:
@@ -333,20 +341,36 @@ def _conflict_reason(blocker: FlowLog, caps: Capabilities) -> str:
     return f"{blocker.id} ({who}) already logs this resource; the cloud allows {rule}"
 
 
-def _compare(spec: FlowLogSpec, observed: FlowLog, caps: Capabilities) -> tuple[Action, tuple[str, ...]]:
+@dataclass(frozen=True)
+class _Wanted:
+    """What one entry wants in one region, worked out once and shared by all its resources."""
+
+    spec: FlowLogSpec
+    traffic: str | None
+    interval: int
+    digest: str
+
+    @classmethod
+    def of(cls, spec: FlowLogSpec, caps: Capabilities) -> _Wanted:
+        traffic = effective_traffic(spec, caps)
+        return cls(spec, traffic.value if traffic else None, effective_interval(spec, caps), options_digest(spec))
+
+
+def _compare(want: _Wanted, observed: FlowLog, caps: Capabilities) -> tuple[Action, tuple[str, ...]]:
     """KEEP, UPDATE (in place) or REPLACE, with each difference as a reason."""
+    spec = want.spec
     differences: dict[str, str] = {}
 
-    def differ(name: str, want: object, have: object) -> None:
-        if want != have:
-            differences[name] = f"{name}: {_show(have)} → {_show(want)}"
+    def differ(name: str, wanted: object, have: object) -> None:
+        if wanted is not have and wanted != have:
+            differences[name] = f"{name}: {_show(have)} → {_show(wanted)}"
 
-    traffic = effective_traffic(spec, caps)
-    if observed.traffic is not None or traffic is not None:
-        differ("traffic", traffic.value if traffic else None, observed.traffic.value if observed.traffic else None)
-    differ("interval", effective_interval(spec, caps), observed.interval)
+    have_traffic = observed.traffic.value if observed.traffic else None
+    if have_traffic is not None or want.traffic is not None:
+        differ("traffic", want.traffic, have_traffic)
+    differ("interval", want.interval, observed.interval)
     if observed.destination is not None:
-        differ("destination", spec.destination.model_dump(), observed.destination.model_dump())
+        differ("destination", spec.destination, observed.destination)
     if spec.fields is not None and observed.fields is not None:
         differ("fields", spec.fields, observed.fields)
     if caps.name_max_length is not None:
@@ -354,12 +378,10 @@ def _compare(spec: FlowLogSpec, observed: FlowLog, caps: Capabilities) -> tuple[
     if caps.description_max_length is not None:
         differ("description", spec.description, observed.description)
     user_tags = {k: v for k, v in observed.tags.items() if not k.startswith("multiflow:")}
-    differ("tags", dict(sorted(spec.tags.items())), dict(sorted(user_tags.items())))
-    _, _, digest = _owner(observed)
-    if digest != options_digest(spec):
+    differ("tags", spec.tags, user_tags)
+    if _owner(observed)[2] != want.digest:
         differences["options"] = "provider options or fields changed"
-    stopped = observed.status is FlowLogStatus.INACTIVE
-    if stopped:
+    if observed.status is FlowLogStatus.INACTIVE:
         differences["status"] = "status: inactive → active"
     if not differences:
         return Action.KEEP, ()
@@ -369,6 +391,8 @@ def _compare(spec: FlowLogSpec, observed: FlowLog, caps: Capabilities) -> tuple[
 
 
 def _show(value: object) -> str:
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, False)) + "}"
     return repr(value)

@@ -7,6 +7,7 @@ together (``srcaddr`` → ``src_addr``).
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = [
@@ -149,7 +150,15 @@ _TOKEN = re.compile(r"\$\{([a-z0-9-]+)\}")
 
 
 def parse_log_format(log_format: str | None) -> list[str] | None:
-    """``"${srcaddr} ${dstport}"`` → ``["src_addr", "dst_port"]``; no format → ``None``."""
+    """``"${srcaddr} ${dstport}"`` → ``["src_addr", "dst_port"]``; no format → ``None``.
+
+    The list is shared between calls with the same format (flow logs of a fleet share one): treat it as read-only.
+    """
     if not log_format:
         return None
+    return _parse(log_format)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(log_format: str) -> list[str]:
     return [to_neutral(token) for token in _TOKEN.findall(log_format)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -131,26 +132,47 @@ def client_token(params: Mapping[str, Any], salt: str = "") -> str:
 
 
 def _destination_from(record: Mapping[str, Any]) -> Destination | None:
-    kind = record.get("LogDestinationType", "cloud-watch-logs")
-    target = record.get("LogDestination")
+    options = record.get("DestinationOptions") or {}
+    return _destination(
+        record.get("LogDestinationType", "cloud-watch-logs"),
+        record.get("LogDestination"),
+        record.get("LogGroupName"),
+        record.get("DeliverLogsPermissionArn"),
+        options.get("FileFormat", "plain-text"),
+        bool(options.get("HiveCompatiblePartitions", False)),
+        bool(options.get("PerHourPartition", False)),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _destination(
+    kind: str,
+    target: str | None,
+    group: str | None,
+    role: str | None,
+    file_format: str,
+    hive: bool,
+    per_hour: bool,
+) -> Destination | None:
+    """One validated, immutable destination per distinct value: a fleet's flow logs share a few destinations, so
+    describing 100,000 of them builds a handful of objects, not 100,000."""
     if kind == "cloud-watch-logs":
-        group = record.get("LogGroupName") or (target or "").split(":log-group:")[-1].removesuffix(":*")
+        group = group or (target or "").split(":log-group:")[-1].removesuffix(":*")
         if not group:
             return None
-        return CloudWatchLogsDestination(log_group=group, role_arn=record.get("DeliverLogsPermissionArn"))
+        return CloudWatchLogsDestination(log_group=group, role_arn=role)
     if kind == "s3" and target:
         bucket_arn, _, prefix = target.partition("/") if not target.startswith("arn:") else _split_s3(target)
-        options = record.get("DestinationOptions") or {}
-        file_format = {v: k for k, v in _FILE_FORMATS.items()}.get(options.get("FileFormat", "plain-text"))
+        neutral_format = {v: k for k, v in _FILE_FORMATS.items()}.get(file_format, "plain_text")
         return S3Destination(
             bucket=bucket_arn,
             prefix=prefix or None,
-            file_format=file_format or "plain_text",  # type: ignore[arg-type]
-            hive_compatible_partitions=bool(options.get("HiveCompatiblePartitions", False)),
-            per_hour_partition=bool(options.get("PerHourPartition", False)),
+            file_format=neutral_format,  # type: ignore[arg-type]
+            hive_compatible_partitions=hive,
+            per_hour_partition=per_hour,
         )
     if kind == "kinesis-data-firehose" and target:
-        return FirehoseDestination(stream_arn=target, role_arn=record.get("DeliverLogsPermissionArn"))
+        return FirehoseDestination(stream_arn=target, role_arn=role)
     return None
 
 
@@ -160,29 +182,37 @@ def _split_s3(arn: str) -> tuple[str, str, str]:
     return f"{head}:::{bucket}", slash, prefix
 
 
+_DELIVERY = {"SUCCESS": DeliveryStatus.OK, "FAILED": DeliveryStatus.FAILED}
+_TRAFFIC = {"ALL": Traffic.ALL, "ACCEPT": Traffic.ACCEPT, "REJECT": Traffic.REJECT}
+
+
 def flow_log_from_record(record: Mapping[str, Any], region: str) -> FlowLog:
-    """One DescribeFlowLogs record as a neutral FlowLog (the record itself kept in ``raw``)."""
-    tags = {t["Key"]: t.get("Value", "") for t in record.get("Tags", [])}
+    """One DescribeFlowLogs record as a neutral FlowLog (the record itself kept in ``raw``).
+
+    Built without a second validation pass (:meth:`FlowLog.trusted`): every value is typed here, and the parts that
+    repeat across a fleet (destinations, field lists) are shared, so describing 100,000 flow logs stays fast and
+    small. A record missing its id, or with a value AWS does not document, raises KeyError/ValueError, which the
+    session turns into a ProviderError.
+    """
+    tags = {t["Key"]: t.get("Value", "") for t in record.get("Tags", ())}
     name = tags.pop("Name", None)
     traffic = record.get("TrafficType")
-    delivery = {"SUCCESS": DeliveryStatus.OK, "FAILED": DeliveryStatus.FAILED}.get(
-        record.get("DeliverLogsStatus", ""), DeliveryStatus.UNKNOWN
-    )
     resource_id = record.get("ResourceId", "")
-    return FlowLog(
+    return FlowLog.trusted(
         id=record["FlowLogId"],
         provider="aws",
         region=region,
-        resource=ResourceRef(kind=kind_of(resource_id), id=resource_id),
+        resource=ResourceRef.model_construct(kind=kind_of(resource_id), id=resource_id),
         status=FlowLogStatus.ACTIVE if record.get("FlowLogStatus") == "ACTIVE" else FlowLogStatus.UNKNOWN,
-        traffic=Traffic(traffic.lower()) if traffic else None,
+        traffic=_TRAFFIC[traffic.upper()] if traffic else None,
         destination=_destination_from(record),
         interval=record.get("MaxAggregationInterval"),
         fields=parse_log_format(record.get("LogFormat")),
         name=name,
+        description=None,
         tags=tags,
-        delivery_status=delivery,
+        delivery_status=_DELIVERY.get(record.get("DeliverLogsStatus", ""), DeliveryStatus.UNKNOWN),
         delivery_error=record.get("DeliverLogsErrorMessage"),
         created_at=record.get("CreationTime"),
-        raw=dict(record),
+        raw=record if isinstance(record, dict) else dict(record),
     )

@@ -1,0 +1,48 @@
+"""FlowLog construction paths agree."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef
+from multiflow.spec import ResourceKind, S3Destination, Traffic
+
+
+def values() -> dict[str, object]:
+    return {
+        "id": "fl-1",
+        "provider": "aws",
+        "region": "us-east-1",
+        "resource": ResourceRef(kind=ResourceKind.VPC, id="vpc-1"),
+        "status": FlowLogStatus.ACTIVE,
+        "traffic": Traffic.ALL,
+        "destination": S3Destination(bucket="arn:aws:s3:::b"),
+        "interval": 60,
+        "fields": ["src_addr"],
+        "name": "n",
+        "description": None,
+        "tags": {"a": "b"},
+        "delivery_status": DeliveryStatus.OK,
+        "delivery_error": None,
+        "created_at": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+        "raw": {"FlowLogId": "fl-1"},
+    }
+
+
+def test_trusted_equals_validated() -> None:
+    trusted = FlowLog.trusted(**values())
+    validated = FlowLog(**values())
+    assert trusted == validated
+    assert trusted.model_dump() == validated.model_dump()
+    assert repr(trusted) == repr(validated)
+    with pytest.raises(Exception, match="frozen"):
+        trusted.id = "other"  # type: ignore[misc]
+
+
+def test_trusted_refuses_a_missing_field() -> None:
+    partial = values()
+    del partial["raw"]
+    with pytest.raises(TypeError, match="missing: raw"):
+        FlowLog.trusted(**partial)
