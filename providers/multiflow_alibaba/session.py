@@ -56,7 +56,7 @@ from multiflow.errors import (
     UnsupportedFeature,
     WaitTimeout,
 )
-from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_alibaba.capabilities import API_STATUSES, INTERVALS, RESOURCE_TYPES
@@ -111,7 +111,9 @@ _ACTIONS: dict[str, tuple[str, type[Any]]] = {
 #: ECS actions, called through the SDK's generic OpenAPI client (the ECS SDK is not a dependency).
 _ECS_ACTIONS: dict[str, str] = {"DescribeNetworkInterfaces": "2014-05-26"}
 
-#: Resource kind → (action, list key, item key, id key, page size) for ``list_resources``.
+#: What asks for a listing, by the field named when a kind cannot be listed.
+_LISTING_USES = {"resources.where": "selectors", "kinds": "audits"}
+#: Resource kind → (action, list key, item key, id key, page size) for ``list_resources`` and ``inventory``.
 _LISTERS: dict[ResourceKind, tuple[str, str, str, str, int]] = {
     ResourceKind.VPC: ("DescribeVpcs", "Vpcs", "Vpc", "VpcId", 50),
     ResourceKind.SUBNET: ("DescribeVSwitches", "VSwitches", "VSwitch", "VSwitchId", 50),
@@ -522,32 +524,61 @@ class AlibabaSession:
             self._unlisted_states.add(state)
             return None
 
+    def _listing(self, kind: ResourceKind, filters: Mapping[str, Any], field: str) -> list[dict[str, Any]]:
+        """Every item of the VPC, vSwitch or ENI listing for ``filters``: the first page, then the others
+        concurrently; once each (a listing that shifts can show an item twice). ``field`` names what asked for a
+        kind that cannot be listed, in the UnsupportedFeature."""
+        _check_listable(kind, field)
+        action, outer, inner, id_key, size = _LISTERS[kind]
+
+        def page(number: int) -> dict[str, Any]:
+            return dict(self._call(action, {**filters, "PageSize": size, "PageNumber": number}))
+
+        def items_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+            return list((body.get(outer) or {}).get(inner) or [])
+
+        first = page(1)
+        served = int(first.get("PageSize") or size) or size
+        pages = math.ceil(int(first.get("TotalCount") or 0) / served)
+        items = items_of(first)
+        if items:
+            items += [item for body in self._all(page, range(2, pages + 1)) for item in items_of(body)]
+        return list({str(item[id_key]): item for item in items}.values())
+
     def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
         """Ids of every VPC, vSwitch or ENI in the region whose tags match (``None``: any value), all pages.
 
         DescribeVpcs / DescribeVSwitches (VPC, 50 a page) and ECS DescribeNetworkInterfaces (100 a page); the tag
         filter is sent as ``Tag.N`` and checked again on what comes back.
         """
-        if kind not in _LISTERS:
-            raise UnsupportedFeature(
-                "resources.where",
-                kind.value,
-                "vpc, subnet, network_interface",
-                provider="alibaba",
-                reason="selectors list VPCs, vSwitches and ENIs only",
-            )
-        action, outer, inner, id_key, size = _LISTERS[kind]
         filters = {"Tag": [{"Key": k, **({"Value": v} if v is not None else {})} for k, v in tags.items()]}
-        ids: list[str] = []
-        number = 1
-        while True:
-            body = self._call(action, {**filters, "PageSize": size, "PageNumber": number})
-            items = (body.get(outer) or {}).get(inner) or []
-            ids += [str(item[id_key]) for item in items if _tags_match(_resource_tags(item), tags)]
-            total = int(body.get("TotalCount") or 0)
-            if not items or number * size >= total:
-                return list(dict.fromkeys(ids))
-            number += 1
+        id_key = _LISTERS[kind][3] if kind in _LISTERS else ""
+        items = self._listing(kind, filters, "resources.where")
+        return [str(item[id_key]) for item in items if _tags_match(_resource_tags(item), tags)]
+
+    def inventory(self, kinds: Sequence[ResourceKind]) -> list[CloudResource]:
+        """Every VPC, vSwitch and ENI of ``kinds`` with its VPC, vSwitch and tags, the kinds listed concurrently.
+
+        One paginated listing per kind (DescribeVpcs and DescribeVSwitches 50 a page, ECS DescribeNetworkInterfaces
+        100 a page): ``ceil(n/50)`` or ``ceil(n/100)`` calls for ``n`` resources, never one per resource.
+        """
+        wanted = list(dict.fromkeys(kinds))
+        for kind in wanted:
+            _check_listable(kind, "kinds")
+        listings = self._all(lambda kind: (kind, self._listing(kind, {}, "kinds")), wanted)
+        return [
+            CloudResource(
+                kind=kind,
+                id=str(item[_LISTERS[kind][3]]),
+                vpc_id=str(item["VpcId"]) if kind is not ResourceKind.VPC and item.get("VpcId") else None,
+                subnet_id=(
+                    str(item["VSwitchId"]) if kind is ResourceKind.NETWORK_INTERFACE and item.get("VSwitchId") else None
+                ),
+                tags=_resource_tags(item),
+            )
+            for kind, items in listings
+            for item in items
+        ]
 
     # -- create ----------------------------------------------------------------------------------------
 
@@ -779,6 +810,18 @@ def _matches(flow_log: FlowLog, query: DescribeQuery) -> bool:
     if query.resource_kind is not None and flow_log.resource.kind != query.resource_kind:
         return False
     return _tags_match(flow_log.tags, query.tags)
+
+
+def _check_listable(kind: ResourceKind, field: str) -> None:
+    """An UnsupportedFeature about ``field`` unless multiflow can list resources of ``kind``."""
+    if kind not in _LISTERS:
+        raise UnsupportedFeature(
+            field,
+            kind.value,
+            "vpc, subnet, network_interface",
+            provider="alibaba",
+            reason=f"{_LISTING_USES.get(field, 'multiflow')} list VPCs, vSwitches and ENIs only",
+        )
 
 
 def _resource_tags(item: Mapping[str, Any]) -> dict[str, str]:

@@ -21,7 +21,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from multiflow.errors import AlreadyExists, ProviderError, ResourceFailure, UnsupportedFeature
-from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_aws.capabilities import CAPABILITIES
@@ -270,27 +270,52 @@ class AwsSession:
         records = self._records([], flow_log_ids=list(dict.fromkeys(ids)))
         return {r["FlowLogId"]: flow_log_from_record(r, self.region) for r in records}
 
-    def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
-        """Ids of every VPC, subnet or network interface in the region whose tags match, all pages."""
-        operation, key, id_key = _LISTERS.get(kind, (None, "", ""))
-        if operation is None:
+    def _listing(self, kind: ResourceKind, filters: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+        """Every DescribeVpcs/Subnets/NetworkInterfaces item for ``filters``, 1000 a page; ``field`` names what
+        asked for a kind AWS cannot list, in the UnsupportedFeature."""
+        if kind not in _LISTERS:
             raise UnsupportedFeature(
-                "resources.where",
+                field,
                 kind.value,
                 "vpc, subnet, network_interface",
                 provider="aws",
-                reason="selectors list VPCs, subnets and ENIs only",
+                reason=f"{_LISTING_USES.get(field, 'multiflow')} list VPCs, subnets and ENIs only",
             )
+        operation, key, _ = _LISTERS[kind]
+        items: list[dict[str, Any]] = []
+        paginator = self.ec2.get_paginator(operation)
+        with self._mapped(operation):
+            for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 1000}):
+                items += page.get(key, [])
+        return items
+
+    def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
+        """Ids of every VPC, subnet or network interface in the region whose tags match, all pages."""
         filters = [
             {"Name": f"tag:{k}", "Values": [v]} if v is not None else {"Name": "tag-key", "Values": [k]}
             for k, v in tags.items()
         ]
-        ids: list[str] = []
-        paginator = self.ec2.get_paginator(operation)
-        with self._mapped(operation):
-            for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 1000}):
-                ids += [item[id_key] for item in page.get(key, [])]
-        return ids
+        id_key = _LISTERS[kind][2] if kind in _LISTERS else ""
+        return [item[id_key] for item in self._listing(kind, filters, "resources.where")]
+
+    def inventory(self, kinds: Sequence[ResourceKind]) -> list[CloudResource]:
+        """Every VPC, subnet and ENI of ``kinds`` with its VPC, subnet and tags: one paginated Describe per kind
+        (1000 a page), never a call per resource."""
+        resources: list[CloudResource] = []
+        for kind in dict.fromkeys(kinds):
+            id_key = _LISTERS[kind][2] if kind in _LISTERS else ""
+            for item in self._listing(kind, [], "kinds"):
+                tags = item.get("Tags") or item.get("TagSet") or []  # ENIs carry theirs in TagSet
+                resources.append(
+                    CloudResource(
+                        kind=kind,
+                        id=item[id_key],
+                        vpc_id=item.get("VpcId") if kind is not ResourceKind.VPC else None,
+                        subnet_id=item.get("SubnetId") if kind is ResourceKind.NETWORK_INTERFACE else None,
+                        tags={t["Key"]: t.get("Value", "") for t in tags if "Key" in t},
+                    )
+                )
+        return resources
 
     # -- delete ----------------------------------------------------------------------------------------------
 
@@ -362,6 +387,8 @@ class AwsSession:
         self.ec2.close()
 
 
+#: What asks for a listing, by the field named when a kind cannot be listed.
+_LISTING_USES = {"resources.where": "selectors", "kinds": "audits"}
 _LISTERS = {
     ResourceKind.VPC: ("describe_vpcs", "Vpcs", "VpcId"),
     ResourceKind.SUBNET: ("describe_subnets", "Subnets", "SubnetId"),
