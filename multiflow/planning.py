@@ -57,7 +57,11 @@ class Action(str, Enum):
 
 @dataclass(frozen=True)
 class Change:
-    """One line of a plan: an action on one resource, with why."""
+    """One line of a plan: an action on one resource, with why.
+
+    ``spec`` is the wanted spec of the change's entry in its region (its ids are all the entry's resources
+    there, shared by the entry's changes); ``flow_log`` is what the cloud has now, where it has one.
+    """
 
     action: Action
     provider: str

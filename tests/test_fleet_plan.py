@@ -238,7 +238,8 @@ def test_an_interrupted_apply_converges_without_duplicates(estate: dict[str, lis
     one = half.changes[0]
     from multiflow.planning import managed_tags
 
-    connections.client("aws", REGION).create(one.spec, extra_tags=managed_tags(fleet, entry, one.spec))
+    spec = one.spec.for_ids([one.resource_id])  # a change carries its entry's spec
+    connections.client("aws", REGION).create(spec, extra_tags=managed_tags(fleet, entry, spec))
     rerun = plan(fleet, connections)
     assert actions(rerun)["keep"] == [one.resource_id] and len(actions(rerun)["create"]) == 2
     assert rerun.apply().ok
