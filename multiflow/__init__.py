@@ -43,6 +43,10 @@ _EXPORTS: dict[str, str] = {
     "Plan": "multiflow.planning",
     "Connections": "multiflow.planning",
     "get_provider": "multiflow.plugins",
+    "audit": "multiflow.auditing",
+    "AuditReport": "multiflow.auditing",
+    "CoverageCriteria": "multiflow.auditing",
+    "CloudResource": "multiflow.model",
 }
 _SUBMODULES = {
     "errors",
@@ -57,12 +61,17 @@ _SUBMODULES = {
     "fleet",
     "apply",
     "cli",
+    "auditing",
+    "audit_fix",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__", "errors"]
 
 if TYPE_CHECKING:
     from multiflow import errors as errors
+    from multiflow.auditing import AuditReport as AuditReport
+    from multiflow.auditing import CoverageCriteria as CoverageCriteria
+    from multiflow.auditing import audit as audit
     from multiflow.client import Client as Client
     from multiflow.client import connect as connect
     from multiflow.fleet import Fleet as Fleet
@@ -70,6 +79,7 @@ if TYPE_CHECKING:
     from multiflow.fleet import loads as loads
     from multiflow.hookspecs import hookimpl as hookimpl
     from multiflow.model import Capabilities as Capabilities
+    from multiflow.model import CloudResource as CloudResource
     from multiflow.model import DeliveryStatus as DeliveryStatus
     from multiflow.model import FlowLog as FlowLog
     from multiflow.model import FlowLogStatus as FlowLogStatus
