@@ -125,7 +125,7 @@ def fleet_yaml(fleet: Fleet, header: str | None = None) -> str:
         for e in data["flow_logs"]
     ]
     data = {k: data[k] for k in ("name", "defaults", "flow_logs") if k in data}
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=120)
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
     if header:
         text = "".join(f"# {line}\n" for line in header.splitlines()) + text
     return text

@@ -1,13 +1,14 @@
 """The ``multiflow`` command.
 
 Exit codes: 0 success; 1 an error (bad file, a cloud's refusal, failed changes); 2 changes pending
-(``plan --detailed-exitcode``); 130 interrupted.
+(``plan --detailed-exitcode``); 3 coverage below ``audit --fail-under``; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
@@ -22,6 +23,7 @@ from multiflow.errors import MultiflowError
 __all__ = ["main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_UNDER_COVERAGE = 3
 
 
 # -- output helpers ----------------------------------------------------------------------------------------------
@@ -393,6 +395,144 @@ def cmd_sandbox_serve(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _audit_regions(providers: Sequence[str], text: str) -> dict[str, list[str]]:
+    """``--region``: each REGION applies to every provider, each PROVIDER:REGION to that provider only."""
+    regions: dict[str, list[str]] = {p: [] for p in providers}
+    for item in (i.strip() for i in text.split(",")):
+        name, qualified, region = item.partition(":")
+        if not qualified:
+            for chosen in regions.values():
+                chosen.append(item)
+        elif name in regions and region:
+            regions[name].append(region)
+        else:
+            raise MultiflowError(f"--region {item!r}: PROVIDER:REGION needs a provider among --provider {providers}")
+    missing = [p for p, chosen in regions.items() if not chosen]
+    if missing:
+        raise MultiflowError(f"no region for {', '.join(missing)}: add --region REGION or PROVIDER:REGION")
+    return {p: [r for r in dict.fromkeys(chosen) if r] for p, chosen in regions.items()}
+
+
+@contextmanager
+def _audit_connections(providers: Sequence[str], sandbox: bool) -> Iterator[Any]:
+    from multiflow.planning import Connections
+
+    if not sandbox:
+        with Connections() as connections:
+            yield connections
+        return
+    with _sandboxes(providers) as boxes:
+        for box in boxes.values():
+            box.seed_demo()
+        with Connections(lambda provider, region: boxes[provider].connect_options(region)) as connections:
+            yield connections
+
+
+def _print_audit(report: Any, show_covered: bool, out: TextIO) -> None:
+    rows = []
+    for r in report.resources:
+        if r.covered and not show_covered:
+            continue
+        via = ", ".join(
+            f"{c.flow_log_id} ({'own' if c.level.value == 'own' else f'via {c.level.value} {c.on}'})"
+            for c in r.covering
+        )
+        rows.append(
+            (
+                r.provider,
+                r.region,
+                r.kind.value,
+                r.id,
+                r.resource.subnet_id or r.resource.vpc_id or "",
+                "yes" if r.covered else "NO",
+                via or "; ".join(r.reasons),
+            )
+        )
+    if rows:
+        out.write(_table(rows, ["provider", "region", "kind", "resource", "in", "covered", "by / why not"]) + "\n\n")
+    counts = [(c.provider, c.region, c.kind.value, c.covered, c.total, _percent(c.percent)) for c in report.summary()]
+    out.write(_table(counts, ["provider", "region", "kind", "covered", "total", "percent"]) + "\n")
+    total = report.total()
+    clouds = ", ".join(f"{c.provider} {c.covered}/{c.total}" for c in report.summary(("provider",)))
+    out.write(f"\nCoverage: {total.covered}/{total.total} ({_percent(total.percent)}); {clouds}.\n")
+
+
+def _percent(value: float) -> str:
+    """One decimal, rounded down: 99.96 shows as 99.9%, never as a 100% that --fail-under 100 would refuse."""
+    return f"{math.floor(value * 10) / 10:.1f}%"
+
+
+def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
+    from multiflow.audit_fix import fix_fleet, fleet_yaml
+    from multiflow.auditing import CoverageCriteria, audit
+    from multiflow.fleet import load
+    from multiflow.planning import plan as make_plan
+
+    providers = list(dict.fromkeys(p.strip() for p in args.provider.split(",") if p.strip()))
+    regions = _audit_regions(providers, args.region)
+    if args.fail_under is not None and not 0 <= args.fail_under <= 100:
+        raise MultiflowError(f"--fail-under {args.fail_under:g}: a percentage from 0 to 100")
+    criteria = CoverageCriteria(
+        traffic=args.traffic,
+        destination_kind=args.destination_kind,
+        require_active=not args.include_inactive,
+        require_delivery_ok=args.require_delivery,
+    )
+    template = load(args.fix) if args.fix else None
+    fix = plan = None
+    with _audit_connections(providers, args.sandbox) as connections:
+        report = audit(
+            providers,
+            regions,
+            kinds=[k.strip() for k in args.kind.split(",")],
+            criteria=criteria,
+            connections=connections,
+        )
+        if template is not None:
+            fix = fix_fleet(report, template)
+            plan = make_plan(fix, connections) if fix is not None else None
+    passed = args.fail_under is None or report.percent >= args.fail_under
+    fix_text = None
+    if fix is not None:
+        header = f"written by multiflow audit --fix {args.fix}: {len(report.uncovered)} uncovered resource(s)"
+        fix_text = fleet_yaml(fix, header + "\napply with: multiflow apply FILE")
+        if args.fix_output:
+            try:
+                with open(args.fix_output, "w", encoding="utf-8") as file:
+                    file.write(fix_text)
+            except OSError as exc:
+                raise MultiflowError(f"--fix-output {args.fix_output}: {exc.strerror}") from None
+    if args.output == "json":
+        fixed = None
+        if template is not None:
+            fixed = {
+                "fleet": fix.name if fix else None,
+                "fleet_file": args.fix_output if fix and args.fix_output else None,
+                "fleet_yaml": fix_text,
+                "plan": plan.as_dict() if plan else None,
+            }
+        _json({"ok": passed, "fail_under": args.fail_under, **report.as_dict(), "fix": fixed}, out)
+    else:
+        _print_audit(report, args.all, out)
+        if args.fail_under is not None and not passed:
+            out.write(f"Below --fail-under {args.fail_under:g}%.\n")
+        if template is not None:
+            _print_fix(fix, plan, fix_text, args.fix_output, out)
+    return EXIT_OK if passed else EXIT_UNDER_COVERAGE
+
+
+def _print_fix(fix: Any, plan: Any, text: str | None, path: str | None, out: TextIO) -> None:
+    if fix is None:
+        out.write("\nFix: nothing to fix.\n")
+        return
+    out.write(f"\nFix: fleet {fix.name!r}\n\n")
+    _print_plan(plan, out)
+    if path:
+        out.write(f"\nFleet file written to {path}; apply it with: multiflow apply {path}\n")
+    else:
+        out.write("\n" + (text or ""))
+
+
 # -- entry point ------------------------------------------------------------------------------------------------------
 
 
@@ -431,6 +571,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = add("list", cmd_list, "list flow logs of providers and regions")
     listing.add_argument("--provider", required=True, help="provider name(s), comma-separated")
     listing.add_argument("--region", required=True, help="region(s), comma-separated")
+    _audit_arguments(add("audit", cmd_audit, "which VPCs, subnets and ENIs lack a flow log that counts"))
     providers = add("providers", cmd_providers, "show loaded provider plugins, versions and capabilities")
     providers.add_argument("--all", action="store_true", help="include plugins that offer no provider")
     add("schema", cmd_schema, "print the JSON Schema of fleet files (for editors)")
@@ -441,6 +582,32 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seconds", type=float, default=0, help="stop after this long (default: until Ctrl-C)")
     serve.set_defaults(handler=cmd_sandbox_serve)
     return parser
+
+
+def _audit_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--provider", required=True, help="provider name(s), comma-separated")
+    sub.add_argument(
+        "--region", required=True, help="region(s), comma-separated; PROVIDER:REGION for one provider only"
+    )
+    sub.add_argument(
+        "--kind", default="vpc,subnet,network_interface", help="kinds, comma-separated (vpc,subnet,network_interface)"
+    )
+    sub.add_argument(
+        "--traffic",
+        choices=("any", "all", "accept", "reject"),
+        default="any",
+        help="traffic a flow log must record to count (any; accept/reject also take all)",
+    )
+    sub.add_argument("--destination-kind", help="count only flow logs delivering to this kind (s3, sls...)")
+    sub.add_argument("--include-inactive", action="store_true", help="count flow logs that are not active")
+    sub.add_argument("--require-delivery", action="store_true", help="count only flow logs delivering successfully")
+    sub.add_argument("--fail-under", type=float, metavar="PCT", help="exit 3 when coverage is below PCT percent")
+    sub.add_argument("--all", action="store_true", help="list covered resources too")
+    sub.add_argument("--sandbox", action="store_true", help="audit fresh in-process sandboxes with a demo estate")
+    sub.add_argument(
+        "--fix", metavar="TEMPLATE", help="plan flow logs for what is uncovered, with a fleet file's settings"
+    )
+    sub.add_argument("--fix-output", metavar="PATH", help="write the fix's fleet file here (default: print it)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
