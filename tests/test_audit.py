@@ -531,3 +531,15 @@ def test_cli_fail_under_fix_and_apply_reach_full_coverage(
     after = run_cli(*scope, "--fail-under", "100", "-o", "json", env=env)
     assert after.returncode == 0, after.stdout
     assert json.loads(after.stdout)["total"] == {"covered": 5, "total": 5, "percent": 100.0}
+
+
+def test_cli_sandbox_audits_the_demo_estate(capsys: pytest.CaptureFixture[str]) -> None:
+    from multiflow.cli import main
+
+    code = main(
+        ["audit", "--provider", "alibaba", "--region", ALI_REGION, "--sandbox", "--fail-under", "1", "-o", "json"]
+    )
+    answer = json.loads(capsys.readouterr().out)
+    assert code == 3 and answer["ok"] is False
+    # The demo: two VPCs, four vSwitches, four ENIs, and no flow log yet.
+    assert answer["total"] == {"covered": 0, "total": 10, "percent": 0.0}
