@@ -365,8 +365,9 @@ def _targets(
         chosen = [(p, r) for p in names for r in regions.get(p, ())]
     else:
         chosen = [(p, r) for p in names for r in regions]
-    if not chosen:
-        raise SpecError("regions", regions, "at least one region per provider audited")
+    missing = [p for p in names if all(provider != p for provider, _ in chosen)]
+    if missing:
+        raise SpecError("regions", regions, "at least one region per provider audited", reason=f"none for {missing}")
     for name in dict.fromkeys(names):
         get_provider(name)  # an unknown provider fails here, before any call
     return list(dict.fromkeys(chosen))
