@@ -2,7 +2,7 @@
 
 One poll asks the provider for all pending ids at once (:meth:`ProviderSession.get`, which batches: AWS up to
 1000 ids a call, Alibaba a page of 50 at a time); between polls the waiter sleeps with exponential backoff and
-full jitter, never past the deadline. Every loop here ends: by success, by failure, or by :class:`WaitTimeout`.
+jitter, never past the deadline. Every loop here ends: by success, by failure, or by :class:`WaitTimeout`.
 """
 
 from __future__ import annotations
@@ -24,21 +24,23 @@ GONE = "gone"
 
 @dataclass(frozen=True)
 class Backoff:
-    """Exponential backoff with full jitter: sleep a random time up to ``min(cap, base * factor**n)``.
+    """Exponential backoff with equal jitter: sleep between half and all of ``min(cap, base * factor**n)``.
 
-    ``first`` is the least the first sleep takes, so an activation the cloud needs a moment for is not polled
-    in a tight burst.
+    Equal rather than full jitter: a waiter polls a state the cloud changes on its own schedule, so sleeps near
+    zero only cost calls, while the random half still spreads many waiters apart. ``first`` is the least the
+    first sleep takes, so an activation the cloud needs a moment for is not polled in a burst. The cap is low
+    (5 s) because one poll costs ceil(pending/50) calls at most, and a late poll costs everyone's wall time.
     """
 
-    base: float = 1.0
-    factor: float = 2.0
-    cap: float = 10.0
+    base: float = 0.5
+    factor: float = 1.5
+    cap: float = 5.0
     first: float = 0.5
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """The sleep before poll number ``attempt`` (0-based)."""
         ceiling = min(self.cap, self.base * self.factor**attempt)
-        return max(self.first if attempt == 0 else 0.0, rng.uniform(0, ceiling))
+        return max(self.first if attempt == 0 else 0.0, ceiling / 2 + rng.uniform(0, ceiling / 2))
 
 
 @dataclass(frozen=True)

@@ -97,9 +97,10 @@ def test_deadline_raises_wait_timeout_naming_ids_and_last_status_and_never_overs
 
 
 def test_backoff_grows_with_jitter_to_its_cap() -> None:
-    backoff = Backoff(base=1.0, factor=2.0, cap=10.0, first=0.5)
+    backoff = Backoff(base=0.5, factor=1.5, cap=5.0, first=0.5)
     rng = random.Random(1)
     delays = [backoff.delay(n, rng) for n in range(50)]
     assert delays[0] >= 0.5
-    assert all(0 <= d <= 10.0 for d in delays)
-    assert max(delays[5:]) > 5  # it does reach towards the cap
+    assert all(0.25 <= d <= 5.0 for d in delays)
+    assert all(2.5 <= d for d in delays[10:])  # equal jitter: at least half the (capped) ceiling
+    assert len({round(d, 6) for d in delays[10:]}) > 30  # and jittered

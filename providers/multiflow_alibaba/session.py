@@ -161,7 +161,8 @@ class AlibabaSession:
     :param ecs_endpoint: the ECS endpoint ``list_resources`` uses for network interfaces; default ``endpoint`` when
         that is given, else ``ecs.<region>.aliyuncs.com``.
     :param max_concurrency: worker threads for per-resource calls and listing pages.
-    :param rate_limit: calls per second at most, across the session's threads (``None``: no limit).
+    :param rate_limit: calls per second at most of each API action, across the session's threads (``None``: no
+        limit). Alibaba limits each API separately, so polls and lookups do not take creates' turns.
     :param burst: calls allowed at once before the rate applies (default: one second's worth).
     :param max_attempts: attempts per call, the first included (1: no retries).
     :param retry_timeout: seconds after a call's first attempt past which it is not retried.
@@ -226,7 +227,9 @@ class AlibabaSession:
         self._ecs = OpenApiClient(config)
         del config
         self._runtime = RuntimeOptions()
-        self._limiter = RateLimiter(rate_limit, burst)
+        self._limiters: dict[str, RateLimiter] = {}
+        self._limits = (rate_limit, burst)
+        self._limiters_lock = threading.Lock()
         self._retry = RetryPolicy(max_attempts=max(1, max_attempts), timeout=retry_timeout)
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="multiflow-alibaba")
         self._worker = threading.local()
@@ -240,9 +243,16 @@ class AlibabaSession:
 
     # -- calling the SDK -----------------------------------------------------------------------------------
 
+    def _limiter(self, action: str) -> RateLimiter:
+        """The token bucket of one API action."""
+        with self._limiters_lock:
+            if action not in self._limiters:
+                self._limiters[action] = RateLimiter(*self._limits)
+            return self._limiters[action]
+
     def _send(self, action: str, params: Mapping[str, Any], resource_id: str | None) -> dict[str, Any]:
         """One attempt of one call, with every SDK failure turned into a neutral error at this one place."""
-        self._limiter.acquire()
+        self._limiter(action).acquire()
         try:
             body = self._invoke(action, {"RegionId": self.region, **params})
         except AlibabaCloudException as exc:
