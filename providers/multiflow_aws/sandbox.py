@@ -13,9 +13,12 @@ from __future__ import annotations
 import logging
 import urllib.request
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multiflow.spec import ResourceKind
+
+if TYPE_CHECKING:
+    from multiflow_aws.fault_proxy import FaultProxy
 
 __all__ = ["SANDBOX_ACCESS_KEY_ID", "SANDBOX_SECRET_ACCESS_KEY", "AwsSandbox"]
 
@@ -41,6 +44,7 @@ class AwsSandbox:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._started = False
+        self._proxies: list[FaultProxy] = []
 
     def start(self) -> AwsSandbox:
         """Start serving; returns self."""
@@ -50,7 +54,9 @@ class AwsSandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving and join the server thread."""
+        """Stop serving (and every fault proxy made by :meth:`fault_proxy`) and join the server thread."""
+        while self._proxies:
+            self._proxies.pop().stop()
         if self._started:
             self._server.stop()
             self._started = False
@@ -69,13 +75,27 @@ class AwsSandbox:
 
     provider = "aws"
 
-    def connect_options(self, region: str | None = None) -> dict[str, Any]:
-        """Keyword arguments for ``multiflow.connect("aws", region=..., **options)`` (any region)."""
+    def connect_options(self, region: str | None = None, *, proxy: FaultProxy | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``multiflow.connect("aws", region=..., **options)`` (any region).
+
+        With ``proxy`` (from :meth:`fault_proxy`), calls go through it and meet its faults.
+        """
         return {
-            "endpoint_url": self.endpoint_url,
+            "endpoint_url": proxy.endpoint_url if proxy is not None else self.endpoint_url,
             "aws_access_key_id": SANDBOX_ACCESS_KEY_ID,
             "aws_secret_access_key": SANDBOX_SECRET_ACCESS_KEY,
         }
+
+    def fault_proxy(self, *, seed: int | None = None, **faults: Any) -> FaultProxy:
+        """A started :class:`~multiflow_aws.fault_proxy.FaultProxy` in front of this sandbox, stopped with it.
+
+        ``faults`` are the proxy's rates (``throttle_rate=0.05``, ``lost_response_rate=0.05``...); see that class.
+        """
+        from multiflow_aws.fault_proxy import FaultProxy
+
+        proxy = FaultProxy(self.endpoint_url, seed=seed, **faults).start()
+        self._proxies.append(proxy)
+        return proxy
 
     def environment(self, region: str = "us-east-1") -> dict[str, str]:
         """Environment variables that point boto3, the AWS CLI and multiflow at this sandbox."""
