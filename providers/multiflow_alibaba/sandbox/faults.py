@@ -34,6 +34,8 @@ class Faults:
     - ``drop_rate``: share of calls whose connection is closed without a response, *before* they are handled.
     - ``lost_response_rate``: share of calls that *are* handled (state changes) but whose response is lost
       the same way: the ambiguous outcome a retrying client must cope with.
+    - ``malformed_rate``: share of calls that are handled (state changes) but answered HTTP 200 with a body
+      that is not the cloud's JSON (cut short): what a client must turn into an error, not a crash.
     - ``retry_after_ms``: the ``x-acs-retry-after`` header sent with throttling errors (milliseconds); it is
       what makes the SDK raise ``ThrottlingException``. ``None`` sends no header (a plain ``ClientException``).
     - ``actions``: when set, the random faults above (not ``qps_limits``) only hit these actions.
@@ -50,6 +52,7 @@ class Faults:
         retry_after_ms: int | None = 200,
         actions: Iterable[str] | None = None,
         seed: int | None = None,
+        malformed_rate: float = 0.0,
     ) -> None:
         """Configure faults; everything defaults to off."""
         self.throttle_rate = throttle_rate
@@ -58,6 +61,7 @@ class Faults:
         self.latency = latency
         self.drop_rate = drop_rate
         self.lost_response_rate = lost_response_rate
+        self.malformed_rate = malformed_rate
         self.retry_after_ms = retry_after_ms
         self.actions: set[str] | None = None if actions is None else set(actions)
         self._rng = random.Random(seed)
@@ -73,7 +77,7 @@ class Faults:
         """Turn every fault off (the seed is kept)."""
         with self._lock:
             self.throttle_rate = self.server_error_rate = self.latency = 0.0
-            self.drop_rate = self.lost_response_rate = 0.0
+            self.drop_rate = self.lost_response_rate = self.malformed_rate = 0.0
             self.qps_limits = {}
             self.actions = None
             self._buckets.clear()
@@ -98,6 +102,10 @@ class Faults:
     def lose_response(self, action: str) -> bool:
         """Whether to close this call's connection after handling it."""
         return self._applies(action) and self._chance(self.lost_response_rate)
+
+    def malform(self, action: str) -> bool:
+        """Whether to answer this (handled) call with a body that is not the cloud's JSON."""
+        return self._applies(action) and self._chance(self.malformed_rate)
 
     def check(self, action: str) -> None:
         """Raise the throttling or server error this call draws, if any."""

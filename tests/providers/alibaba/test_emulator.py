@@ -817,6 +817,18 @@ def test_lost_response_means_the_call_did_happen(emulator: AlibabaEmulator, clie
     assert_cloud_error(raises(ClientException, lambda: create(client, cloud.vpc)), "InvalidResourceId.NotFound", 400)
 
 
+def test_malformed_answer_means_the_call_did_happen(
+    emulator: AlibabaEmulator, client: Client, cloud: Inventory
+) -> None:
+    emulator.faults.malformed_rate = 1.0
+    raises(UnretryableException, lambda: create(client, cloud.vpc))  # the SDK cannot read the cut JSON
+    assert emulator.errors[("CreateFlowLog", "<malformed>")] == 1
+    emulator.faults.reset()
+    assert emulator.faults.malformed_rate == 0.0
+    [log] = emulator.flow_logs()
+    assert log["ResourceId"] == cloud.vpc
+
+
 def test_random_faults_can_target_some_actions(emulator: AlibabaEmulator, client: Client) -> None:
     emulator.faults = Faults(throttle_rate=1.0, actions={"CreateFlowLog"})
     assert describe(client).success == "true"
