@@ -22,7 +22,10 @@ from multiflow.errors import (
     Throttled,
 )
 
-__all__ = ["EXACT_CODES", "PATTERN_CODES", "error_class", "from_client_error", "make_error"]
+__all__ = ["EXACT_CODES", "PATTERN_CODES", "UNEXPECTED_RESPONSE", "error_class", "from_client_error", "make_error"]
+
+#: Our own code for an answer that could not be read (not the service's XML, or a record without its id).
+UNEXPECTED_RESPONSE = "UnexpectedResponse"
 
 EXACT_CODES: dict[str, type[ProviderError]] = {
     "FlowLogAlreadyExists": AlreadyExists,
@@ -45,6 +48,7 @@ EXACT_CODES: dict[str, type[ProviderError]] = {
     "InternalError": ServiceError,
     "InternalFailure": ServiceError,
     "ConnectionError": ServiceError,
+    UNEXPECTED_RESPONSE: ServiceError,
     "DryRunOperation": DryRunSucceeded,
     "MissingParameter": InvalidRequest,
     "UnknownParameter": InvalidRequest,

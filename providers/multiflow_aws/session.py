@@ -19,13 +19,14 @@ from typing import Any, TypeVar
 import boto3
 import botocore.exceptions
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 
 from multiflow.errors import AlreadyExists, ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_aws.capabilities import CAPABILITIES
-from multiflow_aws.errors import from_client_error, make_error
+from multiflow_aws.errors import UNEXPECTED_RESPONSE, from_client_error, make_error
 from multiflow_aws.mapping import client_token, create_params, flow_log_from_record
 
 __all__ = ["AwsSession"]
@@ -116,13 +117,24 @@ class AwsSession:
             raise from_client_error(exc, operation) from exc
         except botocore.exceptions.NoCredentialsError as exc:
             raise make_error("NoCredentials", str(exc), operation=operation) from exc
-        except (
-            botocore.exceptions.EndpointConnectionError,
-            botocore.exceptions.ConnectionClosedError,
-            botocore.exceptions.ReadTimeoutError,
-            botocore.exceptions.ConnectTimeoutError,
-        ) as exc:
+        except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as exc:
+            # Refused, dropped, timed out, proxy or TLS failures: no answer came (botocore retried already).
             raise make_error("ConnectionError", str(exc), operation=operation) from exc
+        except ResponseParserError as exc:
+            # An answer that is not the service's XML (cut short, or not XML at all); botocore does not retry it.
+            first_line = str(exc).split("\n", 1)[0]
+            raise make_error(UNEXPECTED_RESPONSE, f"unreadable answer: {first_line}", operation=operation) from exc
+
+    def _flow_logs(self, records: Sequence[Mapping[str, Any]]) -> list[FlowLog]:
+        """DescribeFlowLogs records as FlowLogs; one EC2 would never send (no id...) is a ServiceError, not a crash."""
+        try:
+            return [flow_log_from_record(r, self.region) for r in records]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise make_error(
+                UNEXPECTED_RESPONSE,
+                f"a DescribeFlowLogs record multiflow cannot read: {exc!r}"[:500],
+                operation="DescribeFlowLogs",
+            ) from exc
 
     def _call(self, operation: str, method: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
         """Call boto3 with errors mapped."""
@@ -218,7 +230,7 @@ class AwsSession:
         existing = self._records([{"Name": "resource-id", "Values": params["ResourceIds"]}])
         target = (params.get("LogGroupName"), params.get("LogDestination"))
         return {
-            r["ResourceId"]
+            r.get("ResourceId", "")
             for r in existing
             if (r.get("LogGroupName"), r.get("LogDestination")) == target
             or (target[1] is not None and r.get("LogDestination") == target[1])
@@ -260,7 +272,7 @@ class AwsSession:
                 {"Name": f"tag:{key}", "Values": [value]} if value is not None else {"Name": "tag-key", "Values": [key]}
             )
         records = self._records(filters, flow_log_ids=query.ids)
-        flow_logs = [flow_log_from_record(r, self.region) for r in records]
+        flow_logs = self._flow_logs(records)
         if query.resource_kind is not None:
             flow_logs = [f for f in flow_logs if f.resource.kind == query.resource_kind]
         return flow_logs
@@ -268,7 +280,7 @@ class AwsSession:
     def get(self, ids: Sequence[str], *, transitional: FlowLogStatus | None = None) -> dict[str, FlowLog]:
         """Flow logs by id, 1000 ids a call; ids AWS does not know are absent."""
         records = self._records([], flow_log_ids=list(dict.fromkeys(ids)))
-        return {r["FlowLogId"]: flow_log_from_record(r, self.region) for r in records}
+        return {f.id: f for f in self._flow_logs(records)}
 
     def _listing(self, kind: ResourceKind, filters: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
         """Every DescribeVpcs/Subnets/NetworkInterfaces item for ``filters``, 1000 a page; ``field`` names what
@@ -281,12 +293,16 @@ class AwsSession:
                 provider="aws",
                 reason=f"{_LISTING_USES.get(field, 'multiflow')} list VPCs, subnets and ENIs only",
             )
-        operation, key, _ = _LISTERS[kind]
+        operation, key, id_key = _LISTERS[kind]
         items: list[dict[str, Any]] = []
         paginator = self.ec2.get_paginator(operation)
         with self._mapped(operation):
             for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 1000}):
                 items += page.get(key, [])
+        if any(id_key not in item for item in items):
+            raise make_error(
+                UNEXPECTED_RESPONSE, f"{operation} answered an item without its {id_key}", operation=operation
+            )
         return items
 
     def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
