@@ -128,6 +128,14 @@ _LISTERS: dict[ResourceKind, tuple[str, str, str, str, int]] = {
 
 _SETTLED = (FlowLogStatus.ACTIVE, FlowLogStatus.INACTIVE)
 
+#: Listings multiflow reads: action → (list key, item key, the id every item must carry).
+_ITEMS: dict[str, tuple[str, str, str]] = {
+    "DescribeFlowLogs": ("FlowLogs", "FlowLog", "FlowLogId"),
+    **{action: (outer, inner, id_key) for action, outer, inner, id_key, _ in _LISTERS.values()},
+}
+#: The key a successful answer of an action must carry.
+_REQUIRED: dict[str, str] = {"CreateFlowLog": "FlowLogId"}
+
 
 class _Redactor:
     """Replaces known secrets in text; shows nothing of them in its own repr."""
@@ -262,13 +270,26 @@ class AlibabaSession:
         except (RetryError, CredentialException) as exc:
             error = self._from_transport_error(exc, action, resource_id)
         else:
-            log.debug("%s %s ok (request id %s)", action, resource_id or "", body.get("RequestId"))
-            return body
+            problem = _unreadable(action, body)
+            if problem is None and body is not None:
+                log.debug("%s %s ok (request id %s)", action, resource_id or "", body.get("RequestId"))
+                return body
+            # Not the API's answer: the call's outcome is unknown (a ServiceError, retried like a lost answer).
+            request_id = body.get("RequestId") if isinstance(body, dict) else None
+            error = make_error(
+                UNEXPECTED_RESPONSE,
+                f"unreadable answer: {problem}",
+                operation=action,
+                request_id=str(request_id) if request_id else None,
+                resource_id=resource_id,
+            )
         log.debug("%s %s failed: %s", action, resource_id or "", error)
         raise error
 
-    def _invoke(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The SDK call itself: a VPC client method with its request model, or ECS through the generic client."""
+    def _invoke(self, action: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The SDK call itself: a VPC client method with its request model, or ECS through the generic client.
+
+        ``None`` when the SDK could not make a body of the answer (JSON of another shape)."""
         if action in _ECS_ACTIONS:
             api = open_api_models.Params(
                 action=action,
@@ -283,10 +304,11 @@ class AlibabaSession:
             )
             request = open_api_models.OpenApiRequest(query=OpenApiUtils.query(dict(params)))
             answer = self._ecs.call_api(api, request, self._runtime)
-            return dict(answer.get("body") or {})
+            body = answer.get("body")
+            return dict(body) if isinstance(body, dict) else None
         method_name, request_model = _ACTIONS[action]
         response = getattr(self._client, method_name)(request_model().from_map(dict(params)), self._runtime)
-        return response.body.to_map() if response.body is not None else {}
+        return response.body.to_map() if response.body is not None else None
 
     def _from_response_error(self, exc: Any, action: str, resource_id: str | None) -> ProviderError:
         data = exc.data if isinstance(getattr(exc, "data", None), dict) else {}
@@ -468,7 +490,19 @@ class AlibabaSession:
         return _unique([r for r in records if r.get(key) in chosen])
 
     def _flow_logs(self, records: Iterable[Mapping[str, Any]]) -> list[FlowLog]:
-        return [flow_log_from_record(r, self.region) for r in records]
+        return [self._flow_log(r) for r in records]
+
+    def _flow_log(self, record: Mapping[str, Any]) -> FlowLog:
+        """A DescribeFlowLogs record as a FlowLog; one the cloud would never send is a ServiceError, not a crash."""
+        try:
+            return flow_log_from_record(record, self.region)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise make_error(
+                UNEXPECTED_RESPONSE,
+                f"unreadable answer: a flow log record multiflow cannot read ({type(exc).__name__})",
+                operation="DescribeFlowLogs",
+                resource_id=str(record.get("ResourceId") or "") or None,
+            ) from exc
 
     def describe(self, query: DescribeQuery) -> list[FlowLog]:
         """Flow logs matching ``query``, all pages (50 a page); filters the cloud has are applied by it."""
@@ -636,7 +670,7 @@ class AlibabaSession:
             match = [r for r in records if not differences(r, params) and r.get("Status") != "Deleting"]
             if match:
                 log.info("CreateFlowLog %s: answer lost, adopting %s", resource_id, match[0].get("FlowLogId"))
-                return Stop(flow_log_from_record(match[0], self.region))
+                return Stop(self._flow_log(match[0]))
             return None
 
         try:
@@ -661,7 +695,7 @@ class AlibabaSession:
                 log.info(
                     "resource %s already has flow log %s with these settings: adopted", resource_id, record["FlowLogId"]
                 )
-                return flow_log_from_record(record, self.region)
+                return self._flow_log(record)
         if not live:
             raise make_error(
                 FLOW_LOG_DELETING,
@@ -798,6 +832,32 @@ class AlibabaSession:
     def close(self) -> None:
         """Stop the worker threads (the SDK keeps no other resource of ours)."""
         self._pool.shutdown(wait=True)
+
+
+def _unreadable(action: str, body: Any) -> str | None:
+    """What makes an answer unusable (not a JSON object, a required key or an item's id missing, a count that is
+    not a number), or ``None`` when multiflow can read it."""
+    if not isinstance(body, dict):
+        return "not the API's JSON"
+    required = _REQUIRED.get(action)
+    if required and not body.get(required):
+        return f"no {required}"
+    if action not in _ITEMS:
+        return None
+    for name in ("TotalCount", "PageSize", "PageNumber"):
+        value = body.get(name)
+        if value is not None and not str(value).strip().isdigit():
+            return f"{name} is {str(value)[:40]!r}"
+    outer, inner, id_key = _ITEMS[action]
+    container = body.get(outer)
+    if container is None:
+        return None
+    items = container.get(inner) if isinstance(container, dict) else None
+    if isinstance(container, dict) and items is None:
+        return None
+    if not isinstance(items, list) or not all(isinstance(i, dict) and i.get(id_key) for i in items):
+        return f"{outer}.{inner} not a list of items with a {id_key}"
+    return None
 
 
 def _unique(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
