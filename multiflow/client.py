@@ -141,13 +141,18 @@ class Client:
         resource_ids: Iterable[str] = (),
         resource_kind: ResourceKind | str | None = None,
         tags: Mapping[str, str | None] | None = None,
+        include_raw: bool = True,
     ) -> list[FlowLog]:
-        """Flow logs in this region matching every given criterion (all of them when none is given)."""
+        """Flow logs in this region matching every given criterion (all of them when none is given).
+
+        ``include_raw=False`` leaves ``FlowLog.raw`` empty where the provider can, to read many in less memory.
+        """
         query = DescribeQuery(
             ids=tuple(ids),
             resource_ids=tuple(resource_ids),
             resource_kind=ResourceKind(resource_kind) if resource_kind else None,
             tags=dict(tags or {}),
+            include_raw=include_raw,
         )
         return self.session.describe(query)
 

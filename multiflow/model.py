@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -102,19 +102,36 @@ class FlowLog(BaseModel):
         flow logs builds 100,000 of these, and this is ten times cheaper. Providers use it only for values they
         built themselves; ``tests/test_model.py`` checks the result equals a validated FlowLog.
         """
-        missing = _FLOW_LOG_FIELDS - values.keys()
-        if missing:
-            raise TypeError(f"FlowLog.trusted needs every field; missing: {', '.join(sorted(missing))}")
-        made = cls.__new__(cls)
-        _set(made, "__dict__", values)
-        _set(made, "__pydantic_fields_set__", set(values))
-        _set(made, "__pydantic_extra__", None)
-        _set(made, "__pydantic_private__", None)
-        return made
+        if values.keys() != _FLOW_LOG_FIELDS:
+            missing = ", ".join(sorted(_FLOW_LOG_FIELDS - values.keys())) or "none"
+            raise TypeError(f"FlowLog.trusted needs exactly every field; missing: {missing}")
+        return _trusted(cls, values, _FLOW_LOG_FIELDS_SET)
 
 
-_FLOW_LOG_FIELDS = frozenset(FlowLog.model_fields)
+def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
+    """What ``model_construct`` makes when every field is given, without its per-field work.
+
+    ``fields_set`` is one set shared by every instance: the models are frozen, so pydantic never changes it
+    (``model_copy`` copies it first). Sharing it saves some 700 bytes per instance.
+    """
+    made = cls.__new__(cls)
+    _set(made, "__dict__", values)
+    _set(made, "__pydantic_fields_set__", fields_set)
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_private__", None)
+    return made
+
+
+_M = TypeVar("_M", bound=BaseModel)
 _set = object.__setattr__
+_FLOW_LOG_FIELDS = frozenset(FlowLog.model_fields)
+_FLOW_LOG_FIELDS_SET = set(_FLOW_LOG_FIELDS)
+_RESOURCE_REF_FIELDS_SET = set(ResourceRef.model_fields)
+
+
+def resource_ref(kind: ResourceKind | None, resource_id: str) -> ResourceRef:
+    """A ResourceRef built as :meth:`FlowLog.trusted` builds flow logs: for provider mapping code's own values."""
+    return _trusted(ResourceRef, {"kind": kind, "id": resource_id}, _RESOURCE_REF_FIELDS_SET)
 
 
 class Capabilities(BaseModel):

@@ -56,12 +56,15 @@ class DescribeQuery:
     :param resource_ids: ids of watched resources.
     :param resource_kind: only flow logs on this kind of resource.
     :param tags: tag key → value that must all match; a value of ``None`` matches any value of the key.
+    :param include_raw: keep each cloud record in ``FlowLog.raw``; plan turns it off to read 100,000 flow logs
+        in less memory. A provider may ignore it (and keep the records).
     """
 
     ids: tuple[str, ...] = ()
     resource_ids: tuple[str, ...] = ()
     resource_kind: ResourceKind | None = None
     tags: Mapping[str, str | None] = field(default_factory=dict)
+    include_raw: bool = True
 
 
 @dataclass(frozen=True)

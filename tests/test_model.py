@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef
+from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef, resource_ref
 from multiflow.spec import ResourceKind, S3Destination, Traffic
 
 
@@ -46,3 +46,13 @@ def test_trusted_refuses_a_missing_field() -> None:
     del partial["raw"]
     with pytest.raises(TypeError, match="missing: raw"):
         FlowLog.trusted(**partial)
+    with pytest.raises(TypeError, match="exactly every field"):
+        FlowLog.trusted(**values(), colour="red")
+
+
+def test_trusted_copies_do_not_share_what_they_change() -> None:
+    first = FlowLog.trusted(**values())
+    second = first.model_copy(update={"name": "other"})
+    assert (first.name, second.name) == ("n", "other")
+    assert FlowLog.trusted(**values()).model_fields_set == set(FlowLog.model_fields)
+    assert resource_ref(ResourceKind.VPC, "vpc-1") == ResourceRef(kind=ResourceKind.VPC, id="vpc-1")

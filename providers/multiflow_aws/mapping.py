@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef
+from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, resource_ref
 from multiflow.spec import (
     CloudWatchLogsDestination,
     Destination,
@@ -186,15 +187,17 @@ _DELIVERY = {"SUCCESS": DeliveryStatus.OK, "FAILED": DeliveryStatus.FAILED}
 _TRAFFIC = {"ALL": Traffic.ALL, "ACCEPT": Traffic.ACCEPT, "REJECT": Traffic.REJECT}
 
 
-def flow_log_from_record(record: Mapping[str, Any], region: str) -> FlowLog:
+def flow_log_from_record(record: Mapping[str, Any], region: str, include_raw: bool = True) -> FlowLog:
     """One DescribeFlowLogs record as a neutral FlowLog (the record itself kept in ``raw``).
 
     Built without a second validation pass (:meth:`FlowLog.trusted`): every value is typed here, and the parts that
     repeat across a fleet (destinations, field lists) are shared, so describing 100,000 flow logs stays fast and
-    small. A record missing its id, or with a value AWS does not document, raises KeyError/ValueError, which the
+    small. ``include_raw=False`` leaves ``raw`` empty (plan reads that way).
+    A record missing its id, or with a value AWS does not document, raises KeyError/ValueError, which the
     session turns into a ProviderError.
     """
-    tags = {t["Key"]: t.get("Value", "") for t in record.get("Tags", ())}
+    # A fleet's flow logs repeat the same few tags: one string object each, not one per flow log.
+    tags = {_intern(t["Key"]): _intern(t.get("Value", "")) for t in record.get("Tags", ())}
     name = tags.pop("Name", None)
     traffic = record.get("TrafficType")
     resource_id = record.get("ResourceId", "")
@@ -202,7 +205,7 @@ def flow_log_from_record(record: Mapping[str, Any], region: str) -> FlowLog:
         id=record["FlowLogId"],
         provider="aws",
         region=region,
-        resource=ResourceRef.model_construct(kind=kind_of(resource_id), id=resource_id),
+        resource=resource_ref(kind_of(resource_id), resource_id),
         status=FlowLogStatus.ACTIVE if record.get("FlowLogStatus") == "ACTIVE" else FlowLogStatus.UNKNOWN,
         traffic=_TRAFFIC[traffic.upper()] if traffic else None,
         destination=_destination_from(record),
@@ -214,5 +217,9 @@ def flow_log_from_record(record: Mapping[str, Any], region: str) -> FlowLog:
         delivery_status=_DELIVERY.get(record.get("DeliverLogsStatus", ""), DeliveryStatus.UNKNOWN),
         delivery_error=record.get("DeliverLogsErrorMessage"),
         created_at=record.get("CreationTime"),
-        raw=record if isinstance(record, dict) else dict(record),
+        raw=(record if isinstance(record, dict) else dict(record)) if include_raw else {},
     )
+
+
+def _intern(text: str) -> str:
+    return sys.intern(text) if len(text) <= 128 else text

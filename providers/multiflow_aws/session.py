@@ -125,10 +125,10 @@ class AwsSession:
             first_line = str(exc).split("\n", 1)[0]
             raise make_error(UNEXPECTED_RESPONSE, f"unreadable answer: {first_line}", operation=operation) from exc
 
-    def _flow_logs(self, records: Sequence[Mapping[str, Any]]) -> list[FlowLog]:
+    def _flow_logs(self, records: Sequence[Mapping[str, Any]], include_raw: bool = True) -> list[FlowLog]:
         """DescribeFlowLogs records as FlowLogs; one EC2 would never send (no id...) is a ServiceError, not a crash."""
         try:
-            return [flow_log_from_record(r, self.region) for r in records]
+            return [flow_log_from_record(r, self.region, include_raw) for r in records]
         except (KeyError, TypeError, ValueError) as exc:
             raise make_error(
                 UNEXPECTED_RESPONSE,
@@ -272,7 +272,7 @@ class AwsSession:
                 {"Name": f"tag:{key}", "Values": [value]} if value is not None else {"Name": "tag-key", "Values": [key]}
             )
         records = self._records(filters, flow_log_ids=query.ids)
-        flow_logs = self._flow_logs(records)
+        flow_logs = self._flow_logs(records, query.include_raw)
         if query.resource_kind is not None:
             flow_logs = [f for f in flow_logs if f.resource.kind == query.resource_kind]
         return flow_logs
