@@ -210,29 +210,25 @@ class Client:
 
     def start(self, ids: Iterable[str], *, wait: bool = True, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
         """Start stopped flow logs (Alibaba ``ActiveFlowLog``); with ``wait``, until active."""
-        listed = list(ids)
-        self._needs("start", listed, self.capabilities.start_stop, "delete and create instead")
-        outcome = self.session.start(listed)
-        started, failed = outcome.deleted, list(outcome.failed)
-        if wait and started:
-            waited = wait_until(self.session, started, FlowLogStatus.ACTIVE, timeout=timeout)
-            failed += waited.failed
-            started = [i for i in started if i in waited.done]
-        _raise_for("start", started, failed)
-        return started
+        return self._switch("start", ids, FlowLogStatus.ACTIVE, "delete and create instead", wait, timeout)
 
     def stop(self, ids: Iterable[str], *, wait: bool = True, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
         """Stop flow logs without deleting them (Alibaba ``DeactiveFlowLog``); with ``wait``, until inactive."""
+        return self._switch("stop", ids, FlowLogStatus.INACTIVE, "delete instead", wait, timeout)
+
+    def _switch(
+        self, action: str, ids: Iterable[str], wanted: FlowLogStatus, instead: str, wait: bool, timeout: float
+    ) -> list[str]:
         listed = list(ids)
-        self._needs("stop", listed, self.capabilities.start_stop, "delete instead")
-        outcome = self.session.stop(listed)
-        stopped, failed = outcome.deleted, list(outcome.failed)
-        if wait and stopped:
-            waited = wait_until(self.session, stopped, FlowLogStatus.INACTIVE, timeout=timeout)
+        self._needs(action, listed, self.capabilities.start_stop, instead)
+        outcome = self.session.start(listed) if action == "start" else self.session.stop(listed)
+        switched, failed = outcome.deleted, list(outcome.failed)
+        if wait and switched:
+            waited = wait_until(self.session, switched, wanted, timeout=timeout)
             failed += waited.failed
-            stopped = [i for i in stopped if i in waited.done]
-        _raise_for("stop", stopped, failed)
-        return stopped
+            switched = [i for i in switched if i in waited.done]
+        _raise_for(action, switched, failed)
+        return switched
 
     def modify(
         self,

@@ -21,7 +21,7 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
-from multiflow.errors import AlreadyExists, ProviderError, ResourceFailure, UnsupportedFeature
+from multiflow.errors import AlreadyExists, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec, ResourceKind
@@ -197,22 +197,7 @@ class AwsSession:
         except ProviderError as exc:
             outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch]
             return
-        request_id = response.get("ResponseMetadata", {}).get("RequestId")
-        for item in response.get("Unsuccessful", []):
-            error = item.get("Error", {})
-            resource_id = item.get("ResourceId", "")
-            outcome.failed.append(
-                ResourceFailure(
-                    resource_id,
-                    make_error(
-                        str(error.get("Code", "Unknown")),
-                        str(error.get("Message", "")),
-                        operation="CreateFlowLogs",
-                        request_id=request_id,
-                        resource_id=resource_id,
-                    ),
-                )
-            )
+        outcome.failed += _unsuccessful(response, "CreateFlowLogs")
         created_ids = response.get("FlowLogIds", [])
         found = self.get(created_ids) if created_ids else {}
         outcome.created += [found[i] for i in created_ids if i in found]
@@ -358,31 +343,35 @@ class AwsSession:
                     )
                 )
         for batch in _chunks([i for i in wanted if i in known], IDS_PER_CALL):
-            try:
-                response = self._call("DeleteFlowLogs", self.ec2.delete_flow_logs, FlowLogIds=batch)
-            except ProviderError as exc:
-                outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch]
-                continue
-            request_id = response.get("ResponseMetadata", {}).get("RequestId")
-            failed_ids = set()
-            for item in response.get("Unsuccessful", []):
-                error = item.get("Error", {})
-                resource_id = item.get("ResourceId", "")
-                failed_ids.add(resource_id)
-                outcome.failed.append(
-                    ResourceFailure(
-                        resource_id,
-                        make_error(
-                            str(error.get("Code", "Unknown")),
-                            str(error.get("Message", "")),
-                            operation="DeleteFlowLogs",
-                            request_id=request_id,
-                            resource_id=resource_id,
-                        ),
-                    )
-                )
-            outcome.deleted += [i for i in batch if i not in failed_ids]
+            self._delete_batch(batch, outcome)
         return outcome
+
+    def _delete_batch(self, batch: list[str], outcome: DeleteOutcome, retried: bool = False) -> None:
+        """One DeleteFlowLogs call. Ids it calls unknown, though they were there a moment ago, are looked up again:
+        gone means deleted (a retry whose first answer was lost finds them gone, and EC2 may then refuse the whole
+        call); those still there are sent once more."""
+        try:
+            response = self._call("DeleteFlowLogs", self.ec2.delete_flow_logs, FlowLogIds=batch)
+        except NotFound as exc:
+            unknown = {i: _per_resource(exc, i) for i in batch}
+        except ProviderError as exc:
+            outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch]
+            return
+        else:
+            unsuccessful = _unsuccessful(response, "DeleteFlowLogs")
+            unknown = {f.resource_id: f.error for f in unsuccessful if isinstance(f.error, NotFound)}
+            outcome.failed += [f for f in unsuccessful if f.resource_id not in unknown]
+            failed_ids = {f.resource_id for f in unsuccessful}
+            outcome.deleted += [i for i in batch if i not in failed_ids]
+        if not unknown:
+            return
+        still = set(self.get(list(unknown)))
+        outcome.deleted += [i for i in unknown if i not in still]
+        again = [i for i in unknown if i in still]
+        if again and not retried:
+            self._delete_batch(again, outcome, retried=True)
+        else:
+            outcome.failed += [ResourceFailure(i, unknown[i]) for i in again]
 
     # -- what AWS does not offer -----------------------------------------------------------------------------
 
@@ -410,6 +399,23 @@ _LISTERS = {
     ResourceKind.SUBNET: ("describe_subnets", "Subnets", "SubnetId"),
     ResourceKind.NETWORK_INTERFACE: ("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
 }
+
+
+def _unsuccessful(response: Mapping[str, Any], operation: str) -> list[ResourceFailure]:
+    """The ``Unsuccessful`` items of a 200 answer (EC2's per-resource failures), as neutral failures."""
+    request_id = response.get("ResponseMetadata", {}).get("RequestId")
+    failures = []
+    for item in response.get("Unsuccessful", []):
+        error = item.get("Error", {})
+        resource_id = item.get("ResourceId", "")
+        code, message = str(error.get("Code", "Unknown")), str(error.get("Message", ""))
+        failures.append(
+            ResourceFailure(
+                resource_id,
+                make_error(code, message, operation=operation, request_id=request_id, resource_id=resource_id),
+            )
+        )
+    return failures
 
 
 def _per_resource(exc: ProviderError, resource_id: str) -> ProviderError:
