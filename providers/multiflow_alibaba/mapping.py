@@ -93,8 +93,8 @@ def _created_at(value: Any) -> datetime | None:
         return None
 
 
-def flow_log_from_record(record: Mapping[str, Any], region: str) -> FlowLog:
-    """One DescribeFlowLogs record as a neutral FlowLog (the record itself kept in ``raw``)."""
+def flow_log_from_record(record: Mapping[str, Any], region: str, include_raw: bool = True) -> FlowLog:
+    """One DescribeFlowLogs record as a neutral FlowLog (the record itself kept in ``raw`` unless not wanted)."""
     interval = record.get("AggregationInterval")
     traffic = _TRAFFIC.get(record.get("TrafficType") or "")
     project, logstore = record.get("ProjectName"), record.get("LogStoreName")
@@ -116,7 +116,7 @@ def flow_log_from_record(record: Mapping[str, Any], region: str) -> FlowLog:
         delivery_status=delivery,
         delivery_error=record.get("FlowLogDeliverErrorMessage") or None,
         created_at=_created_at(record.get("CreationTime")),
-        raw=dict(record),
+        raw=dict(record) if include_raw else {},
     )
 
 

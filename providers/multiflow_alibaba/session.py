@@ -489,13 +489,13 @@ class AlibabaSession:
         chosen = set(wanted)
         return _unique([r for r in records if r.get(key) in chosen])
 
-    def _flow_logs(self, records: Iterable[Mapping[str, Any]]) -> list[FlowLog]:
-        return [self._flow_log(r) for r in records]
+    def _flow_logs(self, records: Iterable[Mapping[str, Any]], include_raw: bool = True) -> list[FlowLog]:
+        return [self._flow_log(r, include_raw) for r in records]
 
-    def _flow_log(self, record: Mapping[str, Any]) -> FlowLog:
+    def _flow_log(self, record: Mapping[str, Any], include_raw: bool = True) -> FlowLog:
         """A DescribeFlowLogs record as a FlowLog; one the cloud would never send is a ServiceError, not a crash."""
         try:
-            return flow_log_from_record(record, self.region)
+            return flow_log_from_record(record, self.region, include_raw)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise make_error(
                 UNEXPECTED_RESPONSE,
@@ -519,7 +519,7 @@ class AlibabaSession:
             records = self._find("ResourceId", query.resource_ids, filters)
         else:
             records = self._list(filters)
-        flow_logs = self._flow_logs(records)
+        flow_logs = self._flow_logs(records, query.include_raw)
         return [f for f in flow_logs if _matches(f, query)]
 
     def get(self, ids: Sequence[str], *, transitional: FlowLogStatus | None = None) -> dict[str, FlowLog]:
