@@ -317,10 +317,14 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
+    from multiflow.capability_view import KIND_HEADERS, facts, kind_rows
     from multiflow.plugins import plugin_infos, providers
 
     found = providers()
-    infos = plugin_infos()
+    infos = sorted(
+        (i for i in plugin_infos(include_unloaded=args.all) if args.all or i.providers),
+        key=lambda i: (not i.builtin, i.name),
+    )
     if args.output == "json":
         _json(
             {
@@ -331,14 +335,27 @@ def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
         )
         return EXIT_OK
     rows = [
-        (i.name, i.distribution or "(not installed)", i.version or "", ", ".join(i.hooks), ", ".join(i.providers))
+        (
+            i.name,
+            i.distribution or "(in-process)",
+            i.version or "",
+            "built-in" if i.builtin else "third-party",
+            i.status,
+            ", ".join(i.hooks),
+            ", ".join(i.providers),
+        )
         for i in infos
-        if args.all or i.providers
     ]
-    out.write(_table(rows, ["plugin", "distribution", "version", "hooks", "providers"]) + "\n")
+    out.write(_table(rows, ["plugin", "distribution", "version", "origin", "status", "hooks", "providers"]) + "\n")
     for name, provider in sorted(found.items()):
         caps = provider.capabilities
         out.write(f"\n{name}:\n")
+        if args.all:
+            out.write("  " + _table(kind_rows(caps), KIND_HEADERS).replace("\n", "\n  ") + "\n")
+            out.write("  (* the default)\n")
+            for label, value in facts(caps):
+                out.write(f"  {label + ':':<24}{value}\n")
+            continue
         out.write(f"  resource kinds: {', '.join(k.value for k in caps.resource_kinds)}\n")
         out.write(f"  destinations:   {', '.join(caps.destinations)}\n")
         intervals = sorted({i for values in caps.intervals.values() for i in values})
@@ -573,7 +590,11 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--region", required=True, help="region(s), comma-separated")
     _audit_arguments(add("audit", cmd_audit, "which VPCs, subnets and ENIs lack a flow log that counts"))
     providers = add("providers", cmd_providers, "show loaded provider plugins, versions and capabilities")
-    providers.add_argument("--all", action="store_true", help="include plugins that offer no provider")
+    providers.add_argument(
+        "--all",
+        action="store_true",
+        help="every plugin (also those offering no provider, disabled or not loaded) and every capability",
+    )
     add("schema", cmd_schema, "print the JSON Schema of fleet files (for editors)")
     sandbox = commands.add_parser("sandbox", help="the offline sandboxes")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="COMMAND")

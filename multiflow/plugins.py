@@ -26,12 +26,14 @@ from multiflow.model import Capabilities
 from multiflow.provider import Provider
 
 __all__ = [
+    "BUILTIN_DISTRIBUTION",
     "ENTRY_POINT_GROUP",
     "PluginInfo",
     "get_plugin_manager",
     "get_provider",
     "plugin_infos",
     "providers",
+    "refresh_providers",
     "reset",
 ]
 
@@ -118,15 +120,30 @@ def get_provider(name: str) -> Provider:
     raise MultiflowError(f"no provider named {name!r}; loaded providers: {known}{hint}")
 
 
+#: The distribution that ships multiflow's own (built-in) plugins.
+BUILTIN_DISTRIBUTION = "multiflow"
+
+
 @dataclass(frozen=True)
 class PluginInfo:
-    """A loaded plugin, for ``multiflow providers``: where it came from, its version, hooks and providers."""
+    """A plugin, for ``multiflow providers``: where it came from, its version, hooks and providers.
+
+    ``status`` is ``loaded``, ``disabled`` (``MULTIFLOW_DISABLE_PLUGINS``) or ``not loaded`` (left out by
+    ``MULTIFLOW_LOAD_PLUGINS``); only loaded plugins have hooks and providers.
+    """
 
     name: str
     distribution: str | None
     version: str | None
     hooks: tuple[str, ...]
     providers: tuple[str, ...]
+    module: str | None = None
+    status: str = "loaded"
+
+    @property
+    def builtin(self) -> bool:
+        """Whether multiflow itself ships the plugin."""
+        return self.distribution == BUILTIN_DISTRIBUTION
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -134,25 +151,33 @@ class PluginInfo:
             "name": self.name,
             "distribution": self.distribution,
             "version": self.version,
+            "builtin": self.builtin,
+            "module": self.module,
+            "status": self.status,
             "hooks": list(self.hooks),
             "providers": list(self.providers),
         }
 
 
-def plugin_infos() -> list[PluginInfo]:
-    """What is loaded, plugin by plugin."""
+def _offered(manager: pluggy.PluginManager, plugin: object) -> tuple[str, ...]:
+    """The names of the providers ``plugin`` registers (its hook called alone, with a collecting callback)."""
+    collected: dict[str, Provider] = {}
+    for impl in manager.hook.register_providers.get_hookimpls():
+        if impl.plugin is plugin:
+            offered = {"register": lambda p, c=collected: c.setdefault(p.name, p)}
+            impl.function(**{arg: offered[arg] for arg in impl.argnames})
+    return tuple(sorted(collected))
+
+
+def plugin_infos(*, include_unloaded: bool = False) -> list[PluginInfo]:
+    """Every loaded plugin (entry-point and in-process alike); with ``include_unloaded``, also the entry points of
+    the ``multiflow`` group that the environment switches kept from loading."""
     manager = get_plugin_manager()
     dists = {id(plugin): dist for plugin, dist in manager.list_plugin_distinfo()}
     infos = []
     for plugin_name, plugin in manager.list_name_plugin():
         if plugin is None:
             continue
-        collected: dict[str, Provider] = {}
-        impls = manager.hook.register_providers.get_hookimpls()
-        for impl in impls:
-            if impl.plugin is plugin:
-                offered = {"register": lambda p, c=collected: c.setdefault(p.name, p)}
-                impl.function(**{arg: offered[arg] for arg in impl.argnames})
         dist = dists.get(id(plugin))
         hooks = tuple(sorted(caller.name for caller in manager.get_hookcallers(plugin) or [] if caller.name != ""))
         infos.append(
@@ -161,10 +186,35 @@ def plugin_infos() -> list[PluginInfo]:
                 distribution=dist.project_name if dist else None,
                 version=dist.version if dist else None,
                 hooks=hooks,
-                providers=tuple(sorted(collected)),
+                providers=_offered(manager, plugin),
+                module=getattr(plugin, "__name__", type(plugin).__module__),
             )
         )
+    if include_unloaded:
+        loaded = {info.name for info in infos}
+        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if entry_point.name in loaded:
+                continue
+            source = entry_point.dist
+            infos.append(
+                PluginInfo(
+                    name=entry_point.name,
+                    distribution=source.metadata["Name"] if source else None,
+                    version=source.version if source else None,
+                    hooks=(),
+                    providers=(),
+                    module=entry_point.value,
+                    status="disabled" if manager.is_blocked(entry_point.name) else "not loaded",
+                )
+            )
     return infos
+
+
+def refresh_providers() -> None:
+    """Ask the loaded plugins for their providers again on the next call (after registering a plugin in-process)."""
+    global _providers
+    with _lock:
+        _providers = None
 
 
 def reset() -> None:

@@ -40,9 +40,13 @@ def test_providers_register_through_entry_points_and_stay_sdk_free_until_connect
     out = run_python(
         "import sys, multiflow\n"
         "names = sorted(multiflow.providers())\n"
-        "print(names, 'boto3' in sys.modules, 'alibabacloud_vpc20160428' in sys.modules)"
+        "print(names, 'boto3' in sys.modules, 'alibabacloud_vpc20160428' in sys.modules)",
+        MULTIFLOW_LOAD_PLUGINS="aws,alibaba",
     )
     assert out.strip() == "['alibaba', 'aws'] False False"
+    # Third-party plugins installed beside them (the example provider, in CI) load the same way.
+    names = json.loads(run_python("import json, multiflow; print(json.dumps(sorted(multiflow.providers())))"))
+    assert {"alibaba", "aws"} <= set(names)
 
 
 def test_load_plugins_allow_list() -> None:
@@ -53,7 +57,11 @@ def test_load_plugins_allow_list() -> None:
 
 
 def test_disable_plugins_block_list() -> None:
-    out = run_python("import multiflow; print(sorted(multiflow.providers()))", MULTIFLOW_DISABLE_PLUGINS="aws")
+    out = run_python(
+        "import multiflow; print(sorted(multiflow.providers()))",
+        MULTIFLOW_LOAD_PLUGINS="aws,alibaba",
+        MULTIFLOW_DISABLE_PLUGINS="aws",
+    )
     assert out.strip() == "['alibaba']"
 
 
@@ -62,7 +70,7 @@ def test_unknown_provider_says_what_is_loaded_and_how_to_install() -> None:
         "import multiflow\n"
         "try:\n    multiflow.connect('aws', region='us-east-1')\n"
         "except multiflow.errors.MultiflowError as e:\n    print(e)",
-        MULTIFLOW_DISABLE_PLUGINS="aws",
+        MULTIFLOW_LOAD_PLUGINS="alibaba",
     )
     assert "no provider named 'aws'; loaded providers: alibaba" in out
     assert "pip install 'multiflow[aws]'" in out
@@ -79,12 +87,55 @@ def test_plugin_infos_name_distribution_hooks_and_providers() -> None:
     aws = infos["aws"]
     assert aws.distribution == "multiflow" and aws.version == multiflow.__version__
     assert aws.hooks == ("register_providers",) and aws.providers == ("aws",)
+    assert aws.builtin and aws.status == "loaded" and aws.module == "multiflow_aws"
+
+
+def test_plugin_infos_include_plugins_the_environment_kept_out() -> None:
+    out = run_python(
+        "import json; from multiflow.plugins import plugin_infos\n"
+        "print(json.dumps({i.name: i.status for i in plugin_infos(include_unloaded=True)}))",
+        MULTIFLOW_LOAD_PLUGINS="aws,alibaba",
+        MULTIFLOW_DISABLE_PLUGINS="alibaba",
+    )
+    statuses = json.loads(out)
+    assert statuses["aws"] == "loaded" and statuses["alibaba"] == "disabled"
+    assert set(statuses.values()) <= {"loaded", "disabled", "not loaded"}
+
+
+class _OffersNothing:
+    """A plugin that implements the hook and registers no provider (a plugin may have other jobs)."""
+
+    @multiflow.hookimpl
+    def register_providers(self, register: Any) -> None:
+        pass
+
+
+def test_providers_all_lists_plugins_offering_no_provider(multiflow_register: Any) -> None:
+    import argparse
+    import io
+
+    from multiflow.cli import cmd_providers
+
+    multiflow_register(_OffersNothing(), name="quiet")
+    table, as_json = io.StringIO(), io.StringIO()
+    cmd_providers(argparse.Namespace(output="table", all=False), table)
+    assert "quiet" not in table.getvalue()
+    table = io.StringIO()
+    cmd_providers(argparse.Namespace(output="table", all=True), table)
+    [row] = [line for line in table.getvalue().splitlines() if line.startswith("quiet ")]
+    assert row.split()[:5] == ["quiet", "(in-process)", "third-party", "loaded", "register_providers"]
+    assert "ids per call" in table.getvalue() and "changed in place:" in table.getvalue()
+    cmd_providers(argparse.Namespace(output="json", all=True), as_json)
+    [quiet] = [p for p in json.loads(as_json.getvalue())["plugins"] if p["name"] == "quiet"]
+    assert quiet["providers"] == [] and quiet["builtin"] is False and quiet["distribution"] is None
 
 
 class _Duplicate:
     @multiflow.hookimpl
     def register_providers(self, register: Any) -> None:
-        register(multiflow.get_provider("aws"))
+        from multiflow_aws import AwsProvider  # not get_provider: that would collect providers from inside a hook
+
+        register(AwsProvider())
 
 
 class _NotAProvider:

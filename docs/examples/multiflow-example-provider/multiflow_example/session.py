@@ -1,0 +1,209 @@
+"""ExampleSession: one region of ExampleCloud, satisfying ``multiflow.provider.ProviderSession`` (and
+``ResourceLister``). Every client-library error is turned into a neutral one here, at :meth:`ExampleSession._call`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from multiflow.errors import ProviderError, ResourceFailure, UnsupportedFeature
+from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
+from multiflow.spec import FlowLogSpec, ResourceKind
+from multiflow_example.api import ApiClient, ApiError
+from multiflow_example.capabilities import CAPABILITIES, RESOURCE_TYPES
+from multiflow_example.errors import NO_CREDENTIALS, make_error
+from multiflow_example.mapping import create_body, flow_log_from_record
+
+__all__ = ["API_KEY_VARIABLE", "DEFAULT_ENDPOINT", "ENDPOINT_VARIABLE", "ExampleSession"]
+
+log = logging.getLogger(__name__)
+
+#: Environment variables read when ``endpoint`` / ``api_key`` are not given (``multiflow sandbox serve`` sets them).
+ENDPOINT_VARIABLE = "MULTIFLOW_EXAMPLE_ENDPOINT"
+API_KEY_VARIABLE = "EXAMPLE_CLOUD_API_KEY"
+DEFAULT_ENDPOINT = "https://api.example-cloud.invalid"
+_PAGE = 20
+
+
+class ExampleSession:
+    """ExampleCloud in one region. Make one with ``multiflow.connect("example", region=..., **options)``.
+
+    :param region: ``local-1`` or ``local-2``.
+    :param endpoint: the API's base URL; default ``$MULTIFLOW_EXAMPLE_ENDPOINT``, else the cloud's own.
+    :param api_key: the bearer token; default ``$EXAMPLE_CLOUD_API_KEY``. Never logged, shown or written.
+    :param max_attempts: attempts per call for throttling and the cloud's own failures (1: no retries).
+    :param timeout: seconds to wait for each answer.
+    """
+
+    provider = "example"
+
+    def __init__(
+        self,
+        region: str,
+        *,
+        endpoint: str | None = None,
+        api_key: str | None = None,
+        max_attempts: int = 4,
+        timeout: float = 10.0,
+    ) -> None:
+        self.region = region
+        self.endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or DEFAULT_ENDPOINT
+        key = api_key or os.environ.get(API_KEY_VARIABLE)
+        if not key:
+            raise make_error(NO_CREDENTIALS, f"no API key: pass api_key=... or set {API_KEY_VARIABLE}")
+        self.max_attempts = max(1, max_attempts)
+        self._api = ApiClient(self.endpoint, key, timeout)
+
+    def __repr__(self) -> str:
+        return f"<ExampleSession {self.region} {self.endpoint}>"
+
+    # -- calling the cloud -----------------------------------------------------------------------------------
+
+    def _call(self, operation: str, body: Mapping[str, Any], resource_id: str | None = None) -> dict[str, Any]:
+        """One call, retried with jittered backoff while the error is retryable; errors mapped at this one place."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._api.call(operation, {"region": self.region, **body})
+            except ApiError as exc:
+                error = make_error(
+                    exc.code,
+                    exc.message,
+                    operation=operation,
+                    request_id=exc.request_id,
+                    http_status=exc.http_status,
+                    resource_id=resource_id,
+                )
+                if not error.retryable or attempt == self.max_attempts:
+                    raise error from None
+                delay = random.uniform(0.05, min(2.0, 0.1 * 2**attempt))
+                log.info("%s: %s; retrying in %.2fs", operation, exc.code, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pages(self, operation: str, body: Mapping[str, Any], key: str) -> Iterator[dict[str, Any]]:
+        token = None
+        while True:
+            answer = self._call(operation, {**body, **({"page_token": token} if token else {})})
+            yield from answer.get(key, [])
+            token = answer.get("next_page_token")
+            if not token:
+                return
+
+    # -- the ProviderSession protocol ------------------------------------------------------------------------
+
+    def create(self, specs: Sequence[FlowLogSpec], *, extra_tags: Mapping[str, str], dry_run: bool) -> CreateOutcome:
+        """CreateFlowLogs, resources with identical settings in calls of up to 10 ids, each with a client token
+        (the same for every retry of a call, so a retried create never duplicates)."""
+        if dry_run:
+            raise UnsupportedFeature("dry_run", True, "no dry run", provider="example")
+        outcome = CreateOutcome()
+        groups: dict[str, tuple[FlowLogSpec, list[str]]] = {}
+        for spec in specs:
+            _, ids = groups.setdefault(spec.settings_digest(), (spec, []))
+            ids.extend(i for i in spec.resources.ids if i not in ids)
+        for spec, ids in groups.values():
+            size = CAPABILITIES.ids_per_call[spec.resources.kind]
+            for start in range(0, len(ids), size):
+                batch = ids[start : start + size]
+                body = {**create_body(spec, batch, self.region, extra_tags), "client_token": uuid.uuid4().hex}
+                try:
+                    answer = self._call("CreateFlowLogs", body)
+                except ProviderError as exc:
+                    outcome.failed += [ResourceFailure(i, _for_resource(exc, i)) for i in batch]
+                    continue
+                outcome.created += [flow_log_from_record(r) for r in answer.get("flow_logs", [])]
+                outcome.failed += [
+                    ResourceFailure(
+                        f["resource_id"],
+                        make_error(
+                            f["code"],
+                            f["message"],
+                            operation="CreateFlowLogs",
+                            request_id=answer.get("request_id"),
+                            resource_id=f["resource_id"],
+                        ),
+                    )
+                    for f in answer.get("failures", [])
+                ]
+        return outcome
+
+    def describe(self, query: DescribeQuery) -> list[FlowLog]:
+        """ListFlowLogs with the query's filters, every page."""
+        body: dict[str, Any] = {"page_size": _PAGE}
+        if query.ids:
+            body["ids"] = list(query.ids)
+        if query.resource_ids:
+            body["resource_ids"] = list(query.resource_ids)
+        if query.resource_kind is not None:
+            if query.resource_kind not in RESOURCE_TYPES:
+                return []
+            body["resource_type"] = RESOURCE_TYPES[query.resource_kind]
+        if query.tags:
+            body["labels"] = dict(query.tags)
+        return [flow_log_from_record(r) for r in self._pages("ListFlowLogs", body, "flow_logs")]
+
+    def get(self, ids: Sequence[str], *, transitional: FlowLogStatus | None = None) -> dict[str, FlowLog]:
+        """ListFlowLogs by id, 20 ids a call (the hint is not needed: ids are looked up directly)."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, FlowLog] = {}
+        for start in range(0, len(wanted), _PAGE):
+            for flow_log in self.describe(DescribeQuery(ids=tuple(wanted[start : start + _PAGE]))):
+                found[flow_log.id] = flow_log
+        return found
+
+    def delete(self, ids: Sequence[str]) -> DeleteOutcome:
+        """DeleteFlowLog per id; each failure reported for its id."""
+        outcome = DeleteOutcome()
+        for flow_log_id in dict.fromkeys(ids):
+            try:
+                self._call("DeleteFlowLog", {"id": flow_log_id}, resource_id=flow_log_id)
+            except ProviderError as exc:
+                outcome.failed.append(ResourceFailure(flow_log_id, exc))
+            else:
+                outcome.deleted.append(flow_log_id)
+        return outcome
+
+    def start(self, ids: Sequence[str]) -> DeleteOutcome:
+        """Not offered (``start_stop`` is false): the client refuses before calling this."""
+        raise UnsupportedFeature("start", list(ids), "delete and create instead", provider="example")
+
+    def stop(self, ids: Sequence[str]) -> DeleteOutcome:
+        """Not offered (``start_stop`` is false): the client refuses before calling this."""
+        raise UnsupportedFeature("stop", list(ids), "delete instead", provider="example")
+
+    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
+        """Not offered (nothing is ``modifiable``): the client refuses before calling this."""
+        raise UnsupportedFeature("modify", flow_log_id, "delete and create instead", provider="example")
+
+    def close(self) -> None:
+        """Nothing to release: every call opens and closes its own connection."""
+
+    # -- the optional ResourceLister protocol ------------------------------------------------------------------
+
+    def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
+        """Ids of every network (``vpc``) or subnetwork (``subnet``) whose labels match, every page."""
+        if kind not in RESOURCE_TYPES:
+            raise UnsupportedFeature("resources.kind", kind.value, list(RESOURCE_TYPES), provider="example")
+        body = {"resource_type": RESOURCE_TYPES[kind], "labels": dict(tags)}
+        return [r["id"] for r in self._pages("ListResources", body, "resources")]
+
+
+def _for_resource(error: ProviderError, resource_id: str) -> ProviderError:
+    """A whole-call error, told again for one resource of the call."""
+    return type(error)(
+        error.provider,
+        error.code,
+        error.message,
+        request_id=error.request_id,
+        operation=error.operation,
+        http_status=error.http_status,
+        resource_id=resource_id,
+        retryable=error.retryable,
+    )
