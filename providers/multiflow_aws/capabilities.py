@@ -6,7 +6,7 @@ from multiflow.model import Capabilities
 from multiflow.spec import ResourceKind, Traffic
 from multiflow_aws.fields import TGW_FIELDS, VPC_FIELDS
 
-__all__ = ["CAPABILITIES", "RESOURCE_TYPES"]
+__all__ = ["CAPABILITIES", "DESTINATION_TYPES", "RESOURCE_TYPES", "TRAFFIC_TYPES"]
 
 _TGW_KINDS = (ResourceKind.TRANSIT_GATEWAY, ResourceKind.TRANSIT_GATEWAY_ATTACHMENT)
 _ENI_KINDS = (ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE, ResourceKind.REGIONAL_NAT_GATEWAY)
@@ -22,6 +22,16 @@ RESOURCE_TYPES: dict[ResourceKind, str] = {
     ResourceKind.REGIONAL_NAT_GATEWAY: "RegionalNatGateway",
 }
 
+#: Neutral traffic → CreateFlowLogs ``TrafficType``.
+TRAFFIC_TYPES: dict[Traffic, str] = {Traffic.ALL: "ALL", Traffic.ACCEPT: "ACCEPT", Traffic.REJECT: "REJECT"}
+
+#: Neutral destination kind → CreateFlowLogs ``LogDestinationType``.
+DESTINATION_TYPES: dict[str, str] = {
+    "cloudwatch_logs": "cloud-watch-logs",
+    "s3": "s3",
+    "firehose": "kinesis-data-firehose",
+}
+
 CAPABILITIES = Capabilities(
     provider="aws",
     resource_kinds=(*_ENI_KINDS[:3], *_TGW_KINDS, ResourceKind.REGIONAL_NAT_GATEWAY),
@@ -30,7 +40,7 @@ CAPABILITIES = Capabilities(
     # MaxAggregationInterval: 60 or 600 seconds; transit gateways take 60 only.
     intervals={**{k: (60, 600) for k in _ENI_KINDS}, **{k: (60,) for k in _TGW_KINDS}},
     default_interval={**{k: 600 for k in _ENI_KINDS}, **{k: 60 for k in _TGW_KINDS}},
-    destinations=("cloudwatch_logs", "s3", "firehose"),
+    destinations=tuple(DESTINATION_TYPES),
     fields={**{k: VPC_FIELDS for k in _ENI_KINDS}, **{k: TGW_FIELDS for k in _TGW_KINDS}},
     ids_per_call={**{k: 1000 for k in _ENI_KINDS}, **{k: 25 for k in _TGW_KINDS}},
     max_tags=50,

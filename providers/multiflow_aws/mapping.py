@@ -17,10 +17,9 @@ from multiflow.spec import (
     FlowLogSpec,
     ResourceKind,
     S3Destination,
-    Traffic,
 )
 from multiflow.validate import effective_interval, effective_traffic
-from multiflow_aws.capabilities import CAPABILITIES, RESOURCE_TYPES
+from multiflow_aws.capabilities import CAPABILITIES, DESTINATION_TYPES, RESOURCE_TYPES, TRAFFIC_TYPES
 from multiflow_aws.fields import format_log_format, parse_log_format
 
 __all__ = ["client_token", "create_params", "flow_log_from_record", "kind_of", "partition_of", "s3_arn"]
@@ -70,7 +69,7 @@ def create_params(
     }
     traffic = effective_traffic(spec, CAPABILITIES)
     if traffic is not None:
-        params["TrafficType"] = traffic.value.upper()
+        params["TrafficType"] = TRAFFIC_TYPES[traffic]
     params.update(_destination_params(spec.destination, region))
     if spec.fields:
         params["LogFormat"] = format_log_format(spec.fields)
@@ -93,7 +92,7 @@ def create_params(
 
 def _destination_params(destination: Destination, region: str) -> dict[str, Any]:
     if isinstance(destination, CloudWatchLogsDestination):
-        params: dict[str, Any] = {"LogDestinationType": "cloud-watch-logs"}
+        params: dict[str, Any] = {"LogDestinationType": DESTINATION_TYPES["cloudwatch_logs"]}
         if destination.log_group.startswith("arn:"):
             params["LogDestination"] = destination.log_group
         else:
@@ -106,7 +105,7 @@ def _destination_params(destination: Destination, region: str) -> dict[str, Any]
         if destination.prefix:
             arn = f"{arn}/{destination.prefix}"
         return {
-            "LogDestinationType": "s3",
+            "LogDestinationType": DESTINATION_TYPES["s3"],
             "LogDestination": arn,
             "DestinationOptions": {
                 "FileFormat": _FILE_FORMATS[destination.file_format],
@@ -115,7 +114,7 @@ def _destination_params(destination: Destination, region: str) -> dict[str, Any]
             },
         }
     if isinstance(destination, FirehoseDestination):
-        params = {"LogDestinationType": "kinesis-data-firehose", "LogDestination": destination.stream_arn}
+        params = {"LogDestinationType": DESTINATION_TYPES["firehose"], "LogDestination": destination.stream_arn}
         if destination.role_arn:
             params["DeliverLogsPermissionArn"] = destination.role_arn
         return params
@@ -184,7 +183,7 @@ def _split_s3(arn: str) -> tuple[str, str, str]:
 
 
 _DELIVERY = {"SUCCESS": DeliveryStatus.OK, "FAILED": DeliveryStatus.FAILED}
-_TRAFFIC = {"ALL": Traffic.ALL, "ACCEPT": Traffic.ACCEPT, "REJECT": Traffic.REJECT}
+_TRAFFIC = {api: neutral for neutral, api in TRAFFIC_TYPES.items()}
 
 
 def flow_log_from_record(record: Mapping[str, Any], region: str, include_raw: bool = True) -> FlowLog:
