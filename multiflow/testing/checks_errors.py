@@ -32,8 +32,8 @@ class ErrorChecks:
         assert type(raised.value) is not ProviderError, f"{raised.value.code!r} is not mapped to a neutral class"
 
     def test_error_codes_land_on_their_neutral_class(self, conformance: Harness, provider_name: str) -> None:
-        """Each sample code, sent by the sandbox over the wire, lands on its neutral class with the provider, code,
-        message and request id kept (needs the target's ``inject_error`` and ``error_samples``)."""
+        """Each sample code, answered to a create by the target's ``inject_error``, lands on its neutral class with
+        the provider, code, message and request id kept (needs the target's ``inject_error`` and ``error_samples``)."""
         h = conformance
         samples = h.target.error_samples()
         if not samples:

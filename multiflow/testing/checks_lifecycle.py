@@ -9,7 +9,7 @@ import pytest
 
 from multiflow.errors import NotFound, SpecError, WaitTimeout
 from multiflow.model import FlowLogStatus
-from multiflow.provider import ResourceLister
+from multiflow.provider import ResourceInventory, ResourceLister
 from multiflow.testing.harness import Harness, check_error, expect, only
 from multiflow.validate import effective_interval, effective_traffic
 
@@ -152,5 +152,28 @@ class LifecycleChecks:
         assert listed_any, "the session is a ResourceLister but lists no declared kind"
         assert not problems, "\n".join(problems)
 
+    # -- helpers ---------------------------------------------------------------------------------------------------
 
-# -- helpers ---------------------------------------------------------------------------------------------------
+    def test_inventory_lists_resources_with_their_tags(self, conformance: Harness) -> None:
+        """Where sessions are ``ResourceInventory``s: a resource made in the sandbox is in the inventory of its kind,
+        with that kind and its tags; a kind the session cannot list is a SpecError; at least one kind lists."""
+        h = conformance
+        session = h.client.session
+        if not isinstance(session, ResourceInventory):
+            pytest.skip("the provider's sessions keep no inventory")
+        listed_any = False
+        problems: list[str] = []
+        for kind in h.caps.resource_kinds:
+            [made] = h.target.resources(kind, 1, tags={"conformance": h.token})
+            try:
+                found = {r.id: r for r in session.inventory([kind])}
+            except SpecError:
+                continue
+            listed_any = True
+            resource = found.get(made)
+            if resource is None:
+                problems.append(f"{kind.value}: {made} is not in the inventory")
+            elif resource.kind is not kind or resource.tags.get("conformance") != h.token:
+                problems.append(f"{kind.value}: {made} is listed as {resource!r}")
+        assert listed_any, "the session is a ResourceInventory but lists no declared kind"
+        assert not problems, "\n".join(problems)

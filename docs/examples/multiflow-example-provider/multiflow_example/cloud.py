@@ -13,7 +13,8 @@ The API: ``POST /v1/<Operation>`` with a JSON object; ``Authorization: Bearer <a
 ``ListFlowLogs``      ``region, ids?, resource_ids?, resource_type?, labels? (value null: any), page_size? (≤20),
                       page_token?`` → ``flow_logs``, ``next_page_token``
 ``DeleteFlowLog``     ``region, id`` → ``flow_log`` (``DELETING``)
-``ListResources``     ``region, resource_type, labels?, page_token?`` → ``resources``, ``next_page_token``
+``ListResources``     ``region, resource_type, labels?, page_token?`` → ``resources`` (``id``, ``network``,
+                      ``labels``), ``next_page_token``
 ====================  ======================================================================================
 
 Errors answer ``{"error": {"code": ..., "message": ...}, "request_id": ...}`` with the code's HTTP status.
@@ -155,18 +156,30 @@ class ExampleCloud:
             self._state.keys.add(key)
 
     def add_resource(
-        self, region: str, resource_type: str, resource_id: str | None = None, labels: Mapping[str, str] | None = None
+        self,
+        region: str,
+        resource_type: str,
+        resource_id: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        network: str | None = None,
     ) -> str:
-        """Add a network or subnetwork (with ``resource_id``, or a new id) and return its id."""
+        """Add a network, or a subnetwork of ``network`` (a new one if not given), and return its id."""
         if resource_type not in RESOURCE_TYPES or region not in REGIONS:
             raise ValueError(f"resource_type in {RESOURCE_TYPES}, region in {REGIONS}")
+        if resource_type == "subnetwork" and network is None:
+            network = self.add_resource(region, "network")
         prefix = "net-" if resource_type == "network" else "subnet-"
         with self._lock:
             made = resource_id or f"{prefix}{next(self._ids):08x}"
             if made in self._state.resources:
                 raise ValueError(f"resource id {made} already in use")
-            self._state.resources[made] = {"id": made, "region": region, "type": resource_type, "labels": {}}
-            self._state.resources[made]["labels"] = dict(labels or {})
+            self._state.resources[made] = {
+                "id": made,
+                "region": region,
+                "type": resource_type,
+                "network": network,
+                "labels": dict(labels or {}),
+            }
             return made
 
     def add_bucket(self, name: str) -> None:
@@ -312,7 +325,7 @@ class ExampleCloud:
             raise CloudError("InvalidArgument", f"resource_type: one of {', '.join(RESOURCE_TYPES)}")
         labels = body.get("labels") or {}
         matching = [
-            {"id": r["id"], "labels": dict(r["labels"])}
+            {"id": r["id"], "network": r["network"], "labels": dict(r["labels"])}
             for r in self._state.resources.values()
             if r["region"] == body["region"]
             and r["type"] == body["resource_type"]

@@ -1,5 +1,6 @@
-"""ExampleSession: one region of ExampleCloud, satisfying ``multiflow.provider.ProviderSession`` (and
-``ResourceLister``). Every client-library error is turned into a neutral one here, at :meth:`ExampleSession._call`.
+"""ExampleSession: one region of ExampleCloud, satisfying ``multiflow.provider.ProviderSession`` and the optional
+``ResourceLister`` (fleet selectors) and ``ResourceInventory`` (audits). Every client-library error is turned into a
+neutral one here, at :meth:`ExampleSession._call`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from multiflow.errors import ProviderError, ResourceFailure, UnsupportedFeature
-from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_example.api import ApiClient, ApiError
@@ -189,10 +190,23 @@ class ExampleSession:
 
     def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
         """Ids of every network (``vpc``) or subnetwork (``subnet``) whose labels match, every page."""
+        return [r["id"] for r in self._resources(kind, tags, "resources.where")]
+
+    # -- the optional ResourceInventory protocol -----------------------------------------------------------------
+
+    def inventory(self, kinds: Sequence[ResourceKind]) -> list[CloudResource]:
+        """Every network and subnetwork of ``kinds`` with its network and labels, one paginated listing per kind."""
+        return [
+            CloudResource(kind=kind, id=r["id"], vpc_id=r.get("network"), tags=dict(r.get("labels") or {}))
+            for kind in dict.fromkeys(kinds)
+            for r in self._resources(kind, {}, "kinds")
+        ]
+
+    def _resources(self, kind: ResourceKind, tags: Mapping[str, str | None], field: str) -> list[dict[str, Any]]:
         if kind not in RESOURCE_TYPES:
-            raise UnsupportedFeature("resources.kind", kind.value, list(RESOURCE_TYPES), provider="example")
+            raise UnsupportedFeature(field, kind.value, [k.value for k in RESOURCE_TYPES], provider="example")
         body = {"resource_type": RESOURCE_TYPES[kind], "labels": dict(tags)}
-        return [r["id"] for r in self._pages("ListResources", body, "resources")]
+        return list(self._pages("ListResources", body, "resources"))
 
 
 def _for_resource(error: ProviderError, resource_id: str) -> ProviderError:
