@@ -76,8 +76,9 @@ class ExampleTarget(ConformanceTarget):
 
 @pytest.fixture(scope="module")
 def conformance_target() -> Iterator[ExampleTarget]:
-    """ExampleCloud on loopback with the test key; flow logs activate in 0.1 s; always stopped."""
-    with ExampleCloud(activation_delay=0.1, deletion_delay=0.05) as cloud:
+    """ExampleCloud on loopback with the test key; always stopped. Flow logs are created PROVISIONING and turn
+    ACTIVE by the next call (so the suite's waits take no sleep); the stuck-flow-log check holds one there."""
+    with ExampleCloud(activation_delay=0.0, deletion_delay=0.0) as cloud:
         cloud.add_api_key(API_KEY)
         yield ExampleTarget(cloud)
 
