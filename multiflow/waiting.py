@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from multiflow.errors import MultiflowError, ResourceFailure, WaitTimeout
+from multiflow.errors import MultiflowError, ProviderError, ResourceFailure, WaitTimeout
 from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.provider import ProviderSession
 
@@ -90,6 +90,10 @@ def wait_until(
     An id that settles in any other non-transitional state (``inactive`` while waiting for ``active``), or
     vanishes while waiting for ``active``, goes to ``failed``. If ids are still pending at the deadline,
     raises :class:`WaitTimeout` naming them and their last status.
+
+    A poll that fails with a retryable error (the provider has retried it already: the cloud is down or
+    throttling for longer) is waited out like a slow transition, until the deadline; the WaitTimeout then has
+    the last error as its cause. Errors that are not retryable (auth, bad request) are raised at once.
     """
     backoff = backoff or Backoff()
     rng = rng or random.Random()
@@ -103,7 +107,17 @@ def wait_until(
     hint = _transitional_hint(wanted)
     attempt = 0
     while pending:
-        current = session.get(pending, transitional=hint)
+        try:
+            current = session.get(pending, transitional=hint)
+        except ProviderError as exc:
+            if not exc.retryable:
+                raise
+            now = clock()
+            if now >= deadline:
+                raise WaitTimeout(pending, wanted_name, {i: last_seen[i] for i in pending}, timeout) from exc
+            sleep(min(backoff.delay(attempt, rng), deadline - now))
+            attempt += 1
+            continue
         still: list[str] = []
         for flow_log_id in pending:
             flow_log = current.get(flow_log_id)
