@@ -75,11 +75,13 @@ AWS_RATES = {
     "lost_response_rate": 0.04,
     "garbage_rate": 0.02,
 }
+#: The emulator draws each of these independently (the proxy draws one of its kinds): a little more each, for
+#: about the same 20%.
 ALI_RATES = {
-    "throttle_rate": 0.05,
-    "server_error_rate": 0.05,
-    "drop_rate": 0.04,
-    "lost_response_rate": 0.04,
+    "throttle_rate": 0.06,
+    "server_error_rate": 0.06,
+    "drop_rate": 0.045,
+    "lost_response_rate": 0.045,
     "malformed_rate": 0.02,
 }
 LATENCY_RATE, LATENCY = 0.1, 0.05
