@@ -228,8 +228,8 @@ def _changes(fleet: Fleet, connections: Connections, destroy: bool) -> list[Chan
     for provider_name, region in regions:
         flow_logs = observed[(provider_name, region)]
         caps = get_provider(provider_name).capabilities
-        wanted = {k: v for k, v in desired.items() if k[:2] == (provider_name, region)}
-        changes += _diff(fleet, provider_name, region, caps, wanted, flow_logs)
+        here = {k: v for k, v in desired.items() if k[:2] == (provider_name, region)}
+        changes += _diff(fleet, provider_name, region, caps, here, flow_logs)
     order = {a: n for n, a in enumerate(Action)}
     changes.sort(key=lambda c: (c.provider, c.region, order[c.action], c.entry or "", c.resource_id))
     return changes
