@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import multiflow
-from multiflow.errors import ServiceError
+from multiflow.errors import ServiceError, WaitTimeout
 
 from .stub_server import stub_server
 
@@ -76,10 +76,14 @@ def test_aws_records_without_their_fields_are_service_errors(item: str) -> None:
             aws_secret_access_key="not-a-secret",
             max_attempts=1,
         )
-        for call in (client.describe, lambda: client.get("fl-1"), lambda: client.wait(["fl-1"], timeout=1)):
+        for call in (client.describe, lambda: client.get("fl-1")):
             with pytest.raises(ServiceError) as caught:
                 call()
             assert unexpected(caught.value)
+        # A wait sees the same garbage on every poll: it ends at its deadline, naming the id, the error as cause.
+        with pytest.raises(WaitTimeout) as waited:
+            client.wait(["fl-1"], timeout=1)
+        assert waited.value.ids == ["fl-1"] and unexpected(waited.value.__cause__)  # type: ignore[arg-type]
 
 
 def test_aws_listing_items_without_ids_are_service_errors() -> None:
