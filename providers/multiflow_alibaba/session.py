@@ -528,10 +528,11 @@ class AlibabaSession:
         Cost model, in DescribeFlowLogs calls (pages of 50):
 
         - with ``transitional`` (what the waiter passes): list that state, ``ceil(S/50)`` calls for the ``S``
-          flow logs in it (ours or not). Ids absent from it have left the state. For ``deleting`` they are gone:
-          nothing more. For ``activating``/``deactivating`` their new state is looked up like ids without a hint
-          (below), so a poll costs ``ceil(S/50)`` while everything is pending and about ``ceil(T/50) + 1`` on the
-          poll where many settle at once.
+          flow logs in it (ours or not). Ids absent from it have left the state (or were never in it: a
+          ``deleting`` hint on a flow log nobody deletes must not read as gone), so they are looked up like ids
+          without a hint (below): a poll costs ``ceil(S/50)`` while everything is pending and about
+          ``ceil(T/50) + 1`` on the poll where many settle at once; the waiter asks about each id until it
+          settles, so each is looked up once after it leaves the state.
         - if the cloud refuses that state as a ``Status`` filter, the ids are looked up as without a hint (below),
           from then on.
         - without a hint: ``n`` calls for ``n`` ≤ 3 ids; else one probe page of the region's listing and then the
@@ -547,8 +548,6 @@ class AlibabaSession:
         if listed is not None:
             chosen = set(wanted)
             found = {f.id: f for f in self._flow_logs(listed) if f.id in chosen}
-            if transitional == FlowLogStatus.DELETING:
-                return found
             wanted = [i for i in wanted if i not in found]
         found.update({f.id: f for f in self._flow_logs(self._find("FlowLogId", wanted))})
         return found

@@ -156,7 +156,7 @@ def test_waiting_on_many_costs_pages_not_ids(many: World) -> None:
     assert many.emu.calls == {"DescribeFlowLogs": 3 + 3 + 4}
 
 
-def test_get_for_deleting_treats_absent_ids_as_gone(many: World) -> None:
+def test_get_for_deleting_confirms_absent_ids_are_gone_in_bulk(many: World) -> None:
     client = many.connect()
     ids = [f.id for f in client.create(many.spec(ids=many.vswitches[:60]), wait=False)]
     many.clock.advance(DELAY)
@@ -165,7 +165,8 @@ def test_get_for_deleting_treats_absent_ids_as_gone(many: World) -> None:
     assert len(client.session.get(ids, transitional=FlowLogStatus.DELETING)) == 60
     many.clock.advance(DELAY)
     assert client.session.get(ids, transitional=FlowLogStatus.DELETING) == {}
-    assert many.emu.calls == {"DescribeFlowLogs": 2 + 1}
+    # 2 pages of Deleting, then: an empty Deleting page and one probe page of the region confirming them gone
+    assert many.emu.calls == {"DescribeFlowLogs": 2 + 1 + 1}
 
 
 def test_a_status_filter_the_cloud_refuses_falls_back_to_lookups(many: World) -> None:
@@ -202,6 +203,14 @@ def test_delete_waits_for_gone(world: World) -> None:
     ids = [f.id for f in client.create(world.spec(ids=world.vswitches), on_progress=advance(world))]
     assert client.delete(ids, on_progress=advance(world)) == ids
     assert client.describe() == []
+
+
+def test_waiting_for_gone_on_a_flow_log_nobody_deletes_times_out(world: World) -> None:
+    client = world.connect()
+    [made] = client.create(world.spec(), on_progress=advance(world))
+    with pytest.raises(multiflow.errors.WaitTimeout) as caught:
+        client.wait([made.id], until="gone", timeout=1.0)
+    assert caught.value.ids == [made.id] and caught.value.last_seen == {made.id: "active"}
 
 
 def test_delete_of_an_activating_flow_log_waits_for_it_to_settle(world: World) -> None:
