@@ -273,9 +273,10 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 
     rows = []
     records = []
-    for provider in args.provider.split(","):
-        for region in args.region.split(","):
-            with multiflow.connect(provider.strip(), region=region.strip()) as client:
+    providers = [p.strip() for p in args.provider.split(",") if p.strip()]
+    for provider, regions in _provider_regions(providers, args.region).items():
+        for region in regions:
+            with multiflow.connect(provider, region=region) as client:
                 for f in client.describe():
                     records.append(f.model_dump(mode="json", exclude={"raw"}))
                     rows.append(
@@ -412,7 +413,7 @@ def cmd_sandbox_serve(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _audit_regions(providers: Sequence[str], text: str) -> dict[str, list[str]]:
+def _provider_regions(providers: Sequence[str], text: str) -> dict[str, list[str]]:
     """``--region``: each REGION applies to every provider, each PROVIDER:REGION to that provider only."""
     regions: dict[str, list[str]] = {p: [] for p in providers}
     for item in (i.strip() for i in text.split(",")):
@@ -486,7 +487,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     from multiflow.planning import plan as make_plan
 
     providers = list(dict.fromkeys(p.strip() for p in args.provider.split(",") if p.strip()))
-    regions = _audit_regions(providers, args.region)
+    regions = _provider_regions(providers, args.region)
     if args.fail_under is not None and not 0 <= args.fail_under <= 100:
         raise MultiflowError(f"--fail-under {args.fail_under:g}: a percentage from 0 to 100")
     criteria = CoverageCriteria(
@@ -587,7 +588,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the clouds (900)")
     listing = add("list", cmd_list, "list flow logs of providers and regions")
     listing.add_argument("--provider", required=True, help="provider name(s), comma-separated")
-    listing.add_argument("--region", required=True, help="region(s), comma-separated")
+    listing.add_argument(
+        "--region", required=True, help="region(s), comma-separated; PROVIDER:REGION for one provider only"
+    )
     _audit_arguments(add("audit", cmd_audit, "which VPCs, subnets and ENIs lack a flow log that counts"))
     providers = add("providers", cmd_providers, "show loaded provider plugins, versions and capabilities")
     providers.add_argument(
