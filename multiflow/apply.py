@@ -134,6 +134,14 @@ class _Group:
         self._update([c for c in changes if c.action is Action.UPDATE])
         creates = [c for c in changes if c.action is Action.CREATE]
         creates += [c for c in changes if c.action is Action.REPLACE and c.flow_log and c.flow_log.id not in failed_ids]
+        if self.client.capabilities.one_flow_log_per_resource:
+            # A resource whose old flow log could not be deleted (an entry renamed, say) would refuse the new one.
+            still_held = {c.resource_id: c.flow_log.id for c in removals if c.flow_log and c.flow_log.id in failed_ids}
+            blocked = [c for c in creates if c.resource_id in still_held]
+            for change in blocked:
+                held = still_held[change.resource_id]
+                self._fail([change], MultiflowError(f"{change.resource_id}: not created, {held} could not be deleted"))
+            creates = [c for c in creates if c.resource_id not in still_held]
         self._create(creates)
         return self.result
 
