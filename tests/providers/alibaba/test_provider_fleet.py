@@ -21,7 +21,8 @@ def world() -> Iterator[World]:
 
 
 def fleet(world: World, entry: str) -> Any:
-    return multiflow.loads(textwrap.dedent(f"""\
+    return multiflow.loads(
+        textwrap.dedent(f"""\
         name: one-per-resource
         flow_logs:
           - name: {entry}
@@ -29,7 +30,8 @@ def fleet(world: World, entry: str) -> Any:
             regions: [{REGION}]
             resources: {{kind: subnet, ids: [{", ".join(world.vswitches)}]}}
             destination: {{kind: sls, project: {PROJECT}, logstore: {LOGSTORE}}}
-        """))
+        """)
+    )
 
 
 def test_a_rename_whose_delete_fails_does_not_try_the_create(world: World) -> None:
