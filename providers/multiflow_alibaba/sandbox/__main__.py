@@ -32,7 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         activation_delay=args.activation_delay, deletion_delay=args.deletion_delay, faults=faults, port=args.port
     )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Both end the serve loop the same way; no KeyboardInterrupt landing in the middle of something else.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     with emu:
         print(f"Alibaba Cloud VPC emulator on http://{emu.endpoint}  (Ctrl-C to stop)")
         if not args.no_demo:

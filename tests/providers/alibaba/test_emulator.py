@@ -986,7 +986,7 @@ def test_module_entry_point_serves_the_demo_until_interrupted() -> None:
         )
         assert demo.describe_vpcs(m.DescribeVpcsRequest(region_id=REGION)).body.total_count == 2
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=30) == 0  # generous: CI machines are shared and noisy
     finally:
         if proc.poll() is None:
             proc.kill()
