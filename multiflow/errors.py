@@ -177,6 +177,19 @@ class ProviderError(MultiflowError):
             parts.append(f" (request id {self.request_id})")
         return "".join(parts)
 
+    def about(self, resource_id: str) -> ProviderError:
+        """The same error (class, code, message, request id...), about one resource of a batch call."""
+        return type(self)(
+            self.provider,
+            self.code,
+            self.message,
+            request_id=self.request_id,
+            operation=self.operation,
+            http_status=self.http_status,
+            resource_id=resource_id,
+            retryable=self.retryable,
+        )
+
     def __reduce__(self) -> tuple[Any, ...]:
         kwargs = {
             "request_id": self.request_id,

@@ -646,7 +646,7 @@ class AlibabaSession:
             for record in self._find("ResourceId", [job["ResourceId"] for job in jobs]):
                 existing.setdefault(record.get("ResourceId", ""), []).append(record)
         except ProviderError as exc:
-            outcome.failed += [ResourceFailure(job["ResourceId"], _about(exc, job["ResourceId"])) for job in jobs]
+            outcome.failed += [ResourceFailure(job["ResourceId"], exc.about(job["ResourceId"])) for job in jobs]
             return outcome
         for job, flow_log, error in self._each(lambda job: self._create_one(job, existing), jobs):
             if error is not None:
@@ -905,18 +905,3 @@ def _resource_tags(item: Mapping[str, Any]) -> dict[str, str]:
 
 def _tags_match(have: Mapping[str, str], wanted: Mapping[str, str | None]) -> bool:
     return all(key in have and (value is None or have[key] == value) for key, value in wanted.items())
-
-
-def _about(exc: ProviderError, resource_id: str) -> ProviderError:
-    """The same error, about one resource."""
-    copy = type(exc)(
-        exc.provider,
-        exc.code,
-        exc.message,
-        request_id=exc.request_id,
-        operation=exc.operation,
-        http_status=exc.http_status,
-        resource_id=resource_id,
-        retryable=exc.retryable,
-    )
-    return copy

@@ -187,15 +187,15 @@ class AwsSession:
                 return
             # One duplicate refuses the whole call: set the duplicates aside and create the rest.
             duplicates = self._duplicates(params)
-            outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch if i in duplicates]
+            outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch if i in duplicates]
             rest = [i for i in batch if i not in duplicates]
             if rest and len(rest) < len(batch):
                 self._create_batch({**params, "ResourceIds": rest}, outcome, retried=True)
             elif rest:
-                outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in rest]
+                outcome.failed += [ResourceFailure(i, exc.about(i)) for i in rest]
             return
         except ProviderError as exc:
-            outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch]
+            outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch]
             return
         outcome.failed += _unsuccessful(response, "CreateFlowLogs")
         created_ids = response.get("FlowLogIds", [])
@@ -353,9 +353,9 @@ class AwsSession:
         try:
             response = self._call("DeleteFlowLogs", self.ec2.delete_flow_logs, FlowLogIds=batch)
         except NotFound as exc:
-            unknown = {i: _per_resource(exc, i) for i in batch}
+            unknown = {i: exc.about(i) for i in batch}
         except ProviderError as exc:
-            outcome.failed += [ResourceFailure(i, _per_resource(exc, i)) for i in batch]
+            outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch]
             return
         else:
             unsuccessful = _unsuccessful(response, "DeleteFlowLogs")
@@ -416,17 +416,3 @@ def _unsuccessful(response: Mapping[str, Any], operation: str) -> list[ResourceF
             )
         )
     return failures
-
-
-def _per_resource(exc: ProviderError, resource_id: str) -> ProviderError:
-    """The same error, about one resource."""
-    return type(exc)(
-        exc.provider,
-        exc.code,
-        exc.message,
-        request_id=exc.request_id,
-        operation=exc.operation,
-        http_status=exc.http_status,
-        resource_id=resource_id,
-        retryable=exc.retryable,
-    )

@@ -67,3 +67,12 @@ def test_provider_errors_pickle_with_everything_kept() -> None:
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is errors.AuthError
     assert vars(again) == vars(error)
+
+
+def test_about_keeps_everything_but_the_resource() -> None:
+    error = make_error("RequestLimitExceeded", "slow down", operation="CreateFlowLogs", request_id="r", http_status=503)
+    about = error.about("vpc-1")
+    assert type(about) is errors.Throttled and about.resource_id == "vpc-1" and error.resource_id is None
+    assert {k: v for k, v in vars(about).items() if k != "resource_id"} == {
+        k: v for k, v in vars(error).items() if k != "resource_id"
+    }
