@@ -20,7 +20,7 @@ Errors point at the file, the line and the field: ``fleet.yaml:12: flow_logs[0].
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -256,11 +256,3 @@ def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
             return line
         line = node.start_mark.line + 1
     return line
-
-
-def entries_by_provider(fleet: Fleet) -> Mapping[str, list[FleetEntry]]:
-    """Entries grouped by provider name, in file order."""
-    grouped: dict[str, list[FleetEntry]] = {}
-    for entry in fleet.flow_logs:
-        grouped.setdefault(entry.provider, []).append(entry)
-    return grouped

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -159,7 +159,6 @@ class Plan:
     changes: list[Change]
     connections: Connections
     destroy: bool = False
-    specs: dict[tuple[str, str, str], FlowLogSpec] = field(default_factory=dict, repr=False)
 
     @property
     def pending(self) -> list[Change]:

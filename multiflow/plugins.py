@@ -223,11 +223,3 @@ def reset() -> None:
     with _lock:
         _manager = None
         _providers = None
-
-
-def distribution_version(name: str) -> str | None:
-    """The installed version of a distribution, or None."""
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
