@@ -22,12 +22,8 @@ _EXPORTS: dict[str, str] = {
     "Resources": "multiflow.spec",
     "ResourceKind": "multiflow.spec",
     "Traffic": "multiflow.spec",
-    "CloudWatchLogsDestination": "multiflow.spec",
-    "S3Destination": "multiflow.spec",
-    "FirehoseDestination": "multiflow.spec",
-    "SlsDestination": "multiflow.spec",
-    "AwsOptions": "multiflow.spec",
-    "AlibabaOptions": "multiflow.spec",
+    "Destination": "multiflow.spec",
+    "ProviderOptions": "multiflow.spec",
     "FlowLog": "multiflow.model",
     "FlowLogStatus": "multiflow.model",
     "DeliveryStatus": "multiflow.model",
@@ -35,13 +31,16 @@ _EXPORTS: dict[str, str] = {
     "Client": "multiflow.client",
     "connect": "multiflow.client",
     "hookimpl": "multiflow.hookspecs",
+    "Provider": "multiflow.provider",
     "providers": "multiflow.plugins",
     "load": "multiflow.fleet",
     "loads": "multiflow.fleet",
     "Fleet": "multiflow.fleet",
     "plan": "multiflow.planning",
     "Plan": "multiflow.planning",
-    "Connections": "multiflow.planning",
+    "apply": "multiflow.applying",
+    "ApplyResult": "multiflow.applying",
+    "Connections": "multiflow.client",
     "get_provider": "multiflow.plugins",
     "audit": "multiflow.auditing",
     "AuditReport": "multiflow.auditing",
@@ -59,7 +58,9 @@ _SUBMODULES = {
     "validate",
     "waiting",
     "fleet",
-    "apply",
+    "ownership",
+    "planning",
+    "applying",
     "cli",
     "auditing",
     "audit_fix",
@@ -69,10 +70,13 @@ __all__ = [*sorted(_EXPORTS), "__version__", "errors"]
 
 if TYPE_CHECKING:
     from multiflow import errors as errors
+    from multiflow.applying import ApplyResult as ApplyResult
+    from multiflow.applying import apply as apply
     from multiflow.auditing import AuditReport as AuditReport
     from multiflow.auditing import CoverageCriteria as CoverageCriteria
     from multiflow.auditing import audit as audit
     from multiflow.client import Client as Client
+    from multiflow.client import Connections as Connections
     from multiflow.client import connect as connect
     from multiflow.fleet import Fleet as Fleet
     from multiflow.fleet import load as load
@@ -83,20 +87,16 @@ if TYPE_CHECKING:
     from multiflow.model import DeliveryStatus as DeliveryStatus
     from multiflow.model import FlowLog as FlowLog
     from multiflow.model import FlowLogStatus as FlowLogStatus
-    from multiflow.planning import Connections as Connections
     from multiflow.planning import Plan as Plan
     from multiflow.planning import plan as plan
     from multiflow.plugins import get_provider as get_provider
     from multiflow.plugins import providers as providers
-    from multiflow.spec import AlibabaOptions as AlibabaOptions
-    from multiflow.spec import AwsOptions as AwsOptions
-    from multiflow.spec import CloudWatchLogsDestination as CloudWatchLogsDestination
-    from multiflow.spec import FirehoseDestination as FirehoseDestination
+    from multiflow.provider import Provider as Provider
+    from multiflow.spec import Destination as Destination
     from multiflow.spec import FlowLogSpec as FlowLogSpec
+    from multiflow.spec import ProviderOptions as ProviderOptions
     from multiflow.spec import ResourceKind as ResourceKind
     from multiflow.spec import Resources as Resources
-    from multiflow.spec import S3Destination as S3Destination
-    from multiflow.spec import SlsDestination as SlsDestination
     from multiflow.spec import Traffic as Traffic
 
 

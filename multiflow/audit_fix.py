@@ -23,10 +23,9 @@ import yaml
 from multiflow.auditing import AuditReport, CoverageLevel, ResourceCoverage
 from multiflow.errors import SpecError
 from multiflow.fleet import Fleet, FleetEntry
-from multiflow.planning import validate_fleet
 from multiflow.plugins import get_provider
 from multiflow.spec import ResourceKind
-from multiflow.validate import effective_traffic
+from multiflow.validate import effective_traffic, validate_fleet
 
 __all__ = ["fix_fleet", "fix_targets", "fleet_yaml"]
 

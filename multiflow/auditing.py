@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from multiflow.client import Connections
 from multiflow.errors import SpecError, UnsupportedFeature
 from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatus
-from multiflow.planning import Connections
 from multiflow.plugins import get_provider
 from multiflow.provider import ResourceInventory
 from multiflow.spec import Destination, ResourceKind, Traffic

@@ -58,5 +58,4 @@ def facts(caps: Capabilities) -> list[tuple[str, str]]:
         ("changed in place", ", ".join(caps.modifiable) or "nothing (a change is a replacement)"),
         ("dry run", "yes" if caps.dry_run else "no"),
         ("flow logs per resource", "one" if caps.one_flow_log_per_resource else "one per destination"),
-        ("options block", caps.options_block or "none"),
     ]

@@ -103,7 +103,7 @@ def _sandboxes(providers: Sequence[str]) -> Iterator[dict[str, Any]]:
 
 @contextmanager
 def _connections(fleet: Any, sandbox: bool) -> Iterator[Any]:
-    from multiflow.planning import Connections
+    from multiflow.client import Connections
 
     if not sandbox:
         with Connections() as connections:
@@ -113,10 +113,9 @@ def _connections(fleet: Any, sandbox: bool) -> Iterator[Any]:
     with _sandboxes(providers) as boxes:
         for target in fleet.targets():
             entry = target.entry
-            spec = fleet.spec_for(entry, entry.resources.ids or ["selected-by-where"])
             tags = entry.resources.tag_filter() if entry.resources.where is not None else None
             boxes[entry.provider].prepare(
-                target.region, entry.resources.kind, entry.resources.ids, tags, spec.destination
+                target.region, entry.resources.kind, entry.resources.ids, tags, target.spec.destination
             )
         with Connections(lambda provider, region: boxes[provider].connect_options(region)) as connections:
             yield connections
@@ -127,7 +126,7 @@ def _connections(fleet: Any, sandbox: bool) -> Iterator[Any]:
 
 def _load(path: str) -> Any:
     from multiflow.fleet import load
-    from multiflow.planning import validate_fleet
+    from multiflow.validate import validate_fleet
 
     fleet = load(path)
     validate_fleet(fleet)
@@ -198,6 +197,7 @@ def _confirm(args: argparse.Namespace, question: str) -> bool:
 
 
 def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -> int:
+    from multiflow.applying import apply
     from multiflow.planning import plan as make_plan
 
     fleet = _load(args.file)
@@ -213,7 +213,8 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
             out.write("Nothing done.\n")
             return EXIT_OK
         started = time.monotonic()
-        result = plan.apply(timeout=args.timeout, progress=_ProgressPrinter(sys.stderr, args.output == "json"))
+        progress = _ProgressPrinter(sys.stderr, args.output == "json")
+        result = apply(plan, connections, timeout=args.timeout, progress=progress)
         elapsed = time.monotonic() - started
     if args.output == "json":
         _json(
@@ -433,7 +434,7 @@ def _provider_regions(providers: Sequence[str], text: str) -> dict[str, list[str
 
 @contextmanager
 def _audit_connections(providers: Sequence[str], sandbox: bool) -> Iterator[Any]:
-    from multiflow.planning import Connections
+    from multiflow.client import Connections
 
     if not sandbox:
         with Connections() as connections:

@@ -7,6 +7,7 @@ asynchronous, and turn per-resource failures into a :class:`PartialFailure` that
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,13 +19,13 @@ from multiflow.errors import (
     WaitTimeout,
 )
 from multiflow.model import Capabilities, FlowLog, FlowLogStatus
-from multiflow.plugins import get_provider
-from multiflow.provider import DescribeQuery, ModifyChanges, Provider, ProviderSession
+from multiflow.plugins import PluginError, get_provider
+from multiflow.provider import DescribeQuery, Modifiable, ModifyChanges, Provider, ProviderSession, StartStop
 from multiflow.spec import FlowLogSpec, ResourceKind
-from multiflow.validate import check_spec, resolve_interval
+from multiflow.validate import check, resolve_interval
 from multiflow.waiting import GONE, Progress, wait_until
 
-__all__ = ["Client", "connect"]
+__all__ = ["Client", "Connections", "connect"]
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -62,6 +63,7 @@ class Client:
     """One region of one provider. Use :func:`connect` to make one; close it (or use ``with``) when done."""
 
     def __init__(self, provider: Provider, session: ProviderSession) -> None:
+        _check_session(provider, session)
         self.provider = provider
         self.session = session
 
@@ -88,8 +90,7 @@ class Client:
         """Check specs against this provider, without any API call; raise the first SpecError."""
         listed = _as_list(specs)
         for spec in listed:
-            check_spec(spec, self.capabilities)
-            self.provider.validate(spec)
+            check(spec, self.provider)
         return listed
 
     def create(
@@ -111,7 +112,28 @@ class Client:
         :returns: the flow logs created, active if ``wait`` (else as the cloud reports them at once).
         :raises PartialFailure: some resources failed; it lists them and every flow log created.
         """
-        listed = self.validate(specs)
+        return self.create_checked(
+            self.validate(specs),
+            wait=wait,
+            timeout=timeout,
+            dry_run=dry_run,
+            extra_tags=extra_tags,
+            on_progress=on_progress,
+        )
+
+    def create_checked(
+        self,
+        specs: Sequence[FlowLogSpec],
+        *,
+        wait: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+        dry_run: bool = False,
+        extra_tags: Mapping[str, str] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> list[FlowLog]:
+        """:meth:`create` for specs already checked against this provider (by :meth:`validate` or
+        :func:`multiflow.validate.validate_fleet`), so that each spec is validated once."""
+        listed = list(specs)
         if dry_run and not self.capabilities.dry_run:
             raise UnsupportedFeature("dry_run", True, "no dry run", provider=self.provider.name)
         outcome = self.session.create(listed, extra_tags=dict(extra_tags or {}), dry_run=dry_run)
@@ -124,8 +146,7 @@ class Client:
                     self.session, pending, FlowLogStatus.ACTIVE, timeout=timeout, on_progress=on_progress
                 )
             except WaitTimeout as exc:
-                exc.created = created  # type: ignore[attr-defined]
-                raise
+                raise WaitTimeout(exc.ids, exc.wanted, exc.last_seen, exc.timeout, created=created) from exc.__cause__
             resource_of = {f.id: f.resource.id for f in created}
             # Report wait failures by resource, like create failures; the error names the flow log.
             failed += [ResourceFailure(resource_of.get(f.resource_id, f.resource_id), f.error) for f in waited.failed]
@@ -220,9 +241,11 @@ class Client:
         self, action: str, ids: Iterable[str], wanted: FlowLogStatus, instead: str, wait: bool, timeout: float
     ) -> list[str]:
         listed = list(ids)
-        self._needs(action, listed, self.capabilities.start_stop, instead)
-        outcome = self.session.start(listed) if action == "start" else self.session.stop(listed)
-        switched, failed = outcome.deleted, list(outcome.failed)
+        session = self.session
+        if not isinstance(session, StartStop):
+            raise UnsupportedFeature(action, listed, instead, provider=self.provider.name)
+        outcome = session.start(listed) if action == "start" else session.stop(listed)
+        switched, failed = outcome.switched, list(outcome.failed)
         if wait and switched:
             waited = wait_until(self.session, switched, wanted, timeout=timeout)
             failed += waited.failed
@@ -248,13 +271,69 @@ class Client:
                     field_name in self.capabilities.modifiable,
                     f"in-place changes of {', '.join(self.capabilities.modifiable) or 'nothing'}",
                 )
+        session = self.session
+        if not isinstance(session, Modifiable):
+            raise UnsupportedFeature("modify", flow_log_id, "no in-place change", provider=self.provider.name)
         if interval is not None:
             kind = self.get(flow_log_id).resource.kind
             if kind is not None:
                 resolve_interval(kind, interval, self.capabilities)
-        self.session.modify(flow_log_id, ModifyChanges(name=name, description=description, interval=interval))
+        session.modify(flow_log_id, ModifyChanges(name=name, description=description, interval=interval))
         return self.get(flow_log_id)
 
     def close(self) -> None:
         """Release the provider session's connections."""
         self.session.close()
+
+
+def _check_session(provider: Provider, session: ProviderSession) -> None:
+    """Refuse a session whose optional protocols contradict its provider's capability flags."""
+    caps = provider.capabilities
+    declared = {"start_stop": caps.start_stop, "modifiable": bool(caps.modifiable)}
+    offered = {"start_stop": isinstance(session, StartStop), "modifiable": isinstance(session, Modifiable)}
+    for flag, value in declared.items():
+        if value != offered[flag]:
+            protocol = "StartStop" if flag == "start_stop" else "Modifiable"
+            has = "has" if offered[flag] else "lacks"
+            raise PluginError(
+                f"provider {provider.name!r}: capabilities say {flag}={caps.model_dump()[flag]!r} but its session "
+                f"{has} the {protocol} methods (multiflow.provider.{protocol})"
+            )
+
+
+class Connections:
+    """One client per (provider, region), made on first use and shared; thread-safe. Close when done.
+
+    :param options_for: connect options for a (provider, region), e.g. a sandbox's endpoint; none by default.
+    """
+
+    def __init__(self, options_for: Callable[[str, str], dict[str, Any]] | None = None) -> None:
+        self._options_for = options_for or (lambda provider, region: {})
+        self._clients: dict[tuple[str, str], Client] = {}
+        self._lock = threading.Lock()
+
+    def client(self, provider: str, region: str) -> Client:
+        """The client for ``provider`` in ``region``."""
+        key = (provider, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = connect(provider, region=region, **self._options_for(provider, region))
+            return self._clients[key]
+
+    def use(self, client: Client) -> None:
+        """Use a ready client for its provider and region (e.g. one made with custom options or a session)."""
+        with self._lock:
+            self._clients[(client.provider.name, client.region)] = client
+
+    def close(self) -> None:
+        """Close every client made."""
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    def __enter__(self) -> Connections:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -23,12 +23,9 @@ request id, so nothing the cloud said is lost in translation::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from multiflow.model import FlowLog
+from typing import Any
 
 __all__ = [
     "AlreadyExists",
@@ -70,6 +67,7 @@ class SpecError(MultiflowError, ValueError):
     :param allowed: what would have been accepted (a description or an iterable of values).
     :param provider: the provider whose rule refused it, where the rule is a provider's.
     :param reason: one sentence on why, where ``allowed`` alone does not say it.
+    :param errors: every complaint, where pydantic found several (its ``errors()`` list).
     """
 
     def __init__(
@@ -80,12 +78,14 @@ class SpecError(MultiflowError, ValueError):
         *,
         provider: str | None = None,
         reason: str | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.field = field
         self.value = value
         self.allowed = allowed
         self.provider = provider
         self.reason = reason
+        self.errors = list(errors)
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -116,10 +116,20 @@ class WaitTimeout(MultiflowError, TimeoutError):
     :param wanted: the state waited for.
     :param last_seen: the last status seen for each id (``None`` where the id was not seen at all).
     :param timeout: the deadline, in seconds.
+    :param created: the flow logs a create made before its wait timed out (they exist: nothing is lost).
     """
 
-    def __init__(self, ids: Sequence[str], wanted: str, last_seen: dict[str, str | None], timeout: float) -> None:
+    def __init__(
+        self,
+        ids: Sequence[str],
+        wanted: str,
+        last_seen: dict[str, str | None],
+        timeout: float,
+        *,
+        created: Sequence[Any] = (),
+    ) -> None:
         self.ids = list(ids)
+        self.created = list(created)
         self.wanted = wanted
         self.last_seen = dict(last_seen)
         self.timeout = timeout
@@ -264,11 +274,12 @@ class ResourceFailure:
 class PartialFailure(MultiflowError):
     """Some resources succeeded and some failed.
 
-    :param succeeded: the flow logs created (or ids acted on) successfully; nothing succeeded is lost.
+    :param succeeded: the flow logs (:class:`~multiflow.model.FlowLog`) created, or the ids acted on,
+        successfully; nothing succeeded is lost.
     :param failed: each failed resource with its error.
     """
 
-    def __init__(self, operation: str, succeeded: Sequence[FlowLog | str], failed: Sequence[ResourceFailure]) -> None:
+    def __init__(self, operation: str, succeeded: Sequence[Any], failed: Sequence[ResourceFailure]) -> None:
         self.operation = operation
         self.succeeded = list(succeeded)
         self.failed = list(failed)

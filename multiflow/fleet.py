@@ -20,8 +20,9 @@ Errors point at the file, the line and the field: ``fleet.yaml:12: flow_logs[0].
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,17 +31,21 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from multiflow.errors import SpecError
 from multiflow.spec import (
-    AlibabaOptions,
-    AwsOptions,
-    Destination,
+    DestinationField,
     FlowLogSpec,
+    OptionsField,
     ResourceKind,
     Resources,
     Traffic,
+    lift_option_blocks,
     nested_validation,
 )
 
-__all__ = ["Fleet", "FleetEntry", "FleetError", "ResourceSelector", "Target", "load", "loads"]
+__all__ = ["SELECTED", "Fleet", "FleetEntry", "FleetError", "ResourceSelector", "Target", "load", "loads"]
+
+#: The one resource id a selector entry's spec carries until plan lists the resources its selector matches,
+#: so that the entry's settings are validated, once, before any call.
+SELECTED = "selected-by-where"
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -95,10 +100,13 @@ class _Settings(_Strict):
     fields: list[str] | None = None
     description: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
-    destination: Destination | None = None
-    aws: AwsOptions | None = None
-    alibaba: AlibabaOptions | None = None
-    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    destination: DestinationField | None = None
+    options: OptionsField = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_option_blocks(cls, data: Any) -> Any:
+        return lift_option_blocks(data)
 
 
 class FleetEntry(_Settings):
@@ -125,17 +133,31 @@ class Fleet(_Strict):
     flow_logs: list[FleetEntry] = Field(min_length=1)
     source: str = Field(default="<fleet>", exclude=True)
     _node: Any = PrivateAttr(default=None)
+    _validated: bool = PrivateAttr(default=False)
+
+    @property
+    def validated(self) -> bool:
+        """Whether :func:`multiflow.validate.validate_fleet` has checked this fleet (it is immutable)."""
+        return self._validated
+
+    def mark_validated(self) -> None:
+        """Record that every entry passed its provider's checks; for :func:`~multiflow.validate.validate_fleet`."""
+        self._validated = True
 
     @model_validator(mode="after")
     def _unique_names(self) -> Fleet:
-        names = [entry.name for entry in self.flow_logs]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(entry.name for entry in self.flow_logs)
+        repeated = sorted(name for name, count in counts.items() if count > 1)
         if repeated:
             raise ValueError(f"entry names must be unique; repeated: {', '.join(repeated)}")
         return self
 
     def spec_for(self, entry: FleetEntry, ids: list[str]) -> FlowLogSpec:
-        """The FlowLogSpec of ``entry`` (defaults merged in) for ``ids``."""
+        """The FlowLogSpec of ``entry`` (defaults merged in) for ``ids``.
+
+        The entry's value of a setting wins over the defaults'; tags and option blocks merge key by key (the
+        entry's tag or block wins for the same key).
+        """
         merged: dict[str, Any] = {}
         for field in _Settings.model_fields:
             if field in entry.model_fields_set:
@@ -143,11 +165,23 @@ class Fleet(_Strict):
             elif field in self.defaults.model_fields_set:
                 merged[field] = getattr(self.defaults, field)
         merged["tags"] = {**self.defaults.tags, **entry.tags}
+        merged["options"] = {**self.defaults.options, **entry.options}
         if merged.get("destination") is None:
             raise SpecError("destination", None, "a destination, in the entry or in defaults")
         merged = {k: v for k, v in merged.items() if v is not None}
         resources = Resources(kind=entry.resources.kind, ids=list(ids))
         return FlowLogSpec(resources=resources, name=entry.name, **merged)
+
+    @cached_property
+    def _targets(self) -> tuple[Target, ...]:
+        targets = []
+        for index, entry in enumerate(self.flow_logs):
+            try:
+                spec = self.spec_for(entry, list(entry.resources.ids or [SELECTED]))
+            except SpecError as exc:
+                raise self.error_at(index, exc) from None
+            targets += [Target(entry=entry, region=region, spec=spec, index=index) for region in entry.regions]
+        return tuple(targets)
 
     def line_of(self, *path: str | int) -> int | None:
         """The line in the file of ``path`` (e.g. ``"flow_logs", 0, "interval"``), or of its nearest parent."""
@@ -172,19 +206,35 @@ class Fleet(_Strict):
             reason=exc.reason,
         )
 
-    def targets(self) -> Iterator[Target]:
-        """Every (entry, region) pair, in file order."""
-        for entry in self.flow_logs:
-            for region in entry.regions:
-                yield Target(entry=entry, region=region)
+    def targets(self) -> tuple[Target, ...]:
+        """Every (entry, region) pair, in file order, each with the entry's spec: resolved once, then shared.
+
+        A FleetError (located) where an entry's merged settings are not a valid spec.
+        """
+        return self._targets
 
 
 @dataclass(frozen=True)
 class Target:
-    """One entry in one region."""
+    """One entry in one region, with the entry's spec (defaults merged, validated as a model).
+
+    ``spec`` carries the entry's explicit ids, or :data:`SELECTED` for a selector entry until plan resolves it
+    (:meth:`with_ids`). ``index`` is the entry's position in the file, to locate errors.
+    """
 
     entry: FleetEntry
     region: str
+    spec: FlowLogSpec
+    index: int
+
+    @property
+    def provider(self) -> str:
+        """The entry's provider name."""
+        return self.entry.provider
+
+    def with_ids(self, ids: list[str]) -> FlowLogSpec:
+        """The entry's spec for ``ids`` (the resources resolved in this region)."""
+        return self.spec.for_ids(ids)
 
 
 def loads(text: str, source: str = "<fleet>", default_name: str = "fleet") -> Fleet:
@@ -204,7 +254,7 @@ def loads(text: str, source: str = "<fleet>", default_name: str = "fleet") -> Fl
             fleet = Fleet.model_validate({**data, "source": source})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        path = [p for p in first["loc"] if p not in _UNION_TAGS]
+        path = list(first["loc"])
         raise FleetError(source, _line_of(node, path), _dotted(path), first.get("input"), first["msg"]) from None
     except SpecError as exc:
         raise FleetError(source, None, exc.field, exc.value, exc.allowed) from None
@@ -225,8 +275,6 @@ def load(path: str | Path) -> Fleet:
 #: libyaml's safe loader where PyYAML was built with it (ten times faster on large files), else PyYAML's own.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_UNION_TAGS = {"cloudwatch_logs", "s3", "firehose", "sls"}
-
 
 def _safe_name(name: str) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", name).strip("-._") or "fleet"
@@ -246,6 +294,8 @@ def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
     for part in path:
         if isinstance(node, yaml.MappingNode):
             match = next((value for key, value in node.value if getattr(key, "value", None) == part), None)
+            if match is None and part == "options":
+                continue  # a provider's block written at the top level (aws:), lifted into options
             if match is None:
                 key_node = next((key for key, _ in node.value if getattr(key, "value", None) == part), None)
                 return key_node.start_mark.line + 1 if key_node is not None else line

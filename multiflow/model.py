@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from multiflow.spec import Destination, ResourceKind, Traffic
+from multiflow.spec import DestinationField, ResourceKind, Traffic
 
 __all__ = ["Capabilities", "CloudResource", "DeliveryStatus", "FlowLog", "FlowLogStatus", "ResourceRef"]
 
@@ -83,7 +83,7 @@ class FlowLog(BaseModel):
     resource: ResourceRef
     status: FlowLogStatus
     traffic: Traffic | None = None
-    destination: Destination | None = None
+    destination: DestinationField | None = None
     interval: int | None = Field(default=None, description="Aggregation interval in seconds")
     fields: list[str] | None = Field(default=None, description="Record fields by neutral name; None = default")
     name: str | None = None
@@ -165,7 +165,6 @@ class Capabilities(BaseModel):
     modifiable: tuple[str, ...] = Field(default=(), description="Spec fields changeable in place")
     async_activation: bool = False
     dry_run: bool = False
-    options_block: str | None = Field(default=None, description="The spec block this provider reads")
     one_flow_log_per_resource: bool = Field(
         default=False, description="Whether the cloud refuses a second flow log on a resource whatever its destination"
     )

@@ -13,35 +13,29 @@ listing per selector, joined in memory.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
-from multiflow.client import Client, connect
-from multiflow.errors import MultiflowError, SpecError
-from multiflow.fleet import Fleet, FleetEntry
+from multiflow.client import Connections
+from multiflow.errors import SpecError
+from multiflow.fleet import Fleet, Target
 from multiflow.model import Capabilities, FlowLog, FlowLogStatus
+from multiflow.ownership import options_digest, options_digests, owner_of, user_tags
 from multiflow.plugins import get_provider
 from multiflow.provider import ResourceLister
 from multiflow.spec import FlowLogSpec
-from multiflow.validate import check_spec, effective_interval, effective_traffic
+from multiflow.validate import effective_interval, effective_traffic, validate_fleet
 
-if TYPE_CHECKING:
-    from multiflow.apply import ApplyResult, ProgressEvent
+__all__ = ["Action", "Change", "Difference", "Plan", "plan"]
 
-__all__ = ["MANAGED_TAG", "SPEC_TAG", "Action", "Change", "Connections", "Plan", "plan", "validate_fleet"]
-
-MANAGED_TAG = "multiflow:managed"
-SPEC_TAG = "multiflow:spec"
 #: Attributes a provider may change in place (see Capabilities.modifiable).
 _IN_PLACE = {"name", "description", "interval"}
 
@@ -58,11 +52,37 @@ class Action(str, Enum):
 
 
 @dataclass(frozen=True)
+class Difference:
+    """One attribute that differs: what the cloud has (``before``) and what the file wants (``after``).
+
+    ``field`` is a spec field (``interval``, ``name``, ``tags``...), ``status`` for a stopped flow log that should
+    run, or ``options`` for what cannot be read back (the provider's options block or the record fields), whose
+    before and after are digests.
+    """
+
+    field: str
+    before: Any
+    after: Any
+
+    def describe(self) -> str:
+        """One line a person reads: ``interval: 600 → 60``."""
+        if self.field == "options":
+            return "provider options or fields changed"
+        return f"{self.field}: {_show(self.before)} → {_show(self.after)}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {"field": self.field, "before": _jsonable(self.before), "after": _jsonable(self.after)}
+
+
+@dataclass(frozen=True)
 class Change:
     """One line of a plan: an action on one resource, with why.
 
     ``spec`` is the wanted spec of the change's entry in its region (its ids are all the entry's resources
     there, shared by the entry's changes); ``flow_log`` is what the cloud has now, where it has one.
+    ``differences`` say, for an update or a replacement, each attribute and its before/after; ``note`` says
+    why for the other actions (not there yet, no longer wanted, a duplicate, a conflict).
     """
 
     action: Action
@@ -72,7 +92,17 @@ class Change:
     resource_id: str
     spec: FlowLogSpec | None = None
     flow_log: FlowLog | None = None
-    reasons: tuple[str, ...] = ()
+    differences: tuple[Difference, ...] = ()
+    note: str | None = None
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why, as lines a person reads."""
+        return ((self.note,) if self.note else ()) + tuple(d.describe() for d in self.differences)
+
+    def differs_in(self, field: str) -> bool:
+        """Whether ``field`` is among the differences."""
+        return any(d.field == field for d in self.differences)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -84,80 +114,16 @@ class Change:
             "resource_id": self.resource_id,
             "flow_log_id": self.flow_log.id if self.flow_log else None,
             "reasons": list(self.reasons),
+            "differences": [d.as_dict() for d in self.differences],
         }
 
 
-class Connections:
-    """One client per (provider, region), made on first use and shared; thread-safe. Close when done.
-
-    :param options_for: connect options for a (provider, region), e.g. a sandbox's endpoint; none by default.
-    """
-
-    def __init__(self, options_for: Callable[[str, str], dict[str, Any]] | None = None) -> None:
-        self._options_for = options_for or (lambda provider, region: {})
-        self._clients: dict[tuple[str, str], Client] = {}
-        self._lock = threading.Lock()
-
-    def client(self, provider: str, region: str) -> Client:
-        """The client for ``provider`` in ``region``."""
-        key = (provider, region)
-        with self._lock:
-            if key not in self._clients:
-                self._clients[key] = connect(provider, region=region, **self._options_for(provider, region))
-            return self._clients[key]
-
-    def use(self, client: Client) -> None:
-        """Use a ready client for its provider and region (e.g. one made with custom options or a session)."""
-        with self._lock:
-            self._clients[(client.provider.name, client.region)] = client
-
-    def close(self) -> None:
-        """Close every client made."""
-        with self._lock:
-            for client in self._clients.values():
-                client.close()
-            self._clients.clear()
-
-    def __enter__(self) -> Connections:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-def validate_fleet(fleet: Fleet) -> None:
-    """Check every entry against its provider, without any API call; a located FleetError otherwise."""
-    for index, entry in enumerate(fleet.flow_logs):
-        try:
-            provider = get_provider(entry.provider)
-        except MultiflowError as exc:
-            raise fleet.error_at(index, SpecError("provider", entry.provider, str(exc))) from None
-        try:
-            spec = fleet.spec_for(entry, entry.resources.ids or ["selected-by-where"])
-            check_spec(spec, provider.capabilities)
-            provider.validate(spec)
-        except SpecError as exc:
-            raise fleet.error_at(index, exc) from None
-
-
-def options_digest(spec: FlowLogSpec) -> str:
-    """A digest of what cannot be read back from a cloud: the provider-only option blocks and the field list."""
-    data = spec.model_dump(mode="json", include={"aws", "alibaba", "options", "fields"})
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def managed_tags(fleet: Fleet, entry: FleetEntry, spec: FlowLogSpec) -> dict[str, str]:
-    """The tags that mark a flow log as this fleet's, made by this entry."""
-    return {MANAGED_TAG: fleet.name, SPEC_TAG: f"{entry.name}@{options_digest(spec)}"}
-
-
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """What apply would do, change by change. ``apply()`` does it."""
+    """What apply would do, change by change: a value. :func:`multiflow.apply` carries it out."""
 
     fleet: Fleet
-    changes: list[Change]
-    connections: Connections
+    changes: tuple[Change, ...]
     destroy: bool = False
 
     @property
@@ -188,24 +154,31 @@ class Plan:
             ],
         }
 
-    def apply(self, *, timeout: float = 900.0, progress: Callable[[ProgressEvent], None] | None = None) -> ApplyResult:
-        """Carry the plan out; see :func:`multiflow.apply.apply_plan`."""
-        from multiflow.apply import apply_plan
-
-        return apply_plan(self, timeout=timeout, progress=progress)
-
 
 def plan(fleet: Fleet, connections: Connections | None = None, *, destroy: bool = False) -> Plan:
-    """Read the clouds and diff them against ``fleet`` (or, with ``destroy``, against nothing)."""
+    """Read the clouds through ``connections`` and diff them against ``fleet`` (with ``destroy``, against nothing).
+
+    Pass the same ``connections`` to :func:`multiflow.apply`, to reuse its clients; without, plan makes clients
+    with each SDK's standard credentials and closes them when done.
+    """
     validate_fleet(fleet)
-    connections = connections or Connections()
-    with _bulk_reading():
-        changes = _changes(fleet, connections, destroy)
-    return Plan(fleet=fleet, changes=changes, connections=connections, destroy=destroy)
+    with _bulk_reading(), _borrowed(connections) as clients:
+        changes = _changes(fleet, clients, destroy)
+    return Plan(fleet=fleet, changes=tuple(changes), destroy=destroy)
+
+
+@contextmanager
+def _borrowed(connections: Connections | None) -> Iterator[Connections]:
+    """``connections`` as it is, or a pool of its own closed on the way out."""
+    if connections is not None:
+        yield connections
+        return
+    with Connections() as made:
+        yield made
 
 
 def _changes(fleet: Fleet, connections: Connections, destroy: bool) -> list[Change]:
-    regions = sorted({(t.entry.provider, t.region) for t in fleet.targets()})
+    regions = sorted({(t.provider, t.region) for t in fleet.targets()})
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(regions)))) as pool:
         read = pool.map(lambda pr: connections.client(*pr).describe(include_raw=False), regions)
         observed = dict(zip(regions, read, strict=True))
@@ -218,9 +191,8 @@ def _changes(fleet: Fleet, connections: Connections, destroy: bool) -> list[Chan
             if not ids:
                 continue
             provider = get_provider(entry.provider)
-            spec = fleet.spec_for(entry, ids)
-            normalize = getattr(provider, "normalize", None)
-            wanted = _Wanted.of(normalize(spec, target.region) if normalize else spec, provider.capabilities)
+            spec = provider.normalize(target.with_ids(ids), target.region)
+            wanted = _Wanted.of(spec, provider.capabilities, provider.name)
             for resource_id in ids:
                 desired[(entry.provider, target.region, entry.name, resource_id)] = wanted
     changes: list[Change] = []
@@ -264,7 +236,7 @@ def _resolve_all(fleet: Fleet, connections: Connections) -> dict[tuple[str, str]
         tags = entry.resources.tag_filter()
         key = (entry.provider, region, entry.resources.kind.value, json.dumps(tags, sort_keys=True))
         keys[(entry.name, region)] = key
-        jobs.setdefault(key, _lister(connections, entry, region, tags))
+        jobs.setdefault(key, _lister(connections, target, tags))
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(jobs)))) as pool:
         results = dict(zip(jobs, pool.map(lambda job: job(), jobs.values()), strict=True))
     for name_region, key in keys.items():
@@ -272,11 +244,11 @@ def _resolve_all(fleet: Fleet, connections: Connections) -> dict[tuple[str, str]
     return resolved
 
 
-def _lister(
-    connections: Connections, entry: FleetEntry, region: str, tags: dict[str, str | None]
-) -> Callable[[], list[str]]:
+def _lister(connections: Connections, target: Target, tags: dict[str, str | None]) -> Callable[[], list[str]]:
+    entry = target.entry
+
     def run() -> list[str]:
-        session = connections.client(entry.provider, region).session
+        session = connections.client(entry.provider, target.region).session
         if not isinstance(session, ResourceLister):
             raise SpecError(
                 "resources.where",
@@ -287,13 +259,6 @@ def _lister(
         return session.list_resources(entry.resources.kind, tags)
 
     return run
-
-
-def _owner(flow_log: FlowLog) -> tuple[str | None, str | None, str | None]:
-    """(fleet, entry, digest) from a flow log's tags; Nones where it is not multiflow's."""
-    fleet_name = flow_log.tags.get(MANAGED_TAG)
-    entry, _, digest = flow_log.tags.get(SPEC_TAG, "").partition("@")
-    return fleet_name, entry or None, digest or None
 
 
 def _diff(
@@ -309,9 +274,9 @@ def _diff(
     for flow_log in flow_logs:
         if flow_log.status is FlowLogStatus.DELETING:
             continue
-        fleet_name, entry, _ = _owner(flow_log)
-        if fleet_name == fleet.name and entry:
-            ours.setdefault((entry, flow_log.resource.id), []).append(flow_log)
+        owner = owner_of(flow_log)
+        if owner.fleet == fleet.name and owner.entry:
+            ours.setdefault((owner.entry, flow_log.resource.id), []).append(flow_log)
         else:
             others.setdefault(flow_log.resource.id, []).append(flow_log)
     changes: list[Change] = []
@@ -321,25 +286,27 @@ def _diff(
 
         def change(
             action: Action,
-            reasons: tuple[str, ...],
             flow_log: FlowLog | None = None,
+            *,
+            note: str | None = None,
+            differences: tuple[Difference, ...] = (),
             wanted_spec: FlowLogSpec | None = spec,
             on: str = resource_id,
             by: str = entry,
         ) -> Change:
-            return Change(action, provider, region, by, on, wanted_spec, flow_log, reasons)
+            return Change(action, provider, region, by, on, wanted_spec, flow_log, differences, note)
 
         if not existing:
             blocker = _blocking(spec, others.get(resource_id, []), caps)
             if blocker is not None:
-                changes.append(change(Action.CONFLICT, (_conflict_reason(blocker, caps),), blocker))
+                changes.append(change(Action.CONFLICT, blocker, note=_conflict_reason(blocker, caps)))
             else:
-                changes.append(change(Action.CREATE, ("not there yet",)))
+                changes.append(change(Action.CREATE, note="not there yet"))
             continue
         current, *duplicates = existing
-        changes += [change(Action.DELETE, ("a duplicate of " + current.id,), d, None) for d in duplicates]
-        action, reasons = _compare(want, current, caps)
-        changes.append(change(action, reasons, current))
+        changes += [change(Action.DELETE, d, note="a duplicate of " + current.id, wanted_spec=None) for d in duplicates]
+        action, differences = _compare(want, current, caps)
+        changes.append(change(action, current, differences=differences))
     for (entry, resource_id), leftovers in ours.items():
         for flow_log in leftovers:
             changes.append(
@@ -350,7 +317,7 @@ def _diff(
                     entry=entry,
                     resource_id=resource_id,
                     flow_log=flow_log,
-                    reasons=("no longer wanted",),
+                    note="no longer wanted",
                 )
             )
     return changes
@@ -364,7 +331,7 @@ def _blocking(spec: FlowLogSpec, present: list[FlowLog], caps: Capabilities) -> 
 
 
 def _conflict_reason(blocker: FlowLog, caps: Capabilities) -> str:
-    owner, _, _ = _owner(blocker)
+    owner = owner_of(blocker).fleet
     who = f"managed by fleet {owner!r}" if owner else "not managed by multiflow"
     rule = "one flow log per resource" if caps.one_flow_log_per_resource else "one flow log per destination"
     return f"{blocker.id} ({who}) already logs this resource; the cloud allows {rule}"
@@ -378,21 +345,28 @@ class _Wanted:
     traffic: str | None
     interval: int
     digest: str
+    digests: frozenset[str]
 
     @classmethod
-    def of(cls, spec: FlowLogSpec, caps: Capabilities) -> _Wanted:
+    def of(cls, spec: FlowLogSpec, caps: Capabilities, provider: str) -> _Wanted:
         traffic = effective_traffic(spec, caps)
-        return cls(spec, traffic.value if traffic else None, effective_interval(spec, caps), options_digest(spec))
+        return cls(
+            spec,
+            traffic.value if traffic else None,
+            effective_interval(spec, caps),
+            options_digest(spec, provider),
+            options_digests(spec, provider),
+        )
 
 
-def _compare(want: _Wanted, observed: FlowLog, caps: Capabilities) -> tuple[Action, tuple[str, ...]]:
-    """KEEP, UPDATE (in place) or REPLACE, with each difference as a reason."""
+def _compare(want: _Wanted, observed: FlowLog, caps: Capabilities) -> tuple[Action, tuple[Difference, ...]]:
+    """KEEP, UPDATE (in place) or REPLACE, with each difference, before and after."""
     spec = want.spec
-    differences: dict[str, str] = {}
+    differences: dict[str, Difference] = {}
 
     def differ(name: str, wanted: object, have: object) -> None:
         if wanted is not have and wanted != have:
-            differences[name] = f"{name}: {_show(have)} → {_show(wanted)}"
+            differences[name] = Difference(name, have, wanted)
 
     have_traffic = observed.traffic.value if observed.traffic else None
     if have_traffic is not None or want.traffic is not None:
@@ -406,12 +380,12 @@ def _compare(want: _Wanted, observed: FlowLog, caps: Capabilities) -> tuple[Acti
         differ("name", spec.name, observed.name)
     if caps.description_max_length is not None:
         differ("description", spec.description, observed.description)
-    user_tags = {k: v for k, v in observed.tags.items() if not k.startswith("multiflow:")}
-    differ("tags", spec.tags, user_tags)
-    if _owner(observed)[2] != want.digest:
-        differences["options"] = "provider options or fields changed"
+    differ("tags", spec.tags, user_tags(observed.tags))
+    digest = owner_of(observed).digest
+    if digest not in want.digests:
+        differences["options"] = Difference("options", digest, want.digest)
     if observed.status is FlowLogStatus.INACTIVE:
-        differences["status"] = "status: inactive → active"
+        differences["status"] = Difference("status", FlowLogStatus.INACTIVE.value, FlowLogStatus.ACTIVE.value)
     if not differences:
         return Action.KEEP, ()
     modifiable = set(caps.modifiable) & _IN_PLACE
@@ -425,3 +399,11 @@ def _show(value: object) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, False)) + "}"
     return repr(value)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Enum):
+        return value.value
+    return value

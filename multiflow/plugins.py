@@ -24,24 +24,30 @@ from multiflow import hookspecs
 from multiflow.errors import MultiflowError
 from multiflow.model import Capabilities
 from multiflow.provider import Provider
+from multiflow.spec import Destination, ProviderOptions
 
 __all__ = [
     "BUILTIN_DISTRIBUTION",
     "ENTRY_POINT_GROUP",
+    "PluginError",
     "PluginInfo",
+    "check",
+    "destination_models",
     "get_plugin_manager",
     "get_provider",
+    "options_models",
     "plugin_infos",
     "providers",
     "refresh_providers",
+    "register",
     "reset",
 ]
 
 ENTRY_POINT_GROUP = "multiflow"
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _manager: pluggy.PluginManager | None = None
-_providers: dict[str, Provider] | None = None
+_registry: _Registry | None = None
 
 
 class PluginError(MultiflowError):
@@ -61,13 +67,31 @@ def _build_manager() -> pluggy.PluginManager:
     for name in _names("MULTIFLOW_DISABLE_PLUGINS") or []:
         manager.set_blocked(name)
     allowed = _names("MULTIFLOW_LOAD_PLUGINS")
-    if allowed is None:
-        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    else:
-        for name in allowed:
-            manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
-    manager.check_pending()
+    try:
+        if allowed is None:
+            manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        else:
+            for name in allowed:
+                manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
+    except Exception as exc:
+        raise PluginError(
+            f"a plugin of the {ENTRY_POINT_GROUP!r} entry-point group failed to load: {type(exc).__name__}: {exc} "
+            "(MULTIFLOW_DISABLE_PLUGINS=NAME skips one)"
+        ) from exc
+    check(manager)
     return manager
+
+
+def check(manager: pluggy.PluginManager) -> None:
+    """Refuse a plugin that implements a hook multiflow does not have (a misspelt name, say), at once.
+
+    pluggy's ``check_pending``, with the hooks multiflow offers named; run after every load and registration.
+    """
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        offered = ", ".join(sorted(name for name in dir(manager.hook) if not name.startswith("_")))
+        raise PluginError(f"{exc} (multiflow's hooks: {offered})") from None
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -79,33 +103,114 @@ def get_plugin_manager() -> pluggy.PluginManager:
         return _manager
 
 
-def _collect(manager: pluggy.PluginManager) -> dict[str, Provider]:
-    found: dict[str, Provider] = {}
+@dataclass(frozen=True)
+class _Registry:
+    """What the loaded plugins offer: providers by name (and which plugin registered each), destination models
+    by kind, options models by provider name. Built in one pass over the plugins' hook implementations."""
 
-    def register(provider: Provider) -> None:
-        if not isinstance(provider, Provider):
+    providers: dict[str, Provider]
+    registered_by: dict[str, str]
+    destinations: dict[str, type[Destination]]
+    options: dict[str, type[ProviderOptions]]
+
+
+def _check_provider(provider: object) -> Provider:
+    if not isinstance(provider, Provider):
+        raise PluginError(
+            f"register_providers got {provider!r}, which is not a multiflow.provider.Provider "
+            "(subclass it: name, capabilities, connect)"
+        )
+    try:
+        provider.name, provider.capabilities  # noqa: B018 - both are class attributes a subclass must set
+    except AttributeError as exc:
+        raise PluginError(f"provider {type(provider).__name__}: set {exc.name} on the class") from None
+    if not isinstance(provider.capabilities, Capabilities):
+        raise PluginError(f"provider {provider.name!r}: capabilities must be a multiflow Capabilities")
+    if provider.capabilities.provider != provider.name:
+        raise PluginError(
+            f"provider {provider.name!r}: its capabilities say provider={provider.capabilities.provider!r}"
+        )
+    options = provider.options
+    if options is not None and not (isinstance(options, type) and issubclass(options, ProviderOptions)):
+        raise PluginError(f"provider {provider.name!r}: options must be a subclass of multiflow.spec.ProviderOptions")
+    for model in provider.destinations:
+        if not (isinstance(model, type) and issubclass(model, Destination) and model is not Destination):
             raise PluginError(
-                f"register_providers got {provider!r}, which lacks what multiflow.provider.Provider needs "
-                "(name, capabilities, validate, connect)"
+                f"provider {provider.name!r}: destinations must be subclasses of multiflow.spec.Destination"
             )
-        if not isinstance(provider.capabilities, Capabilities):
-            raise PluginError(f"provider {provider.name!r}: capabilities must be a multiflow Capabilities")
-        if provider.name in found:
-            raise PluginError(f"two plugins register a provider named {provider.name!r}")
-        found[provider.name] = provider
+    return provider
 
-    manager.hook.register_providers(register=register)
-    return found
+
+def _destination_kind(provider: Provider, model: type[Destination]) -> str:
+    default = model.model_fields["kind"].default
+    if not isinstance(default, str) or not default:
+        raise PluginError(
+            f"provider {provider.name!r}: destination {model.__name__} needs kind: Literal['...'] = '...'"
+        )
+    return default
+
+
+def _collect(manager: pluggy.PluginManager) -> _Registry:
+    providers: dict[str, Provider] = {}
+    registered_by: dict[str, str] = {}
+    destinations: dict[str, type[Destination]] = {}
+    options: dict[str, type[ProviderOptions]] = {}
+    for impl in manager.hook.register_providers.get_hookimpls():
+
+        def register(provider: Provider, plugin: str = impl.plugin_name) -> None:
+            found = _check_provider(provider)
+            if found.name in providers:
+                raise PluginError(
+                    f"two plugins register a provider named {found.name!r}: "
+                    f"{registered_by[found.name]!r} and {plugin!r}"
+                )
+            for model in found.destinations:
+                kind = _destination_kind(found, model)
+                if destinations.get(kind, model) is not model:
+                    raise PluginError(
+                        f"provider {found.name!r} declares destination kind {kind!r}, which "
+                        f"{destinations[kind].__module__}.{destinations[kind].__name__} already declares"
+                    )
+                destinations[kind] = model
+            providers[found.name] = found
+            registered_by[found.name] = plugin
+            if found.options is not None:
+                options[found.name] = found.options
+
+        offered = {"register": register}
+        impl.function(**{arg: offered[arg] for arg in impl.argnames})
+    for provider in providers.values():
+        unknown = [kind for kind in provider.capabilities.destinations if kind not in destinations]
+        if unknown:
+            raise PluginError(
+                f"provider {provider.name!r} writes to destination kind(s) {', '.join(map(repr, unknown))} that no "
+                f"loaded provider declares (declared: {', '.join(map(repr, sorted(destinations))) or 'none'})"
+            )
+    return _Registry(providers, registered_by, destinations, options)
+
+
+def _loaded() -> _Registry:
+    global _registry
+    manager = get_plugin_manager()
+    with _lock:
+        if _registry is None:
+            _registry = _collect(manager)
+        return _registry
 
 
 def providers() -> dict[str, Provider]:
     """Every registered provider, by name."""
-    global _providers
-    manager = get_plugin_manager()
-    with _lock:
-        if _providers is None:
-            _providers = _collect(manager)
-        return dict(_providers)
+    return dict(_loaded().providers)
+
+
+def destination_models() -> dict[str, type[Destination]]:
+    """The destination models the loaded providers declare, by ``kind``."""
+    return dict(_loaded().destinations)
+
+
+def options_models() -> dict[str, type[ProviderOptions]]:
+    """The options-block models of the loaded providers, by provider name."""
+    return dict(_loaded().options)
 
 
 def get_provider(name: str) -> Provider:
@@ -116,7 +221,10 @@ def get_provider(name: str) -> Provider:
     known = ", ".join(sorted(found)) or "none"
     hint = ""
     if name in {"aws", "alibaba"}:
-        hint = f" (install it with: pip install 'multiflow[{name}]'; check MULTIFLOW_LOAD_PLUGINS / _DISABLE_)"
+        hint = (
+            f" (install it with: pip install '{BUILTIN_DISTRIBUTION}[{name}]'; "
+            "check MULTIFLOW_LOAD_PLUGINS / _DISABLE_)"
+        )
     raise MultiflowError(f"no provider named {name!r}; loaded providers: {known}{hint}")
 
 
@@ -159,20 +267,11 @@ class PluginInfo:
         }
 
 
-def _offered(manager: pluggy.PluginManager, plugin: object) -> tuple[str, ...]:
-    """The names of the providers ``plugin`` registers (its hook called alone, with a collecting callback)."""
-    collected: dict[str, Provider] = {}
-    for impl in manager.hook.register_providers.get_hookimpls():
-        if impl.plugin is plugin:
-            offered = {"register": lambda p, c=collected: c.setdefault(p.name, p)}
-            impl.function(**{arg: offered[arg] for arg in impl.argnames})
-    return tuple(sorted(collected))
-
-
 def plugin_infos(*, include_unloaded: bool = False) -> list[PluginInfo]:
     """Every loaded plugin (entry-point and in-process alike); with ``include_unloaded``, also the entry points of
     the ``multiflow`` group that the environment switches kept from loading."""
     manager = get_plugin_manager()
+    registry = _loaded()
     dists = {id(plugin): dist for plugin, dist in manager.list_plugin_distinfo()}
     infos = []
     for plugin_name, plugin in manager.list_name_plugin():
@@ -186,7 +285,7 @@ def plugin_infos(*, include_unloaded: bool = False) -> list[PluginInfo]:
                 distribution=dist.project_name if dist else None,
                 version=dist.version if dist else None,
                 hooks=hooks,
-                providers=_offered(manager, plugin),
+                providers=tuple(sorted(p for p, by in registry.registered_by.items() if by == plugin_name)),
                 module=getattr(plugin, "__name__", type(plugin).__module__),
             )
         )
@@ -212,14 +311,27 @@ def plugin_infos(*, include_unloaded: bool = False) -> list[PluginInfo]:
 
 def refresh_providers() -> None:
     """Ask the loaded plugins for their providers again on the next call (after registering a plugin in-process)."""
-    global _providers
+    global _registry
     with _lock:
-        _providers = None
+        _registry = None
+
+
+def register(plugin: object, name: str | None = None) -> None:
+    """Register an in-process plugin (a module or object with hook implementations), checked at once."""
+    manager = get_plugin_manager()
+    with _lock:
+        manager.register(plugin, name=name)
+        try:
+            check(manager)
+        except PluginError:
+            manager.unregister(plugin)
+            raise
+    refresh_providers()
 
 
 def reset() -> None:
     """Forget loaded plugins, so the next call loads them again (for tests and long-lived hosts)."""
-    global _manager, _providers
+    global _manager, _registry
     with _lock:
         _manager = None
-        _providers = None
+        _registry = None

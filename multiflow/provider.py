@@ -1,34 +1,50 @@
-"""The contract between multiflow's core and a provider plugin.
+"""The contract between multiflow's core and a provider plugin, on one screen.
 
-A plugin registers a :class:`Provider` (see :mod:`multiflow.hookspecs`). The core checks specs against the
-provider's :attr:`~Provider.capabilities`, then calls :meth:`Provider.validate` for the provider's own rules,
-then :meth:`Provider.connect` for a :class:`ProviderSession` bound to one region of one account, and drives it.
+A plugin registers a :class:`Provider` (see :mod:`multiflow.hookspecs`)::
+
+    class MyCloud(multiflow.provider.Provider):
+        name = "mycloud"
+        capabilities = Capabilities(provider="mycloud", ...)   # what the cloud takes, as data
+        options = MyCloudOptions                                # optional: the `mycloud:` block's model
+        destinations = (MyBucket,)                              # optional: destination kinds it adds
+
+        def connect(self, region, **options):                   # the one required method
+            from mycloud_plugin.session import MySession      # the SDK is imported here, not above
+            return MySession(region, **options)
+
+The core checks a spec against ``capabilities`` and then :meth:`Provider.validate`, then drives the session
+:meth:`Provider.connect` returns: a :class:`ProviderSession` (create, describe, get, delete, close), bound to one
+region of one account. What only some clouds do is an optional protocol the session may also satisfy, checked by
+the core with ``isinstance``: :class:`StartStop`, :class:`Modifiable`, :class:`ResourceLister`,
+:class:`ResourceInventory`. The capability flags that describe them (``start_stop``, ``modifiable``) are checked
+against the session when it is made, so no provider writes a method that only raises.
+
 Providers know nothing of planning or waiting; the core knows nothing of any cloud.
-
-A provider module must import its cloud SDK only inside ``connect`` (or modules ``connect`` imports), so that
-``import multiflow`` and ``multiflow providers`` stay fast and work without the SDK installed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from multiflow.errors import ResourceFailure
 from multiflow.model import Capabilities, CloudResource, FlowLog, FlowLogStatus
-from multiflow.spec import FlowLogSpec, ResourceKind
+from multiflow.spec import Destination, FlowLogSpec, ProviderOptions, ResourceKind
 
 __all__ = [
     "CreateOutcome",
     "DeleteOutcome",
     "DescribeQuery",
+    "Modifiable",
     "ModifyChanges",
     "Provider",
     "ProviderSession",
     "ResourceInventory",
     "ResourceLister",
     "Sandbox",
+    "StartStop",
+    "SwitchOutcome",
 ]
 
 
@@ -45,6 +61,14 @@ class DeleteOutcome:
     """What a delete call did: ids accepted for deletion and ids that failed."""
 
     deleted: list[str] = field(default_factory=list)
+    failed: list[ResourceFailure] = field(default_factory=list)
+
+
+@dataclass
+class SwitchOutcome:
+    """What a start or stop call did: ids the cloud accepted to switch, and ids that failed."""
+
+    switched: list[str] = field(default_factory=list)
     failed: list[ResourceFailure] = field(default_factory=list)
 
 
@@ -78,7 +102,10 @@ class ModifyChanges:
 
 @runtime_checkable
 class ProviderSession(Protocol):
-    """One region of one account, with credentials resolved. Every method may raise a ProviderError."""
+    """One region of one account, with credentials resolved: what every cloud can do.
+
+    Every method may raise a :class:`~multiflow.errors.ProviderError`.
+    """
 
     provider: str
     region: str
@@ -108,36 +135,30 @@ class ProviderSession(Protocol):
         """Delete flow logs by id, batched; report ids that failed in ``failed``."""
         ...
 
-    def start(self, ids: Sequence[str]) -> DeleteOutcome:
-        """Start (activate) stopped flow logs; only where ``capabilities.start_stop``."""
-        ...
-
-    def stop(self, ids: Sequence[str]) -> DeleteOutcome:
-        """Stop (deactivate) flow logs without deleting them; only where ``capabilities.start_stop``."""
-        ...
-
-    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
-        """Change attributes in place; only those in ``capabilities.modifiable``."""
-        ...
-
     def close(self) -> None:
         """Release connections and threads."""
         ...
 
 
 @runtime_checkable
-class Provider(Protocol):
-    """A cloud, as a plugin offers it. Cheap to construct: no SDK import, no network."""
+class StartStop(Protocol):
+    """A session whose cloud stops flow logs without deleting them (``capabilities.start_stop``). Optional."""
 
-    name: str
-    capabilities: Capabilities
-
-    def validate(self, spec: FlowLogSpec) -> None:
-        """Refuse, with a SpecError, what this provider's own rules forbid; after the capability checks."""
+    def start(self, ids: Sequence[str]) -> SwitchOutcome:
+        """Start (activate) stopped flow logs."""
         ...
 
-    def connect(self, region: str, **options: Any) -> ProviderSession:
-        """A session for ``region``. Options are the provider's own (credentials, endpoint, retries...)."""
+    def stop(self, ids: Sequence[str]) -> SwitchOutcome:
+        """Stop (deactivate) flow logs, keeping them."""
+        ...
+
+
+@runtime_checkable
+class Modifiable(Protocol):
+    """A session whose cloud changes attributes in place (those in ``capabilities.modifiable``). Optional."""
+
+    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
+        """Change the given attributes of one flow log in place."""
         ...
 
 
@@ -169,15 +190,15 @@ class ResourceInventory(Protocol):
 
 @runtime_checkable
 class Sandbox(Protocol):
-    """A provider's offline stand-in on loopback, for ``--sandbox`` runs and ``multiflow sandbox serve``. Optional.
+    """A provider's offline stand-in on loopback, for ``--sandbox`` runs and ``multiflow sandbox serve``.
 
-    A provider offers one by having a ``sandbox()`` method that returns an object like this.
+    Returned by :meth:`Provider.sandbox` where the provider has one.
     """
 
     provider: str
 
-    def start(self) -> None:
-        """Start serving on 127.0.0.1 (a free port)."""
+    def start(self) -> object:
+        """Start serving on 127.0.0.1 (a free port); what it returns is not used (``self``, often)."""
         ...
 
     def stop(self) -> None:
@@ -198,7 +219,7 @@ class Sandbox(Protocol):
         kind: ResourceKind,
         ids: Sequence[str] | None,
         tags: Mapping[str, str | None] | None,
-        destination: Any,
+        destination: Destination,
     ) -> None:
         """Seed what a fleet entry needs: the resources it names (or a few matching its selector) and its
         destination, so the real job can run against the sandbox."""
@@ -207,3 +228,42 @@ class Sandbox(Protocol):
     def seed_demo(self) -> dict[str, Any]:
         """Seed a small demo estate and return a description of it (for ``sandbox serve``)."""
         ...
+
+
+class Provider:
+    """A cloud, as a plugin offers it: subclass it, set the data, write :meth:`connect`.
+
+    Constructing one must be cheap: no SDK import, no network (``multiflow providers`` builds every one).
+
+    :cvar name: the provider's name, as fleet files and ``connect`` say it (``aws``).
+    :cvar capabilities: what the cloud takes, as data; ``capabilities.destinations`` names destination kinds.
+    :cvar options: the model of the provider's options block (``options: {name: ...}``, ``name:`` in a fleet
+        file), or ``None`` where it takes none.
+    :cvar destinations: the destination models this provider adds, each with its own ``kind``. A kind may be
+        declared by one provider only; another provider may write to it by naming it in its capabilities.
+    """
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    options: ClassVar[type[ProviderOptions] | None] = None
+    destinations: ClassVar[tuple[type[Destination], ...]] = ()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    def connect(self, region: str, **options: Any) -> ProviderSession:
+        """A session for ``region``. ``options`` are the provider's own (credentials, endpoint, retries...)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement connect(region, **options)")
+
+    def validate(self, spec: FlowLogSpec) -> None:
+        """Refuse, with a SpecError, what this provider's own rules forbid; runs after the capability checks."""
+        return None
+
+    def normalize(self, spec: FlowLogSpec, region: str) -> FlowLogSpec:
+        """``spec`` as the cloud will report it back (a bucket name as its ARN...), so plans compare like with
+        like. The default: as it is."""
+        return spec
+
+    def sandbox(self) -> Sandbox | None:
+        """This provider's offline stand-in, or ``None`` where it has none."""
+        return None

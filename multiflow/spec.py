@@ -2,7 +2,17 @@
 
 A spec says *what* to log (a kind of resource and its ids, which traffic, how often, which fields) and *where*
 (a destination). Providers map it onto their own API; what a provider cannot take is refused before any call,
-by :func:`multiflow.validate.check_spec` against the provider's :class:`~multiflow.model.Capabilities`.
+by :func:`multiflow.validate.check_spec`.
+
+The core owns no cloud's vocabulary. Two parts of a spec belong to providers, and are validated by the models
+the loaded providers declare (:attr:`multiflow.provider.Provider.destinations` and
+:attr:`~multiflow.provider.Provider.options`):
+
+- ``destination``: a :class:`Destination` subclass, chosen by its ``kind`` (``s3`` and ``cloudwatch_logs`` come
+  with the AWS provider, ``sls`` with Alibaba's, and a plugin may add its own);
+- ``options``: one block per provider, ``{provider name: block}``, each checked by that provider's
+  :class:`ProviderOptions` model. A spec may also give a block under the provider's name (``aws={...}``), as fleet
+  files do (``aws:``); it lands in ``options``.
 
 Intervals are always in seconds here, whatever the cloud's unit.
 """
@@ -13,26 +23,33 @@ import contextlib
 import contextvars
 import hashlib
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 
 from multiflow.errors import SpecError
 
 __all__ = [
-    "AlibabaOptions",
-    "AwsOptions",
-    "AwsTagField",
-    "CloudWatchLogsDestination",
     "Destination",
-    "FirehoseDestination",
+    "DestinationField",
     "FlowLogSpec",
+    "ProviderOptions",
     "ResourceKind",
     "Resources",
-    "S3Destination",
-    "SlsDestination",
+    "SpecModel",
     "Traffic",
     "nested_validation",
     "spec_error_from_validation",
@@ -58,16 +75,16 @@ class Traffic(str, Enum):
     REJECT = "reject"
 
 
-def spec_error_from_validation(exc: ValidationError, prefix: str = "") -> SpecError:
+def spec_error_from_validation(exc: ValidationError, prefix: str = "", provider: str | None = None) -> SpecError:
     """Turn pydantic's first complaint into a :class:`SpecError` naming field, value and what is allowed.
 
     Every complaint stays available as ``error.errors`` (pydantic's list).
     """
-    first = exc.errors(include_url=False)[0]
+    complaints = exc.errors(include_url=False)
+    first = complaints[0]
     field = ".".join(str(part) for part in (*([prefix] if prefix else []), *first["loc"])) or "spec"
-    error = SpecError(field, first.get("input"), first["msg"])
-    error.errors = exc.errors(include_url=False)  # type: ignore[attr-defined]
-    return error
+    message = first["msg"].removeprefix("Value error, ")
+    return SpecError(field, first.get("input"), message, provider=provider, errors=complaints)
 
 
 _constructing: contextvars.ContextVar[bool] = contextvars.ContextVar("multiflow_constructing", default=False)
@@ -86,8 +103,12 @@ def nested_validation() -> Iterator[None]:
         _constructing.reset(token)
 
 
-class _Model(BaseModel):
-    """Strict, immutable base: unknown keys are errors, and bad input is a :class:`SpecError`."""
+class SpecModel(BaseModel):
+    """Strict, immutable base of every part of a spec: unknown keys are errors, bad input is a SpecError.
+
+    Providers' destination and options models derive from it (through :class:`Destination` and
+    :class:`ProviderOptions`), so a mistake in them reads like a mistake anywhere else in a spec.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
@@ -106,10 +127,116 @@ class _Model(BaseModel):
                 _constructing.reset(token)
 
 
+class Destination(SpecModel):
+    """Where records go. Providers declare subclasses, each with a ``kind: Literal[...]`` of its own.
+
+    >>> class Bucket(Destination):
+    ...     kind: Literal["bucket"] = "bucket"
+    ...     name: str
+    """
+
+    kind: str
+
+
+class ProviderOptions(SpecModel):
+    """Base of a provider's options block (``options: {provider: {...}}``, or ``aws:`` in a fleet file)."""
+
+
+def _loaded_models() -> tuple[Mapping[str, type[Destination]], Mapping[str, type[ProviderOptions]]]:
+    # The one place the neutral spec asks the loaded providers for their models. Imported here, not at the top:
+    # the plugin layer is built on this module (providers subclass Destination), so the module-level import graph
+    # stays acyclic, and `import multiflow.spec` loads no plugin until a spec actually names a destination.
+    from multiflow import plugins
+
+    return plugins.destination_models(), plugins.options_models()
+
+
+def _resolve_destination(value: Any, handler: ValidatorFunctionWrapHandler) -> Destination:
+    if isinstance(value, Destination):
+        if type(value) is Destination:
+            raise ValueError("a provider's destination model (a subclass of Destination), not Destination itself")
+        return value
+    if not isinstance(value, Mapping):
+        raise ValueError("a mapping with a kind")
+    destinations, _ = _loaded_models()
+    kind = value.get("kind")
+    model = destinations.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise ValueError(f"a kind the loaded providers write to: {', '.join(repr(k) for k in sorted(destinations))}")
+    return model.model_validate(dict(value))
+
+
+DestinationField = Annotated[SerializeAsAny[Destination], WrapValidator(_resolve_destination)]
+"""A destination, validated by the model of its ``kind`` among those the loaded providers declare."""
+
+
+def _resolve_options(value: Any, handler: ValidatorFunctionWrapHandler) -> dict[str, ProviderOptions]:
+    if not isinstance(value, Mapping):
+        raise ValueError("a mapping of provider name to its options block")
+    _, models = _loaded_models()
+    resolved: dict[str, ProviderOptions] = {}
+    for name, block in value.items():
+        model = models.get(name)
+        if model is None:
+            known = ", ".join(repr(k) for k in sorted(models)) or "none"
+            raise ValueError(
+                f"options for {name!r}: no loaded provider of that name takes options (those that do: {known})"
+            )
+        if isinstance(block, model):
+            resolved[name] = block
+            continue
+        try:
+            resolved[name] = model.model_validate(block if block is not None else {})
+        except ValidationError as exc:
+            raise _located(exc, name) from None
+    return resolved
+
+
+def _located(exc: ValidationError, *prefix: str | int) -> ValidationError:
+    """``exc`` with ``prefix`` before each location (pydantic adds none for a model validated by hand)."""
+    return ValidationError.from_exception_data(
+        exc.title,
+        [
+            {
+                "type": error["type"],
+                "loc": (*prefix, *error["loc"]),
+                "input": error["input"],
+                "ctx": error.get("ctx", {}),
+            }
+            for error in exc.errors(include_url=False)
+        ],
+    )
+
+
+OptionsField = Annotated[dict[str, SerializeAsAny[ProviderOptions]], WrapValidator(_resolve_options)]
+"""Option blocks by provider name, each validated by that provider's model."""
+
+
+def lift_option_blocks(data: Any) -> Any:
+    """Move top-level keys named after a provider that takes options (``aws:``) into ``options``.
+
+    Both spellings of a block for the same provider at once is an error: which one was meant is not clear.
+    """
+    if not isinstance(data, Mapping):
+        return data
+    _, models = _loaded_models()
+    named = [key for key in data if key in models]
+    if not named:
+        return data
+    lifted = {key: value for key, value in data.items() if key not in models}
+    options = dict(data.get("options") or {})
+    for key in named:
+        if key in options:
+            raise ValueError(f"options for {key!r} given twice, as {key}: and as options.{key}; keep one")
+        options[key] = data[key]
+    lifted["options"] = options
+    return lifted
+
+
 _ID = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
 
 
-class Resources(_Model):
+class Resources(SpecModel):
     """The resources to log: one kind, one or more ids (deduplicated, order kept)."""
 
     kind: ResourceKind
@@ -118,91 +245,24 @@ class Resources(_Model):
     @field_validator("ids")
     @classmethod
     def _no_duplicates(cls, ids: list[str]) -> list[str]:
-        seen: set[str] = set()
-        dupes = [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
-        if dupes:
-            raise ValueError(f"ids must be unique; repeated: {', '.join(sorted(set(dupes)))}")
+        if len(set(ids)) != len(ids):
+            repeated = sorted(item for item, count in Counter(ids).items() if count > 1)
+            raise ValueError(f"ids must be unique; repeated: {', '.join(repeated)}")
         return ids
 
 
-class CloudWatchLogsDestination(_Model):
-    """An AWS CloudWatch Logs group, written to by an IAM role the flow log service assumes."""
-
-    kind: Literal["cloudwatch_logs"] = "cloudwatch_logs"
-    log_group: str = Field(min_length=1, max_length=512, description="Log group name or ARN")
-    role_arn: str | None = Field(default=None, description="IAM role that lets the service publish")
-
-
-class S3Destination(_Model):
-    """An S3 bucket (ARN or name), with an optional prefix and the delivery options AWS offers."""
-
-    kind: Literal["s3"] = "s3"
-    bucket: str = Field(min_length=3, max_length=1024, description="Bucket ARN (arn:aws:s3:::name) or name")
-    prefix: str | None = Field(default=None, min_length=1, max_length=512)
-    file_format: Literal["plain_text", "parquet"] = "plain_text"
-    hive_compatible_partitions: bool = False
-    per_hour_partition: bool = False
-
-
-class FirehoseDestination(_Model):
-    """A Kinesis Data Firehose delivery stream, by ARN."""
-
-    kind: Literal["firehose"] = "firehose"
-    stream_arn: str = Field(min_length=1, max_length=1024)
-    role_arn: str | None = Field(default=None, description="Role to deliver across accounts")
-
-
-class SlsDestination(_Model):
-    """An Alibaba Cloud Simple Log Service (SLS) project and logstore."""
-
-    kind: Literal["sls"] = "sls"
-    project: str = Field(min_length=1, max_length=128)
-    logstore: str = Field(min_length=1, max_length=128)
-
-
-Destination = Annotated[
-    CloudWatchLogsDestination | S3Destination | FirehoseDestination | SlsDestination,
-    Field(discriminator="kind"),
-]
-"""Where records go: one of the destination models, chosen by its ``kind``."""
-
-
-class AwsTagField(_Model):
-    """Resource tags whose values AWS writes into each record (``TagFieldSpecifications``)."""
-
-    resource_type: Literal["network-interface", "instance", "auto-scaling-group"]
-    keys: list[Annotated[str, Field(min_length=1, max_length=127)]] = Field(min_length=1)
-
-
-class AwsOptions(_Model):
-    """Options only AWS reads (the ``aws:`` block of a spec)."""
-
-    cross_account_role: str | None = Field(
-        default=None, description="DeliverCrossAccountRole: a role to publish into another account"
-    )
-    tag_fields: list[AwsTagField] = Field(default_factory=list)
-
-
-class AlibabaOptions(_Model):
-    """Options only Alibaba Cloud reads (the ``alibaba:`` block of a spec)."""
-
-    traffic_paths: list[str] | None = Field(
-        default=None, min_length=1, description="TrafficPath values; needs the feature enabled by ticket"
-    )
-    ip_version: Literal["IPv4", "DualStack"] | None = None
-    resource_group_id: str | None = Field(default=None, min_length=1, max_length=128)
-
-
-class FlowLogSpec(_Model):
+class FlowLogSpec(SpecModel):
     """What flow logs to have, in provider-neutral terms.
 
-    >>> FlowLogSpec(resources={"kind": "vpc", "ids": ["vpc-0abc"]},
-    ...             destination={"kind": "s3", "bucket": "arn:aws:s3:::central-logs"},
-    ...             interval=60).interval
-    60
+    >>> spec = FlowLogSpec(resources={"kind": "vpc", "ids": ["vpc-0abc"]},
+    ...                    destination={"kind": "s3", "bucket": "arn:aws:s3:::central-logs"},
+    ...                    interval=60, aws={"cross_account_role": None})
+    >>> spec.interval, sorted(spec.options)
+    (60, ['aws'])
 
     :param resources: the kind of resource and its ids; one flow log per id.
-    :param destination: where records go (``cloudwatch_logs``, ``s3``, ``firehose``, ``sls``).
+    :param destination: where records go, by ``kind``: one of the kinds the loaded providers declare
+        (``cloudwatch_logs``, ``s3``, ``firehose`` with AWS; ``sls`` with Alibaba).
     :param traffic: ``all``, ``accept`` or ``reject``; ``None`` takes the provider's default for the kind
         (``all``, and nothing for transit gateways, which take no traffic type).
     :param interval: the aggregation interval in seconds; ``None`` takes the provider's default.
@@ -212,13 +272,13 @@ class FlowLogSpec(_Model):
     :param name: a name (AWS: the ``Name`` tag; Alibaba: ``FlowLogName``).
     :param description: a description (Alibaba only).
     :param tags: tags to put on each flow log.
-    :param aws: options only AWS reads; ignored by other providers.
-    :param alibaba: options only Alibaba Cloud reads; ignored by other providers.
-    :param options: option blocks of third-party providers, by provider name, checked by that provider.
+    :param options: option blocks by provider name, each checked by that provider's model and read by that
+        provider only (``{"aws": {"cross_account_role": ...}}``); ``aws=...`` is the same as
+        ``options={"aws": ...}``.
     """
 
     resources: Resources
-    destination: Destination
+    destination: DestinationField
     traffic: Traffic | None = None
     interval: int | None = Field(default=None, gt=0, le=86400)
     interval_policy: Literal["exact", "finer"] = "exact"
@@ -226,21 +286,28 @@ class FlowLogSpec(_Model):
     name: str | None = Field(default=None, min_length=1, max_length=256)
     description: str | None = Field(default=None, min_length=1, max_length=1024)
     tags: dict[Annotated[str, Field(min_length=1)], str] = Field(default_factory=dict)
-    aws: AwsOptions | None = None
-    alibaba: AlibabaOptions | None = None
-    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    options: OptionsField = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_option_blocks(cls, data: Any) -> Any:
+        return lift_option_blocks(data)
 
     @model_validator(mode="after")
     def _fields_unique(self) -> FlowLogSpec:
         if self.fields is not None and len(set(self.fields)) != len(self.fields):
-            repeated = sorted({f for f in self.fields if self.fields.count(f) > 1})
+            repeated = sorted(item for item, count in Counter(self.fields).items() if count > 1)
             raise ValueError(f"fields must be unique; repeated: {', '.join(repeated)}")
         return self
+
+    def options_for(self, provider: str) -> ProviderOptions | None:
+        """The options block of ``provider``, validated by its model; ``None`` where the spec gives none."""
+        return self.options.get(provider)
 
     def settings_digest(self) -> str:
         """A stable digest of everything but the resource ids: equal settings, equal digest.
 
-        Used to tag what multiflow creates (``multiflow:spec``) and to group resources into batches.
+        Used to group resources with the same settings into batches.
         """
         data = self.model_dump(mode="json", exclude={"resources": {"ids"}})
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))

@@ -6,14 +6,15 @@ and what the provider allows. Providers add their own finer rules (name syntax, 
 
 from __future__ import annotations
 
-from multiflow.errors import SpecError, UnsupportedFeature
+from multiflow.errors import MultiflowError, SpecError, UnsupportedFeature
+from multiflow.fleet import Fleet
 from multiflow.model import Capabilities
+from multiflow.ownership import MANAGED_TAG_COUNT, OWNERSHIP_PREFIX
+from multiflow.plugins import get_provider
+from multiflow.provider import Provider
 from multiflow.spec import FlowLogSpec, ResourceKind, Traffic
 
-__all__ = ["check_spec", "effective_interval", "effective_traffic", "resolve_interval"]
-
-#: Tags multiflow itself puts on what it manages; counted against a provider's tag limit.
-MANAGED_TAG_COUNT = 2
+__all__ = ["check", "check_spec", "effective_interval", "effective_traffic", "resolve_interval", "validate_fleet"]
 
 
 def effective_traffic(spec: FlowLogSpec, caps: Capabilities) -> Traffic | None:
@@ -131,7 +132,39 @@ def _check_tags(spec: FlowLogSpec, caps: Capabilities) -> None:
         for prefix in caps.reserved_tag_prefixes:
             if lowered.startswith(prefix):
                 raise SpecError(f"tags.{key}", key, f"keys not starting with {prefix!r} (reserved)", provider=provider)
-        if lowered.startswith("multiflow:"):
+        if lowered.startswith(OWNERSHIP_PREFIX):
             raise SpecError(
-                f"tags.{key}", key, "keys not starting with 'multiflow:' (kept for multiflow)", provider=provider
+                f"tags.{key}",
+                key,
+                f"keys not starting with {OWNERSHIP_PREFIX!r} (kept for multiflow)",
+                provider=provider,
             )
+
+
+def check(spec: FlowLogSpec, provider: Provider) -> None:
+    """Every check of ``spec`` for ``provider`` before a call: its capabilities, then its own rules."""
+    check_spec(spec, provider.capabilities)
+    provider.validate(spec)
+
+
+def validate_fleet(fleet: Fleet) -> None:
+    """Check every entry against its provider, without any API call, once per entry; a located FleetError.
+
+    Each entry's spec is built once (:meth:`Fleet.targets`) and shared by all its regions.
+    """
+    if fleet.validated:
+        return
+    checked: set[int] = set()
+    for target in fleet.targets():
+        if target.index in checked:
+            continue
+        checked.add(target.index)
+        try:
+            provider = get_provider(target.provider)
+        except MultiflowError as exc:
+            raise fleet.error_at(target.index, SpecError("provider", target.provider, str(exc))) from None
+        try:
+            check(target.spec, provider)
+        except SpecError as exc:
+            raise fleet.error_at(target.index, exc) from None
+    fleet.mark_validated()

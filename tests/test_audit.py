@@ -18,15 +18,15 @@ import pytest
 import multiflow
 from multiflow.audit_fix import fix_fleet, fix_targets, fleet_yaml
 from multiflow.auditing import AuditReport, CoverageCriteria, CoverageLevel, assess
-from multiflow.client import Client
+from multiflow.client import Client, Connections
 from multiflow.errors import SpecError, UnsupportedFeature
 from multiflow.fleet import load, loads
 from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef
-from multiflow.planning import Connections
 from multiflow.plugins import get_provider
-from multiflow.spec import ResourceKind, S3Destination, Traffic
+from multiflow.spec import ResourceKind, Traffic
 from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
+from multiflow_aws.destinations import S3Destination
 
 AWS_REGION = "us-east-1"
 ALI_REGION = "cn-hangzhou"
@@ -527,7 +527,7 @@ def test_cli_fail_under_fix_and_apply_reach_full_coverage(
     assert changes == [("create", "alibaba", ali_vpc), ("create", "aws", aws_vpc)]
     assert answer["fix"]["fleet_file"] == str(fixed_path)
 
-    assert multiflow.plan(load(fixed_path), connections).apply(timeout=60).ok
+    assert multiflow.apply(multiflow.plan(load(fixed_path), connections), connections, timeout=60).ok
     after = run_cli(*scope, "--fail-under", "100", "-o", "json", env=env)
     assert after.returncode == 0, after.stdout
     assert json.loads(after.stdout)["total"] == {"covered": 5, "total": 5, "percent": 100.0}

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 import multiflow
+from multiflow.client import Connections
 from multiflow.errors import SpecError
 from multiflow.fleet import FleetError, load, loads
-from multiflow.planning import MANAGED_TAG, SPEC_TAG, Action, Connections, plan
+from multiflow.ownership import MANAGED_TAG, SPEC_TAG
+from multiflow.planning import Action, plan
 
 REGION = "us-east-1"
 
@@ -128,7 +130,7 @@ def test_plan_apply_then_nothing_left_to_do(estate: dict[str, list[str]], connec
     fleet = loads(fleet_text())
     first = plan(fleet, connections)
     assert actions(first) == {"create": sorted(estate["prod"])}
-    result = first.apply()
+    result = multiflow.apply(first, connections)
     assert result.ok and len(result.done) == 3
     flow_logs = connections.client("aws", REGION).describe()
     assert {f.resource.id for f in flow_logs} == set(estate["prod"])
@@ -142,7 +144,7 @@ def test_plan_apply_then_nothing_left_to_do(estate: dict[str, list[str]], connec
 def test_changed_spec_replaces_removed_resources_delete(
     estate: dict[str, list[str]], connections: Any, aws_env: Any
 ) -> None:
-    plan(loads(fleet_text()), connections).apply()
+    multiflow.apply(plan(loads(fleet_text()), connections), connections)
     client = connections.client("aws", REGION)
     untag = estate["prod"][0]
     client.session.ec2.delete_tags(Resources=[untag], Tags=[{"Key": "env"}])
@@ -151,7 +153,7 @@ def test_changed_spec_replaces_removed_resources_delete(
     reasons = {c.resource_id: c.reasons for c in changed.changes}
     assert reasons[estate["prod"][1]] == ("interval: 60 → 600",)
     assert reasons[untag] == ("no longer wanted",)
-    assert changed.apply().ok
+    assert multiflow.apply(changed, connections).ok
     after = client.describe()
     assert {f.resource.id for f in after} == set(estate["prod"][1:])
     assert {f.interval for f in after} == {600}
@@ -160,7 +162,7 @@ def test_changed_spec_replaces_removed_resources_delete(
 
 def test_drift_made_by_hand_is_found_and_corrected(estate: dict[str, list[str]], connections: Any) -> None:
     fleet = loads(fleet_text())
-    plan(fleet, connections).apply()
+    multiflow.apply(plan(fleet, connections), connections)
     client = connections.client("aws", REGION)
     victim = client.describe(resource_ids=[estate["prod"][0]])[0]
     client.session.ec2.delete_tags(Resources=[victim.id], Tags=[{"Key": "team"}])  # changed by hand
@@ -173,7 +175,7 @@ def test_drift_made_by_hand_is_found_and_corrected(estate: dict[str, list[str]],
         "keep": [estate["prod"][2]],
     }
     assert [c.reasons for c in drift.changes if c.action is Action.REPLACE] == [("tags: {} → {team: netops}",)]
-    assert drift.apply().ok
+    assert multiflow.apply(drift, connections).ok
     assert not plan(fleet, connections).pending
 
 
@@ -193,7 +195,7 @@ def test_flow_logs_not_managed_or_of_another_fleet_are_never_touched(
     touched = {c.flow_log.id for c in made.pending if c.flow_log}
     assert not touched & {f.id for f in [*by_hand, *other_fleet]}
     destroy = plan(loads(fleet_text()), connections, destroy=True)
-    assert destroy.changes == []
+    assert destroy.changes == ()
 
 
 def test_a_duplicate_the_cloud_would_refuse_is_a_conflict_not_a_failure(
@@ -211,12 +213,12 @@ def test_a_duplicate_the_cloud_would_refuse_is_a_conflict_not_a_failure(
     [conflict] = made.conflicts
     assert conflict.resource_id == target and conflict.flow_log.id == blocker.id
     assert "not managed by multiflow" in conflict.reasons[0] and "one flow log per destination" in conflict.reasons[0]
-    result = made.apply()
+    result = multiflow.apply(made, connections)
     assert result.ok and [c.resource_id for c in result.skipped] == [target]
 
 
 def test_destroy_deletes_only_this_fleets_flow_logs(estate: dict[str, list[str]], connections: Any) -> None:
-    plan(loads(fleet_text()), connections).apply()
+    multiflow.apply(plan(loads(fleet_text()), connections), connections)
     client = connections.client("aws", REGION)
     [keep] = client.create(
         multiflow.FlowLogSpec(
@@ -226,7 +228,7 @@ def test_destroy_deletes_only_this_fleets_flow_logs(estate: dict[str, list[str]]
     )
     destroy = plan(loads(fleet_text()), connections, destroy=True)
     assert actions(destroy) == {"delete": sorted(estate["prod"])}
-    assert destroy.apply().ok
+    assert multiflow.apply(destroy, connections).ok
     assert [f.id for f in client.describe()] == [keep.id]
 
 
@@ -236,13 +238,13 @@ def test_an_interrupted_apply_converges_without_duplicates(estate: dict[str, lis
     # As if apply had died after its first batch: create only one of the three, the way apply does.
     entry = fleet.flow_logs[0]
     one = half.changes[0]
-    from multiflow.planning import managed_tags
+    from multiflow.ownership import managed_tags
 
     spec = one.spec.for_ids([one.resource_id])  # a change carries its entry's spec
-    connections.client("aws", REGION).create(spec, extra_tags=managed_tags(fleet, entry, spec))
+    connections.client("aws", REGION).create(spec, extra_tags=managed_tags(fleet.name, entry.name, spec, "aws"))
     rerun = plan(fleet, connections)
     assert actions(rerun)["keep"] == [one.resource_id] and len(actions(rerun)["create"]) == 2
-    assert rerun.apply().ok
+    assert multiflow.apply(rerun, connections).ok
     flow_logs = connections.client("aws", REGION).describe()
     assert sorted(f.resource.id for f in flow_logs) == sorted(estate["prod"])
 
@@ -257,7 +259,7 @@ def test_partial_failure_does_not_stop_the_rest(estate: dict[str, list[str]], co
             destination: {kind: s3, bucket: central-flowlogs}
         """)
     )
-    result = plan(fleet, connections).apply()
+    result = multiflow.apply(plan(fleet, connections), connections)
     assert len(result.done) == 3
     [failure] = result.failed
     assert failure.change.resource_id == "vpc-0000000000000dead"

@@ -7,7 +7,8 @@ import datetime
 import pytest
 
 from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef, resource_ref
-from multiflow.spec import ResourceKind, S3Destination, Traffic
+from multiflow.spec import ResourceKind, Traffic
+from multiflow_aws.destinations import S3Destination
 
 
 def values() -> dict[str, object]:

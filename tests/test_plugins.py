@@ -24,16 +24,29 @@ def run_python(code: str, **env: str) -> str:
     return done.stdout
 
 
+SDKS = "{'boto3', 'botocore', 'alibabacloud_vpc20160428', 'alibabacloud_tea_openapi', 'moto'}"
+PLUGIN_LAYER = "{'multiflow_aws', 'multiflow_alibaba', 'multiflow_example', 'pluggy', 'pydantic'}"
+
+
 def test_import_multiflow_imports_no_sdk_and_no_provider() -> None:
     out = run_python(
-        "import sys, multiflow\n"
-        "spec = multiflow.FlowLogSpec(resources={'kind': 'vpc', 'ids': ['vpc-1']},"
-        " destination={'kind': 's3', 'bucket': 'bucket-x'})\n"
-        "import json; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in"
-        " {'boto3', 'botocore', 'alibabacloud_vpc20160428', 'alibabacloud_tea_openapi', 'multiflow_aws',"
-        " 'multiflow_alibaba', 'pluggy'})))"
+        "import sys, multiflow, json\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {SDKS} | {PLUGIN_LAYER})))"
     )
     assert json.loads(out) == []
+
+
+def test_a_spec_loads_the_providers_that_declare_its_models_but_no_sdk() -> None:
+    out = run_python(
+        "import sys, multiflow, json\n"
+        "spec = multiflow.FlowLogSpec(resources={'kind': 'vpc', 'ids': ['vpc-1']},"
+        " destination={'kind': 's3', 'bucket': 'bucket-x'})\n"
+        "print(type(spec.destination).__module__)\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {SDKS})))"
+    )
+    module, sdks = out.splitlines()
+    assert module == "multiflow_aws.destinations"
+    assert json.loads(sdks) == []
 
 
 def test_providers_register_through_entry_points_and_stay_sdk_free_until_connect() -> None:
@@ -154,7 +167,7 @@ class _Misspelt:
     ("plugin", "message"),
     [
         (_Duplicate(), "two plugins register a provider named 'aws'"),
-        (_NotAProvider(), "lacks what multiflow.provider.Provider needs"),
+        (_NotAProvider(), "is not a multiflow.provider.Provider"),
     ],
 )
 def test_a_plugin_that_breaks_the_contract_is_refused(plugin: object, message: str) -> None:

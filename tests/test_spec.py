@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from multiflow.errors import SpecError
-from multiflow.spec import FlowLogSpec, ResourceKind, S3Destination, SlsDestination, Traffic
+from multiflow.spec import FlowLogSpec, ResourceKind, Traffic
+from multiflow_alibaba.options import SlsDestination
+from multiflow_aws.destinations import S3Destination
 
 BASE = {"resources": {"kind": "vpc", "ids": ["vpc-1"]}, "destination": {"kind": "s3", "bucket": "arn:aws:s3:::b"}}
 
@@ -41,11 +43,11 @@ def test_destination_is_chosen_by_kind() -> None:
             "repeated: vpc-1",
         ),
         ({"resources": {"kind": "vpc", "ids": ["vpc 1"]}}, "resources.ids.0", "vpc 1", "match pattern"),
-        ({"destination": {"kind": "ftp"}}, "destination", {"kind": "ftp"}, "'cloudwatch_logs', 's3'"),
-        ({"destination": {"kind": "s3"}}, "destination.s3.bucket", None, "Field required"),
+        ({"destination": {"kind": "ftp"}}, "destination", {"kind": "ftp"}, "'cloudwatch_logs', 'example_bucket'"),
+        ({"destination": {"kind": "s3"}}, "destination.bucket", None, "Field required"),
         (
             {"destination": {"kind": "s3", "bucket": "arn:aws:s3:::b", "file_format": "csv"}},
-            "destination.s3.file_format",
+            "destination.file_format",
             "csv",
             "'plain_text' or 'parquet'",
         ),
@@ -55,11 +57,13 @@ def test_destination_is_chosen_by_kind() -> None:
         ({"colour": "blue"}, "colour", "blue", "Extra inputs are not permitted"),
         (
             {"aws": {"tag_fields": [{"resource_type": "vpc", "keys": ["a"]}]}},
-            "aws.tag_fields.0.resource_type",
+            "options.aws.tag_fields.0.resource_type",
             "vpc",
             "'network-interface', 'instance' or 'auto-scaling-group'",
         ),
-        ({"alibaba": {"ip_version": "IPv5"}}, "alibaba.ip_version", "IPv5", "'IPv4' or 'DualStack'"),
+        ({"alibaba": {"ip_version": "IPv5"}}, "options.alibaba.ip_version", "IPv5", "'IPv4' or 'DualStack'"),
+        ({"options": {"gcp": {}}}, "options", {"gcp": {}}, "no loaded provider of that name takes options"),
+        ({"aws": {}, "options": {"aws": {}}}, "spec", None, "given twice"),
         ({"interval_policy": "round"}, "interval_policy", "round", "'exact' or 'finer'"),
     ],
 )
@@ -77,7 +81,7 @@ def test_refusals_name_field_value_and_allowed(changes: dict, field: str, value:
 def test_spec_error_is_a_value_error_and_keeps_every_complaint() -> None:
     with pytest.raises(ValueError) as caught:
         spec(traffic="x", interval=-1)
-    assert len(caught.value.errors) == 2  # type: ignore[attr-defined]
+    assert len(caught.value.errors) == 2  # type: ignore[attr-defined]  # a ValueError, statically
 
 
 def test_specs_are_immutable() -> None:

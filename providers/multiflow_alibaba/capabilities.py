@@ -92,7 +92,6 @@ CAPABILITIES = Capabilities(
     modifiable=("name", "description", "interval"),
     async_activation=True,
     dry_run=False,
-    options_block="alibaba",
     # CreateFlowLog refuses a second flow log on a resource (InvalidResourceId.NotFound), whatever its destination.
     one_flow_log_per_resource=True,
 )

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef
-from multiflow.spec import FlowLogSpec, ResourceKind, SlsDestination, Traffic
+from multiflow.spec import FlowLogSpec, ResourceKind, Traffic
 from multiflow.validate import effective_interval, effective_traffic
 from multiflow_alibaba.capabilities import (
     CAPABILITIES,
@@ -21,6 +21,7 @@ from multiflow_alibaba.capabilities import (
     STATUSES,
     TRAFFIC_TYPES,
 )
+from multiflow_alibaba.options import SlsDestination, options_of
 
 __all__ = [
     "create_params",
@@ -57,7 +58,7 @@ def create_params(spec: FlowLogSpec, resource_id: str, region: str, extra_tags: 
     tags = {**spec.tags, **extra_tags}
     if tags:
         params["Tag"] = [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
-    options = spec.alibaba
+    options = options_of(spec)
     if options is not None:
         if options.traffic_paths:
             params["TrafficPath"] = list(options.traffic_paths)

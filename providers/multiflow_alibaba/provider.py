@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from multiflow.errors import SpecError
 from multiflow.model import Capabilities
-from multiflow.spec import FlowLogSpec, SlsDestination
+from multiflow.provider import Provider
+from multiflow.spec import FlowLogSpec
 from multiflow_alibaba.capabilities import CAPABILITIES, IP_VERSIONS, TRAFFIC_PATHS
+from multiflow_alibaba.options import AlibabaOptions, SlsDestination, options_of
 
 if TYPE_CHECKING:
     from multiflow_alibaba.sandbox_support import AlibabaSandbox
@@ -27,11 +30,13 @@ _URL_PREFIXES = ("http://", "https://")
 _RESERVED_TAG_PREFIXES = ("aliyun", "acs:")
 
 
-class AlibabaProvider:
+class AlibabaProvider(Provider):
     """Alibaba Cloud VPC flow logs (alibabacloud-vpc20160428). Constructing it imports no SDK."""
 
     name = "alibaba"
-    capabilities: Capabilities = CAPABILITIES
+    capabilities: ClassVar[Capabilities] = CAPABILITIES
+    options = AlibabaOptions
+    destinations = (SlsDestination,)
 
     def validate(self, spec: FlowLogSpec) -> None:
         """Alibaba's own rules beyond the capabilities: SLS names, name/description text, tags, ``alibaba:`` options."""
@@ -105,18 +110,18 @@ def _check_tags(spec: FlowLogSpec) -> None:
 
 
 def _check_options(spec: FlowLogSpec) -> None:
-    options = spec.alibaba
+    options = options_of(spec)
     if options is None:
         return
     paths = options.traffic_paths
     if paths is not None:
         for index, path in enumerate(paths):
             if path not in TRAFFIC_PATHS:
-                raise SpecError(f"alibaba.traffic_paths[{index}]", path, TRAFFIC_PATHS, provider="alibaba")
-        repeated = sorted({p for p in paths if paths.count(p) > 1})
+                raise SpecError(f"options.alibaba.traffic_paths[{index}]", path, TRAFFIC_PATHS, provider="alibaba")
+        repeated = sorted(path for path, count in Counter(paths).items() if count > 1)
         if repeated:
             raise SpecError(
-                "alibaba.traffic_paths",
+                "options.alibaba.traffic_paths",
                 paths,
                 "each traffic path at most once",
                 provider="alibaba",
@@ -124,7 +129,7 @@ def _check_options(spec: FlowLogSpec) -> None:
             )
         if "all" in paths and len(paths) > 1:
             raise SpecError(
-                "alibaba.traffic_paths",
+                "options.alibaba.traffic_paths",
                 paths,
                 "either ['all'] or a list of specific paths",
                 provider="alibaba",
@@ -132,18 +137,18 @@ def _check_options(spec: FlowLogSpec) -> None:
             )
         if options.ip_version == "DualStack" and paths != ["all"]:
             raise SpecError(
-                "alibaba.traffic_paths",
+                "options.alibaba.traffic_paths",
                 paths,
                 "['all'] (or no traffic_paths) with ip_version DualStack",
                 provider="alibaba",
                 reason="dual-stack flow logs take no custom traffic path",
             )
     if options.ip_version is not None and options.ip_version not in IP_VERSIONS:  # pragma: no cover - typed Literal
-        raise SpecError("alibaba.ip_version", options.ip_version, IP_VERSIONS, provider="alibaba")
+        raise SpecError("options.alibaba.ip_version", options.ip_version, IP_VERSIONS, provider="alibaba")
     group = options.resource_group_id
     if group is not None and not _RESOURCE_GROUP.match(group):
         raise SpecError(
-            "alibaba.resource_group_id",
+            "options.alibaba.resource_group_id",
             group,
             "a resource group id: 'rg-' and lowercase letters and digits (rg-acfmxazdjdhd...)",
             provider="alibaba",

@@ -15,7 +15,8 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from multiflow.spec import ResourceKind, SlsDestination
+from multiflow.spec import ResourceKind
+from multiflow_alibaba.options import SlsDestination
 
 if TYPE_CHECKING:
     from multiflow_alibaba.sandbox import AlibabaEmulator

@@ -57,7 +57,7 @@ from multiflow.errors import (
     WaitTimeout,
 )
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
-from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
+from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges, SwitchOutcome
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_alibaba.capabilities import API_STATUSES, INTERVALS, RESOURCE_TYPES
 from multiflow_alibaba.errors import (
@@ -762,13 +762,15 @@ class AlibabaSession:
         """
         return self._act("DeleteFlowLog", ids, (FlowLogStatus.DELETING,))
 
-    def start(self, ids: Sequence[str]) -> DeleteOutcome:
+    def start(self, ids: Sequence[str]) -> SwitchOutcome:
         """ActiveFlowLog per id; one already active or activating counts as started."""
-        return self._act("ActiveFlowLog", ids, (FlowLogStatus.ACTIVE, FlowLogStatus.ACTIVATING))
+        outcome = self._act("ActiveFlowLog", ids, (FlowLogStatus.ACTIVE, FlowLogStatus.ACTIVATING))
+        return SwitchOutcome(outcome.deleted, outcome.failed)
 
-    def stop(self, ids: Sequence[str]) -> DeleteOutcome:
+    def stop(self, ids: Sequence[str]) -> SwitchOutcome:
         """DeactiveFlowLog per id; one already inactive or deactivating counts as stopped."""
-        return self._act("DeactiveFlowLog", ids, (FlowLogStatus.INACTIVE, FlowLogStatus.DEACTIVATING))
+        outcome = self._act("DeactiveFlowLog", ids, (FlowLogStatus.INACTIVE, FlowLogStatus.DEACTIVATING))
+        return SwitchOutcome(outcome.deleted, outcome.failed)
 
     # -- modify ----------------------------------------------------------------------------------------
 

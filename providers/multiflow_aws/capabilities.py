@@ -53,5 +53,4 @@ CAPABILITIES = Capabilities(
     modifiable=(),
     async_activation=False,
     dry_run=True,
-    options_block="aws",
 )

@@ -10,17 +10,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, resource_ref
-from multiflow.spec import (
-    CloudWatchLogsDestination,
-    Destination,
-    FirehoseDestination,
-    FlowLogSpec,
-    ResourceKind,
-    S3Destination,
-)
+from multiflow.spec import Destination, FlowLogSpec, ResourceKind
 from multiflow.validate import effective_interval, effective_traffic
 from multiflow_aws.capabilities import CAPABILITIES, DESTINATION_TYPES, RESOURCE_TYPES, TRAFFIC_TYPES
+from multiflow_aws.destinations import CloudWatchLogsDestination, FirehoseDestination, S3Destination
 from multiflow_aws.fields import format_log_format, parse_log_format
+from multiflow_aws.options import options_of
 
 __all__ = ["client_token", "create_params", "flow_log_from_record", "kind_of", "partition_of", "s3_arn"]
 
@@ -80,12 +75,13 @@ def create_params(
         params["TagSpecifications"] = [
             {"ResourceType": "vpc-flow-log", "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
         ]
-    if spec.aws is not None:
-        if spec.aws.cross_account_role:
-            params["DeliverCrossAccountRole"] = spec.aws.cross_account_role
-        if spec.aws.tag_fields:
+    aws = options_of(spec)
+    if aws is not None:
+        if aws.cross_account_role:
+            params["DeliverCrossAccountRole"] = aws.cross_account_role
+        if aws.tag_fields:
             params["TagFieldSpecifications"] = [
-                {"ResourceType": tf.resource_type, "TagKeys": list(tf.keys)} for tf in spec.aws.tag_fields
+                {"ResourceType": tf.resource_type, "TagKeys": list(tf.keys)} for tf in aws.tag_fields
             ]
     return params
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from multiflow.errors import SpecError
 from multiflow.model import Capabilities
-from multiflow.spec import CloudWatchLogsDestination, FirehoseDestination, FlowLogSpec, S3Destination
+from multiflow.provider import Provider
+from multiflow.spec import FlowLogSpec
 from multiflow_aws.capabilities import CAPABILITIES
+from multiflow_aws.destinations import CloudWatchLogsDestination, FirehoseDestination, S3Destination
+from multiflow_aws.options import AwsOptions, options_of
 
 if TYPE_CHECKING:
     from multiflow_aws.sandbox import AwsSandbox
@@ -24,11 +27,13 @@ _BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]
 _FIREHOSE_ARN = re.compile(r"^arn:aws[a-z-]*:firehose:[a-z0-9-]+:\d{12}:deliverystream/[\w.-]{1,64}$")
 
 
-class AwsProvider:
+class AwsProvider(Provider):
     """Amazon EC2 VPC flow logs (boto3). Constructing it imports neither boto3 nor botocore."""
 
     name = "aws"
-    capabilities: Capabilities = CAPABILITIES
+    capabilities: ClassVar[Capabilities] = CAPABILITIES
+    options = AwsOptions
+    destinations = (CloudWatchLogsDestination, S3Destination, FirehoseDestination)
 
     def validate(self, spec: FlowLogSpec) -> None:
         """AWS's own rules beyond the capabilities: ARNs, names, the role CloudWatch Logs needs."""
@@ -86,12 +91,13 @@ class AwsProvider:
                 provider="aws",
                 reason="AWS keeps the name as the Name tag",
             )
-        if spec.aws is not None:
-            if spec.aws.cross_account_role is not None:
-                _check_role("aws.cross_account_role", spec.aws.cross_account_role)
-            kinds = [tf.resource_type for tf in spec.aws.tag_fields]
+        aws = options_of(spec)
+        if aws is not None:
+            if aws.cross_account_role is not None:
+                _check_role("options.aws.cross_account_role", aws.cross_account_role)
+            kinds = [tf.resource_type for tf in aws.tag_fields]
             if len(set(kinds)) != len(kinds):
-                raise SpecError("aws.tag_fields", kinds, "each resource_type at most once", provider="aws")
+                raise SpecError("options.aws.tag_fields", kinds, "each resource_type at most once", provider="aws")
 
     def connect(self, region: str, **options: Any) -> AwsSession:
         """An EC2 session for ``region``; see :class:`multiflow_aws.session.AwsSession` for the options."""

@@ -23,7 +23,7 @@ from botocore.parsers import ResponseParserError
 
 from multiflow.errors import AlreadyExists, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
-from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
+from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_aws.capabilities import CAPABILITIES
 from multiflow_aws.errors import UNEXPECTED_RESPONSE, from_client_error, make_error
@@ -374,18 +374,6 @@ class AwsSession:
             outcome.failed += [ResourceFailure(i, unknown[i]) for i in again]
 
     # -- what AWS does not offer -----------------------------------------------------------------------------
-
-    def start(self, ids: Sequence[str]) -> DeleteOutcome:
-        """AWS flow logs cannot be stopped or started: delete and create instead."""
-        raise UnsupportedFeature("start", list(ids), "delete and create instead", provider="aws")
-
-    def stop(self, ids: Sequence[str]) -> DeleteOutcome:
-        """AWS flow logs cannot be stopped: delete instead."""
-        raise UnsupportedFeature("stop", list(ids), "delete instead", provider="aws")
-
-    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
-        """AWS flow logs are immutable but for tags: a change is a replacement."""
-        raise UnsupportedFeature("modify", flow_log_id, "delete and create (a replacement)", provider="aws")
 
     def close(self) -> None:
         """Close the HTTP connections of the EC2 client."""

@@ -4,7 +4,7 @@ Each call pays ``latency`` seconds (a loopback proxy in front of moto; the emula
 emulator admits ``qps`` CreateFlowLog calls a second (more are throttled, as the cloud does) and activates a flow
 log ``activation`` seconds after its creation.
 
-- multiflow: ``multiflow.plan(fleet).apply()`` over both clouds at once.
+- multiflow: ``multiflow.apply(multiflow.plan(fleet, connections), connections)`` over both clouds at once.
 - sequential: a hand-written SDK loop, one resource at a time: create, then poll that id until active.
 - parallel-10: Terraform's pattern: 10 workers, each creating one resource and polling its id until active.
 
@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+import multiflow
 
 REGION_AWS = "us-east-1"
 REGION_ALIBABA = "cn-hangzhou"
@@ -182,9 +184,8 @@ class Environment:
 
 
 def run_multiflow(env: Environment) -> tuple[list[Outcome], float]:
-    """``multiflow.plan(fleet).apply()`` for both clouds at once: each cloud's time and the whole wall."""
-    import multiflow
-    from multiflow.planning import Connections
+    """``multiflow.plan`` then ``multiflow.apply`` for both clouds at once: each cloud's time and the whole wall."""
+    from multiflow.client import Connections
 
     text = (
         "name: bench\nflow_logs:\n"
@@ -206,7 +207,7 @@ def run_multiflow(env: Environment) -> tuple[list[Outcome], float]:
             if event.phase == "create" and event.done >= event.total:
                 finished[event.provider] = time.monotonic() - started
 
-        result = plan.apply(progress=progress)
+        result = multiflow.apply(plan, connections, progress=progress)
         total = time.monotonic() - started
     assert result.ok, [f.as_dict() for f in result.failed[:3]]
     return [

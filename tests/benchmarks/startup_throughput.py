@@ -72,9 +72,10 @@ def plan_throughput(count: int) -> dict[str, Any]:
     """``multiflow.plan`` of a fleet against ``count`` existing flow logs, reading AWS-shaped records (the parsing
     of DescribeFlowLogs pages is included; the network is not). Time in one run, peak memory in another (the
     tracer slows allocation)."""
-    from multiflow.client import Client
+    from multiflow.client import Client, Connections
     from multiflow.fleet import loads
-    from multiflow.planning import Connections, managed_tags, plan
+    from multiflow.ownership import managed_tags
+    from multiflow.planning import plan
     from multiflow_aws.mapping import flow_log_from_record
     from multiflow_aws.provider import AwsProvider
 
@@ -89,7 +90,7 @@ def plan_throughput(count: int) -> dict[str, Any]:
     fleet = loads(text)
     load_seconds = time.perf_counter() - load_started
     entry = fleet.flow_logs[0]
-    tags = managed_tags(fleet, entry, fleet.spec_for(entry, ids[:1]))
+    tags = managed_tags(fleet.name, entry.name, fleet.spec_for(entry, ids[:1]), entry.provider)
     now = datetime.datetime.now(datetime.timezone.utc)
     log_format = " ".join(f"${{{f}}}" for f in ("version", "account-id", "interface-id", "srcaddr", "dstaddr"))
 

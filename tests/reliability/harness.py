@@ -42,8 +42,8 @@ import boto3
 import yaml
 
 import multiflow
+from multiflow.client import Connections
 from multiflow.errors import MultiflowError
-from multiflow.planning import Connections
 from multiflow_alibaba.sandbox import AlibabaEmulator, ApiError, Faults
 from multiflow_alibaba.sandbox_support import connect_options as alibaba_options
 from multiflow_aws.fault_proxy import FaultProxy
@@ -772,7 +772,7 @@ def _converge(
         try:
             with Connections(options) as connections:
                 plan = multiflow.plan(fleet, connections, destroy=destroy)
-                applied = plan.apply(timeout=APPLY_TIMEOUT)
+                applied = multiflow.apply(plan, connections, timeout=APPLY_TIMEOUT)
             if applied.ok:
                 return round_number
             result.round_failures += [

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 import multiflow
+from multiflow.client import Connections
 from multiflow.errors import AuthError, PartialFailure, ServiceError, WaitTimeout
 from multiflow.model import FlowLog, FlowLogStatus, ResourceRef
-from multiflow.planning import Connections
 from multiflow.waiting import wait_until
 from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
@@ -151,7 +151,7 @@ def test_apply_with_flow_logs_stuck_activating_reports_them_and_ends(emu: Alibab
     emu.transitions_frozen = True
     with Connections(lambda provider, region: connect_options(emu, KEY_ID, rate_limit=None)) as connections:
         started = time.monotonic()
-        result = multiflow.plan(fleet, connections).apply(timeout=2)
+        result = multiflow.apply(multiflow.plan(fleet, connections), connections, timeout=2)
         assert time.monotonic() - started < 2 + SLACK
     assert not result.ok and len(result.failed) == 4
     assert {type(f.error) for f in result.failed} == {WaitTimeout}

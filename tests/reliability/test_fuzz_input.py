@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import multiflow
+from multiflow.client import Connections
 from multiflow.errors import SpecError
 from multiflow.fleet import FleetError, loads
-from multiflow.planning import Connections, validate_fleet
+from multiflow.validate import validate_fleet
 from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import connect_options
 from multiflow_aws.fault_proxy import FaultProxy

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 import multiflow
+from multiflow.client import Connections
 from multiflow.errors import AuthError, MultiflowError
-from multiflow.planning import Connections
 from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
 
@@ -99,7 +99,7 @@ def test_the_library_never_shows_the_secret(world: dict[str, Any], caplog: pytes
     fleet = multiflow.fleet.loads(fleet_text(world))
     with Connections(options(world)) as connections:
         plan = multiflow.plan(fleet, connections)
-        result = plan.apply(timeout=30)
+        result = multiflow.apply(plan, connections, timeout=30)
         assert result.ok, result.failed
         seen += [json.dumps(plan.as_dict()), json.dumps(result.as_dict(), default=str)]
         for provider, region in (("aws", AWS_REGION), ("alibaba", ALI_REGION)):
@@ -108,7 +108,7 @@ def test_the_library_never_shows_the_secret(world: dict[str, Any], caplog: pytes
             seen += texts_of(client, client.session, connections, *described)
             seen += [f.model_dump_json() for f in described]
             seen.append(repr(vars(client.session)))
-        destroyed = multiflow.plan(fleet, connections, destroy=True).apply(timeout=30)
+        destroyed = multiflow.apply(multiflow.plan(fleet, connections, destroy=True), connections, timeout=30)
         assert destroyed.ok
     # Errors: a wrong secret on both clouds, with the wrong one as the sentinel.
     errors: list[BaseException] = []

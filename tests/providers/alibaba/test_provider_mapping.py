@@ -15,7 +15,8 @@ import pytest
 import multiflow
 from multiflow.errors import SpecError, UnsupportedFeature
 from multiflow.model import DeliveryStatus, FlowLogStatus
-from multiflow.spec import FlowLogSpec, ResourceKind, SlsDestination, Traffic
+from multiflow.spec import FlowLogSpec, ResourceKind, Traffic
+from multiflow_alibaba.options import SlsDestination
 
 from .provider_support import LOGSTORE, PROJECT, PROXY_VARIABLES, World, running_world
 

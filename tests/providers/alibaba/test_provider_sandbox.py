@@ -14,7 +14,8 @@ import multiflow
 from multiflow.errors import UnsupportedFeature
 from multiflow.model import FlowLogStatus
 from multiflow.provider import ResourceLister, Sandbox
-from multiflow.spec import ResourceKind, SlsDestination
+from multiflow.spec import ResourceKind
+from multiflow_alibaba.options import SlsDestination
 from multiflow_alibaba.sandbox_support import AlibabaSandbox
 
 from .provider_support import PROXY_VARIABLES, REGION, World, running_world

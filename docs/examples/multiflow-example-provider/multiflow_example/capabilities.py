@@ -47,7 +47,7 @@ CAPABILITIES = Capabilities(
     default_traffic=dict.fromkeys(_KINDS, Traffic.ALL),
     intervals=dict.fromkeys(_KINDS, (30, 60, 300)),
     default_interval=dict.fromkeys(_KINDS, 60),
-    destinations=("s3",),  # an S3-compatible bucket, by name
+    destinations=("example_bucket",),  # declared by ExampleProvider.destinations
     fields=dict.fromkeys(_KINDS, tuple(FIELDS)),
     ids_per_call=dict.fromkeys(_KINDS, 10),
     max_tags=16,
@@ -57,5 +57,4 @@ CAPABILITIES = Capabilities(
     name_max_length=63,
     description_max_length=256,
     async_activation=True,
-    options_block="options.example",
 )

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from multiflow.model import FlowLog, FlowLogStatus, ResourceRef
-from multiflow.spec import FlowLogSpec, S3Destination
+from multiflow.spec import FlowLogSpec
 from multiflow.validate import effective_interval, effective_traffic
 from multiflow_example.capabilities import CAPABILITIES, FIELDS, RESOURCE_TYPES, STATES, TRAFFIC
-from multiflow_example.options import options_of
+from multiflow_example.options import ExampleBucketDestination, options_of
 
 __all__ = ["create_body", "flow_log_from_record"]
 
@@ -24,7 +24,7 @@ def create_body(
 ) -> dict[str, Any]:
     """The CreateFlowLogs body for ``resource_ids`` with ``spec``'s (validated) settings."""
     destination = spec.destination
-    assert isinstance(destination, S3Destination)  # the capabilities allow nothing else
+    assert isinstance(destination, ExampleBucketDestination)  # the capabilities allow nothing else
     traffic = effective_traffic(spec, CAPABILITIES)
     body: dict[str, Any] = {
         "region": region,
@@ -59,7 +59,7 @@ def flow_log_from_record(record: Mapping[str, Any]) -> FlowLog:
         resource=ResourceRef(kind=_KINDS.get(record.get("resource_type", "")), id=record["resource_id"]),
         status=STATES.get(record.get("state", ""), FlowLogStatus.UNKNOWN),
         traffic=_TRAFFIC.get(record.get("traffic", "")),
-        destination=S3Destination(bucket=record["bucket"], prefix=record.get("prefix")),
+        destination=ExampleBucketDestination(bucket=record["bucket"], prefix=record.get("prefix")),
         interval=record.get("interval_seconds"),
         fields=[_FIELDS[f] for f in fields] if fields else None,
         name=record.get("display_name"),

@@ -1,31 +1,40 @@
-"""The ``options: {example: {...}}`` block of a spec: options only ExampleCloud reads, as a typed model.
+"""What ExampleCloud adds to a spec, as typed models: its destination kind and its options block.
 
-Third-party providers keep their own options in ``FlowLogSpec.options[<provider name>]``; the provider checks
-the block in ``validate`` (a bad one is a SpecError before any call) and reads it in its mapping.
+A third-party provider declares both on its :class:`~multiflow.provider.Provider` (``destinations`` and
+``options``); multiflow then validates ``destination: {kind: example_bucket, ...}`` and ``options: {example:
+{...}}`` (``example:`` in a fleet file) with these models, puts them in the fleet JSON Schema, and never needs a
+line of its own core changed.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Literal
 
-from multiflow.errors import SpecError
-from multiflow.spec import FlowLogSpec, spec_error_from_validation
+from pydantic import Field
 
-__all__ = ["ExampleOptions", "options_of"]
+from multiflow.spec import Destination, FlowLogSpec, ProviderOptions
+
+__all__ = ["ExampleBucketDestination", "ExampleOptions", "options_of"]
 
 
-class ExampleOptions(BaseModel):
+class ExampleBucketDestination(Destination):
+    """An ExampleCloud bucket, by name, with an optional object prefix; records are written as plain text."""
+
+    kind: Literal["example_bucket"] = "example_bucket"
+    bucket: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$",
+        description="A bucket name: 3-63 lowercase letters, digits and hyphens",
+    )
+    prefix: str | None = Field(default=None, min_length=1, max_length=256)
+
+
+class ExampleOptions(ProviderOptions):
     """Options only ExampleCloud reads."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     sampling: float = Field(default=1.0, gt=0, le=1, description="The share of flows recorded (0 < sampling ≤ 1)")
 
 
 def options_of(spec: FlowLogSpec) -> ExampleOptions:
-    """The spec's ``options.example`` block, checked; defaults where there is none."""
-    try:
-        return ExampleOptions(**spec.options.get("example", {}))
-    except ValidationError as exc:
-        error = spec_error_from_validation(exc, prefix="options.example")
-        raise SpecError(error.field, error.value, error.allowed, provider="example") from None
+    """The spec's ``example`` block (already validated by :class:`ExampleOptions`); defaults where there is none."""
+    block = spec.options_for("example")
+    return block if isinstance(block, ExampleOptions) else ExampleOptions()

@@ -6,14 +6,12 @@ module (and with it :mod:`multiflow_example.api`, the "SDK") only when a session
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from multiflow.errors import SpecError
 from multiflow.model import Capabilities
-from multiflow.spec import FlowLogSpec, S3Destination
+from multiflow.provider import Provider
 from multiflow_example.capabilities import CAPABILITIES
-from multiflow_example.options import options_of
+from multiflow_example.options import ExampleBucketDestination, ExampleOptions
 
 if TYPE_CHECKING:
     from multiflow_example.sandbox import ExampleSandbox
@@ -21,40 +19,18 @@ if TYPE_CHECKING:
 
 __all__ = ["ExampleProvider"]
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
+class ExampleProvider(Provider):
+    """ExampleCloud flow logs, a complete third-party multiflow provider in a few small modules.
 
-class ExampleProvider:
-    """ExampleCloud flow logs, a complete third-party multiflow provider in a few small modules."""
+    Its destination kind (``example_bucket``) and options block (``example:``) are typed models that multiflow
+    validates, so it needs no ``validate`` of its own: the defaults of :class:`~multiflow.provider.Provider` serve.
+    """
 
     name = "example"
-    capabilities: Capabilities = CAPABILITIES
-
-    def __repr__(self) -> str:
-        return "<ExampleProvider example>"
-
-    def validate(self, spec: FlowLogSpec) -> None:
-        """ExampleCloud's own rules beyond the capabilities: bucket names, plain-text delivery, its options."""
-        destination = spec.destination
-        if isinstance(destination, S3Destination):
-            if not _BUCKET.match(destination.bucket):
-                raise SpecError(
-                    "destination.bucket",
-                    destination.bucket,
-                    "a bucket name: 3-63 lowercase letters, digits and hyphens (no ARN)",
-                    provider="example",
-                )
-            if destination.file_format != "plain_text" or destination.hive_compatible_partitions:
-                raise SpecError(
-                    "destination",
-                    destination.model_dump(exclude={"kind", "bucket", "prefix"}),
-                    "plain_text files without partitions",
-                    provider="example",
-                    reason="ExampleCloud writes plain-text objects only",
-                )
-            if destination.per_hour_partition:
-                raise SpecError("destination.per_hour_partition", True, [False], provider="example")
-        options_of(spec)
+    capabilities: ClassVar[Capabilities] = CAPABILITIES
+    options = ExampleOptions
+    destinations = (ExampleBucketDestination,)
 
     def connect(self, region: str, **options: Any) -> ExampleSession:
         """A session for ``region``; see :class:`multiflow_example.session.ExampleSession` for the options."""

@@ -11,9 +11,10 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from multiflow.spec import ResourceKind, S3Destination
+from multiflow.spec import ResourceKind
 from multiflow_example.capabilities import RESOURCE_TYPES
 from multiflow_example.cloud import ExampleCloud
+from multiflow_example.options import ExampleBucketDestination
 from multiflow_example.session import API_KEY_VARIABLE, ENDPOINT_VARIABLE
 
 __all__ = ["SANDBOX_API_KEY", "ExampleSandbox"]
@@ -67,7 +68,7 @@ class ExampleSandbox:
     ) -> None:
         """Seed what a fleet entry needs: the resources it names (with those ids) or three matching its selector,
         and its bucket. Kinds ExampleCloud does not offer are left alone (the spec is refused)."""
-        if isinstance(destination, S3Destination):
+        if isinstance(destination, ExampleBucketDestination):
             self.cloud.add_bucket(destination.bucket)
         if kind not in RESOURCE_TYPES:
             return

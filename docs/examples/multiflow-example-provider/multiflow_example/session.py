@@ -15,7 +15,7 @@ from typing import Any
 
 from multiflow.errors import ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
-from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
+from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_example.api import ApiClient, ApiError
 from multiflow_example.capabilities import CAPABILITIES, RESOURCE_TYPES
@@ -170,18 +170,6 @@ class ExampleSession:
             else:
                 outcome.deleted.append(flow_log_id)
         return outcome
-
-    def start(self, ids: Sequence[str]) -> DeleteOutcome:
-        """Not offered (``start_stop`` is false): the client refuses before calling this."""
-        raise UnsupportedFeature("start", list(ids), "delete and create instead", provider="example")
-
-    def stop(self, ids: Sequence[str]) -> DeleteOutcome:
-        """Not offered (``start_stop`` is false): the client refuses before calling this."""
-        raise UnsupportedFeature("stop", list(ids), "delete instead", provider="example")
-
-    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
-        """Not offered (nothing is ``modifiable``): the client refuses before calling this."""
-        raise UnsupportedFeature("modify", flow_log_id, "delete and create instead", provider="example")
 
     def close(self) -> None:
         """Nothing to release: every call opens and closes its own connection."""

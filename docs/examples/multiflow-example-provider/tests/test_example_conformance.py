@@ -41,7 +41,7 @@ class ExampleTarget(ConformanceTarget):
         return [self.cloud.add_resource(self.region, RESOURCE_TYPES[kind], labels=tags) for _ in range(count)]
 
     def destination(self, kind: str) -> dict[str, Any]:
-        return {"kind": "s3", "bucket": BUCKET}
+        return {"kind": "example_bucket", "bucket": BUCKET}
 
     def missing_resource_id(self, kind: ResourceKind) -> str:
         return "net-missing0"

@@ -42,7 +42,7 @@ def test_a_fleet_plans_applies_and_settles_against_the_sandbox(multiflow_sandbox
         "    provider: example\n"
         "    regions: [local-1]\n"
         "    resources: {kind: vpc, where: {'tag:env': prod}}\n"
-        "    destination: {kind: s3, bucket: central-flowlogs}\n"
+        "    destination: {kind: example_bucket, bucket: central-flowlogs}\n"
         "    interval: 30\n"
         "    options: {example: {sampling: 0.5}}\n"
     )
@@ -51,7 +51,7 @@ def test_a_fleet_plans_applies_and_settles_against_the_sandbox(multiflow_sandbox
     with multiflow.Connections(lambda provider, region: sandbox.connect_options(region)) as connections:
         plan = multiflow.plan(fleet, connections)
         assert sorted(c.resource_id for c in plan.pending) == sorted(demo["networks"]["prod"])
-        result = plan.apply(timeout=60)
+        result = multiflow.apply(plan, connections, timeout=60)
         assert result.ok, result.failed
         assert not multiflow.plan(fleet, connections).pending
     records = sandbox.cloud.flow_logs()

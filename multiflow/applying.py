@@ -1,5 +1,7 @@
 """Carry out a :class:`~multiflow.planning.Plan`: per provider and region, deletes, then in-place updates, then creates.
 
+``apply(plan, connections)`` is a function of the plan (a value) and the clients it was read with.
+
 Provider/region groups run concurrently; inside a group, deletes come first (a replacement on a cloud that allows
 one flow log per resource, or per destination, needs the old one gone), then updates, then creates, each batched
 by the provider (AWS: 1000 a call; Alibaba: concurrent calls under its rate limit) and waited on in bulk. A
@@ -13,14 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from multiflow.client import Client
+from multiflow.client import Client, Connections
 from multiflow.errors import MultiflowError, PartialFailure, ProviderError
-from multiflow.fleet import FleetEntry
-from multiflow.model import FlowLog, FlowLogStatus
-from multiflow.planning import Action, Change, Plan, managed_tags
+from multiflow.model import FlowLog
+from multiflow.ownership import managed_tags
+from multiflow.planning import Action, Change, Plan
 from multiflow.waiting import Progress
 
-__all__ = ["ApplyResult", "Failure", "ProgressEvent", "apply_plan"]
+__all__ = ["ApplyResult", "Failure", "ProgressEvent", "apply"]
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,13 @@ class Failure:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
         error = self.error
+        provider_error = error if isinstance(error, ProviderError) else None
         return {
             **self.change.as_dict(),
             "error": str(error),
             "error_class": type(error).__name__,
-            "code": getattr(error, "code", None),
-            "request_id": getattr(error, "request_id", None),
+            "code": provider_error.code if provider_error else None,
+            "request_id": provider_error.request_id if provider_error else None,
         }
 
 
@@ -78,22 +81,42 @@ class ApplyResult:
         }
 
 
-def apply_plan(
-    plan: Plan, *, timeout: float = 900.0, progress: Callable[[ProgressEvent], None] | None = None
+def apply(
+    plan: Plan,
+    connections: Connections | None = None,
+    *,
+    timeout: float = 900.0,
+    progress: Callable[[ProgressEvent], None] | None = None,
 ) -> ApplyResult:
-    """Do every pending change of ``plan``; see the module docstring for the order."""
+    """Do every pending change of ``plan`` with the clients of ``connections`` (those plan read with; without,
+    clients of its own, closed when done); see the module docstring for the order.
+
+    >>> result = multiflow.apply(multiflow.plan(fleet, connections), connections)   # doctest: +SKIP
+    """
     result = ApplyResult(skipped=list(plan.conflicts))
     groups: dict[tuple[str, str], list[Change]] = {}
     for change in plan.pending:
         groups.setdefault((change.provider, change.region), []).append(change)
     if not groups:
         return result
-    entries = {entry.name: entry for entry in plan.fleet.flow_logs}
+    if connections is None:
+        with Connections() as made:
+            return _apply_groups(groups, plan.fleet.name, made, result, timeout, progress)
+    return _apply_groups(groups, plan.fleet.name, connections, result, timeout, progress)
+
+
+def _apply_groups(
+    groups: dict[tuple[str, str], list[Change]],
+    fleet: str,
+    connections: Connections,
+    result: ApplyResult,
+    timeout: float,
+    progress: Callable[[ProgressEvent], None] | None,
+) -> ApplyResult:
 
     def run(key: tuple[str, str]) -> ApplyResult:
         provider, region = key
-        group = _Group(plan, plan.connections.client(provider, region), entries, timeout, progress)
-        return group.run(groups[key])
+        return _Group(fleet, connections.client(provider, region), timeout, progress).run(groups[key])
 
     with ThreadPoolExecutor(max_workers=min(8, len(groups))) as pool:
         for partial in pool.map(run, groups):
@@ -108,15 +131,13 @@ class _Group:
 
     def __init__(
         self,
-        plan: Plan,
+        fleet: str,
         client: Client,
-        entries: dict[str, FleetEntry],
         timeout: float,
         progress: Callable[[ProgressEvent], None] | None,
     ) -> None:
-        self.plan = plan
+        self.fleet = fleet
         self.client = client
-        self.entries = entries
         self.timeout = timeout
         self.progress = progress
         self.result = ApplyResult()
@@ -173,14 +194,11 @@ class _Group:
         for n, change in enumerate(changes):
             assert change.flow_log is not None and change.spec is not None
             try:
-                if change.flow_log.status is FlowLogStatus.INACTIVE:
+                if change.differs_in("status"):
                     self.client.start([change.flow_log.id], timeout=self.timeout)
-                fields = {r.split(":")[0] for r in change.reasons}
-                updates: dict[str, Any] = {n: getattr(change.spec, n) for n in ("name", "description") if n in fields}
-                if "interval" in fields:
-                    updates["interval"] = (
-                        change.spec.interval or self.client.capabilities.default_interval[change.spec.resources.kind]
-                    )
+                updates: dict[str, Any] = {
+                    d.field: d.after for d in change.differences if d.field in ("name", "description", "interval")
+                }
                 if updates:
                     self.client.modify(change.flow_log.id, **updates)
                 self.result.done.append(change)
@@ -194,16 +212,15 @@ class _Group:
             by_entry.setdefault(change.entry or "", []).append(change)
         total, finished = len(changes), 0
         for entry_name, entry_changes in by_entry.items():
-            entry = self.entries[entry_name]
             entry_spec = next(c.spec for c in entry_changes if c.spec is not None)
             spec = entry_spec.for_ids([c.resource_id for c in entry_changes])
             by_resource = {c.resource_id: c for c in entry_changes}
-            tags = managed_tags(self.plan.fleet, entry, spec)
+            tags = managed_tags(self.fleet, entry_name, spec, self.client.provider.name)
             created: list[FlowLog] = []
             failures: dict[str, MultiflowError] = {}
             try:
-                created = self.client.create(
-                    spec, wait=True, timeout=self.timeout, extra_tags=tags, on_progress=self._waiting("create")
+                created = self.client.create_checked(
+                    [spec], wait=True, timeout=self.timeout, extra_tags=tags, on_progress=self._waiting("create")
                 )
             except PartialFailure as exc:
                 created = [f for f in exc.succeeded if isinstance(f, FlowLog)]

@@ -1,0 +1,35 @@
+"""What the Alibaba Cloud provider adds to a spec: the SLS destination and the ``alibaba:`` options block."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from multiflow.spec import Destination, FlowLogSpec, ProviderOptions
+
+__all__ = ["AlibabaOptions", "SlsDestination", "options_of"]
+
+
+class SlsDestination(Destination):
+    """An Alibaba Cloud Simple Log Service (SLS) project and logstore."""
+
+    kind: Literal["sls"] = "sls"
+    project: str = Field(min_length=1, max_length=128)
+    logstore: str = Field(min_length=1, max_length=128)
+
+
+class AlibabaOptions(ProviderOptions):
+    """Options only Alibaba Cloud reads (the ``alibaba:`` block of a spec)."""
+
+    traffic_paths: list[str] | None = Field(
+        default=None, min_length=1, description="TrafficPath values; needs the feature enabled by ticket"
+    )
+    ip_version: Literal["IPv4", "DualStack"] | None = None
+    resource_group_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+def options_of(spec: FlowLogSpec) -> AlibabaOptions | None:
+    """The spec's ``alibaba`` block, typed; ``None`` where it gives none."""
+    block = spec.options_for("alibaba")
+    return block if isinstance(block, AlibabaOptions) else None
