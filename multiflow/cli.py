@@ -378,14 +378,9 @@ def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
-    from multiflow.fleet import Fleet
+    from multiflow.fleet import json_schema
 
-    schema = Fleet.model_json_schema()
-    schema["properties"].pop("source", None)
-    schema["required"] = [r for r in schema.get("required", []) if r != "name"]
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "multiflow fleet file"
-    _json(schema, out)
+    _json(json_schema(), out)
     return EXIT_OK
 
 

@@ -9,6 +9,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
+#: The provider conformance kit, opted into as a plugin author would.
+pytest_plugins = ["multiflow.testing"]
+
 
 @pytest.fixture(scope="session")
 def aws_sandbox() -> Iterator[Any]:

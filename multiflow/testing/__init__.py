@@ -18,9 +18,13 @@ A provider plugin proves it keeps the contract by running :class:`ProviderConfor
     class TestMyCloudConformance(ProviderConformance):
         pass
 
-The pytest plugin (:mod:`multiflow.testing.plugin`, registered through the ``pytest11`` entry point) loads in
-every pytest run of an environment with multiflow installed; it imports nothing heavy. The suite itself is
-imported only by the test modules that use it. Names here are imported on first use.
+The kit is opt-in, as tox's ``tox.pytest`` is: a provider's top-level ``conftest.py`` says
+
+    pytest_plugins = ["multiflow.testing"]
+
+which brings the fixtures and the marker of :mod:`multiflow.testing.plugin`; nothing is injected into the pytest
+runs of other projects that merely have multiflow installed. The suite itself is imported only by the test
+modules that use it. Names here are imported on first use.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __all__ = ["ConformanceTarget", "ProviderConformance", "error_samples"]
+
+#: What ``pytest_plugins = ["multiflow.testing"]`` loads: the fixtures and the marker.
+pytest_plugins = ["multiflow.testing.plugin"]
 
 _EXPORTS = {
     "ConformanceTarget": "multiflow.testing.target",

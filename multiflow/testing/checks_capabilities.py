@@ -11,17 +11,17 @@ import pytest
 from multiflow.client import Client
 from multiflow.errors import DryRunSucceeded, ProviderError, SpecError, UnsupportedFeature
 from multiflow.model import FlowLogStatus
+from multiflow.ownership import MANAGED_TAG_COUNT
 from multiflow.spec import FlowLogSpec, ResourceKind, Traffic
 from multiflow.testing.harness import (
-    DESTINATION_SAMPLES,
     MODIFIABLE,
     ODD_INTERVALS,
     Harness,
     destination_kinds,
+    destination_sample,
     expect,
     other_settings,
 )
-from multiflow.validate import MANAGED_TAG_COUNT
 
 __all__ = ["CapabilityChecks"]
 
@@ -157,8 +157,8 @@ class CapabilityChecks:
             fields = ["conformance_no_such_field"] if caps.fields[kind] else ["src_addr"]
             cases.append((f"{kind.value} fields={fields}", "fields", kind, {"fields": fields}))
         for kind_name in destination_kinds():
-            if kind_name not in caps.destinations:
-                sample = DESTINATION_SAMPLES[kind_name]
+            sample = destination_sample(kind_name)
+            if kind_name not in caps.destinations and sample is not None:
                 cases.append((f"destination {kind_name}", "destination.kind", first, {"destination": sample}))
         if caps.name_max_length is None:
             cases.append(("a name", "name", first, {"name": "conformance"}))

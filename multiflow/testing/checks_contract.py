@@ -7,11 +7,11 @@ import os
 import subprocess
 import sys
 
+from multiflow.ownership import MANAGED_TAG_COUNT
 from multiflow.provider import Provider, ProviderSession, Sandbox
 from multiflow.spec import FlowLogSpec
 from multiflow.testing.harness import MODIFIABLE, Harness, destination_kinds
 from multiflow.testing.target import ConformanceTarget
-from multiflow.validate import MANAGED_TAG_COUNT
 
 __all__ = ["ContractChecks"]
 
@@ -77,9 +77,8 @@ class ContractChecks:
         session = conformance.client.session
         assert isinstance(session, ProviderSession)
         assert (session.provider, session.region) == (provider_name, conformance.target.region)
-        factory = getattr(conformance_provider, "sandbox", None)
-        if factory is not None:
-            sandbox = factory()
+        sandbox = conformance_provider.sandbox()
+        if sandbox is not None:
             assert isinstance(sandbox, Sandbox)
             assert sandbox.provider == provider_name
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import pickle
-import typing
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -15,38 +14,33 @@ from typing import Any
 from multiflow.client import Client
 from multiflow.errors import MultiflowError, PartialFailure, ProviderError, WaitTimeout
 from multiflow.model import Capabilities, FlowLog
+from multiflow.plugins import destination_models
 from multiflow.provider import Provider, ProviderSession
-from multiflow.spec import Destination, FlowLogSpec, ResourceKind, Resources
+from multiflow.spec import FlowLogSpec, ResourceKind, Resources
 from multiflow.testing.target import ConformanceTarget
 
 __all__ = [
-    "DESTINATION_SAMPLES",
     "MODIFIABLE",
     "NEUTRAL_ERROR_ATTRIBUTES",
     "ODD_INTERVALS",
     "Harness",
     "check_error",
     "destination_kinds",
+    "destination_sample",
     "expect",
     "only",
     "other_settings",
     "secret_shown",
 ]
 
+
 #: A valid destination of every kind the spec knows, for specs a provider must refuse (never sent anywhere).
-DESTINATION_SAMPLES: dict[str, dict[str, Any]] = {
-    "cloudwatch_logs": {
-        "kind": "cloudwatch_logs",
-        "log_group": "conformance",
-        "role_arn": "arn:aws:iam::123456789012:role/conformance",
-    },
-    "s3": {"kind": "s3", "bucket": "conformance-bucket"},
-    "firehose": {
-        "kind": "firehose",
-        "stream_arn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/conformance",
-    },
-    "sls": {"kind": "sls", "project": "conformance", "logstore": "conformance"},
-}
+def destination_sample(kind: str) -> dict[str, Any] | None:
+    """A valid destination of ``kind``: the first of the ``examples`` its model declares (in its JSON Schema, through
+    ``json_schema_extra``); ``None`` where it declares none."""
+    examples = destination_models()[kind].model_json_schema().get("examples") or [None]
+    return dict(examples[0]) if examples[0] is not None else None
+
 
 #: What every ProviderError keeps, and must keep through pickling (to cross process boundaries).
 NEUTRAL_ERROR_ATTRIBUTES = (
@@ -67,9 +61,8 @@ MODIFIABLE = ("name", "description", "interval")
 
 
 def destination_kinds() -> tuple[str, ...]:
-    """Every destination ``kind`` the spec's ``Destination`` union knows."""
-    union = typing.get_args(Destination)[0]
-    return tuple(model.model_fields["kind"].default for model in typing.get_args(union))
+    """Every destination ``kind`` the loaded providers declare."""
+    return tuple(sorted(destination_models()))
 
 
 class _RecordingSession:
@@ -138,9 +131,8 @@ class Harness:
         )
 
     def normalized(self, spec: FlowLogSpec) -> FlowLogSpec:
-        """``spec`` as the cloud will report it (the provider's optional ``normalize``)."""
-        normalize = getattr(self.provider, "normalize", None)
-        return normalize(spec, self.target.region) if normalize else spec
+        """``spec`` as the cloud will report it (the provider's ``normalize``)."""
+        return self.provider.normalize(spec, self.target.region)
 
     def create(self, specs: FlowLogSpec | Sequence[FlowLogSpec], **options: Any) -> list[FlowLog]:
         """``client.create`` (waiting, under the target's deadline); everything created is cleaned up later."""
@@ -151,7 +143,7 @@ class Harness:
             self._remember(f for f in exc.succeeded if isinstance(f, FlowLog))
             raise
         except WaitTimeout as exc:
-            self._remember(getattr(exc, "created", []))
+            self._remember(exc.created)
             raise
         self._remember(created)
         return created

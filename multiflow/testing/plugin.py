@@ -1,7 +1,7 @@
-"""multiflow's pytest plugin, registered through the ``pytest11`` entry point: markers and fixtures.
+"""multiflow's pytest plugin, opted into with ``pytest_plugins = ["multiflow.testing"]``: markers and fixtures.
 
-pytest loads it in every run of an environment where multiflow is installed, so it imports nothing but pytest
-at load time: multiflow's core, the providers and their SDKs are imported by the fixtures, when used.
+It imports nothing but pytest at load time: multiflow's core, the providers and their SDKs are imported by the
+fixtures, when used.
 
 Fixtures:
 
@@ -54,10 +54,8 @@ def multiflow_register() -> Iterator[Callable[..., None]]:
     added: list[Any] = []
 
     def register(plugin: Any, name: str | None = None) -> None:
-        manager.register(plugin, name=name)
+        plugins.register(plugin, name=name)
         added.append(plugin)
-        manager.check_pending()
-        plugins.refresh_providers()
 
     try:
         yield register
@@ -77,10 +75,9 @@ def multiflow_sandbox() -> Iterator[Callable[[str], Any]]:
     started: list[Any] = []
 
     def start(provider: str) -> Any:
-        factory = getattr(get_provider(provider), "sandbox", None)
-        if factory is None:
+        sandbox = get_provider(provider).sandbox()
+        if sandbox is None:
             pytest.fail(f"provider {provider!r} offers no sandbox()")
-        sandbox = factory()
         sandbox.start()
         started.append(sandbox)
         return sandbox

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from multiflow.spec import Destination, FlowLogSpec, ProviderOptions
 
@@ -13,6 +13,10 @@ __all__ = ["AlibabaOptions", "SlsDestination", "options_of"]
 
 class SlsDestination(Destination):
     """An Alibaba Cloud Simple Log Service (SLS) project and logstore."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kind": "sls", "project": "central-flowlogs", "logstore": "prod"}]}
+    )
 
     kind: Literal["sls"] = "sls"
     project: str = Field(min_length=1, max_length=128)

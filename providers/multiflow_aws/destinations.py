@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from multiflow.spec import Destination
 
@@ -18,6 +18,18 @@ __all__ = ["CloudWatchLogsDestination", "FirehoseDestination", "S3Destination"]
 class CloudWatchLogsDestination(Destination):
     """An AWS CloudWatch Logs group, written to by an IAM role the flow log service assumes."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "cloudwatch_logs",
+                    "log_group": "flow-logs",
+                    "role_arn": "arn:aws:iam::123456789012:role/flow-logs",
+                }
+            ]
+        }
+    )
+
     kind: Literal["cloudwatch_logs"] = "cloudwatch_logs"
     log_group: str = Field(min_length=1, max_length=512, description="Log group name or ARN")
     role_arn: str | None = Field(default=None, description="IAM role that lets the service publish")
@@ -25,6 +37,10 @@ class CloudWatchLogsDestination(Destination):
 
 class S3Destination(Destination):
     """An S3 bucket (ARN or name), with an optional prefix and the delivery options AWS offers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kind": "s3", "bucket": "arn:aws:s3:::central-flowlogs", "prefix": "prod/"}]}
+    )
 
     kind: Literal["s3"] = "s3"
     bucket: str = Field(min_length=3, max_length=1024, description="Bucket ARN (arn:aws:s3:::name) or name")
@@ -36,6 +52,14 @@ class S3Destination(Destination):
 
 class FirehoseDestination(Destination):
     """A Kinesis Data Firehose delivery stream, by ARN."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "firehose", "stream_arn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/flow-logs"}
+            ]
+        }
+    )
 
     kind: Literal["firehose"] = "firehose"
     stream_arn: str = Field(min_length=1, max_length=1024)

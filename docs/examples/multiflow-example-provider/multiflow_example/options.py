@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from multiflow.spec import Destination, FlowLogSpec, ProviderOptions
 
@@ -19,6 +19,10 @@ __all__ = ["ExampleBucketDestination", "ExampleOptions", "options_of"]
 
 class ExampleBucketDestination(Destination):
     """An ExampleCloud bucket, by name, with an optional object prefix; records are written as plain text."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kind": "example_bucket", "bucket": "central-flowlogs"}]}
+    )
 
     kind: Literal["example_bucket"] = "example_bucket"
     bucket: str = Field(
