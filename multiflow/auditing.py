@@ -25,7 +25,7 @@ from multiflow.errors import SpecError, UnsupportedFeature
 from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatus
 from multiflow.plugins import get_provider
 from multiflow.provider import ResourceInventory
-from multiflow.spec import Destination, ResourceKind, Traffic
+from multiflow.spec import Destination, DestinationField, ResourceKind, Traffic
 
 __all__ = [
     "AUDITED_KINDS",
@@ -67,7 +67,7 @@ class CoverageCriteria(BaseModel):
 
     traffic: Literal["any", "all", "accept", "reject"] = "any"
     destination_kind: str | None = None
-    destination: Destination | None = None
+    destination: DestinationField | None = None
     require_active: bool = True
     require_delivery_ok: bool = False
 
@@ -107,17 +107,18 @@ class CoverageCriteria(BaseModel):
         if wanted is not None:
             if destination.kind != wanted.kind:
                 return f"delivers to {destination.kind}, not {wanted.kind}"
+            have_all, want_all = destination.model_dump(), wanted.model_dump()
             for name in sorted(wanted.model_fields_set - {"kind"}):
-                have, want = getattr(destination, name), getattr(wanted, name)
+                have, want = have_all.get(name), want_all[name]
                 if name == "bucket":
                     have, want = _bucket_name(have), _bucket_name(want)
                 if have != want:
-                    return f"delivers to {name} {getattr(destination, name)!r}, not {getattr(wanted, name)!r}"
+                    return f"delivers to {name} {have_all.get(name)!r}, not {want_all[name]!r}"
         return None
 
 
-def _bucket_name(bucket: str) -> str:
-    return bucket.split(":::", 1)[-1].split("/", 1)[0]
+def _bucket_name(bucket: Any) -> str:
+    return str(bucket).split(":::", 1)[-1].split("/", 1)[0]
 
 
 class CoverageLevel(str, Enum):

@@ -125,7 +125,7 @@ def test_a_destination_kind_two_providers_declare_differently_is_refused(
             register(Clash())
 
     multiflow_register(ClashPlugin(), name="clash")
-    with pytest.raises(MultiflowError, match="declares destination kind 's3', which .*S3Destination already declares"):
+    with pytest.raises(MultiflowError, match=r"declares destination kind 's3', which .*S3Destination already declares"):
         multiflow.providers()
 
 
