@@ -9,7 +9,6 @@ backoff from 0.5 s doubling to 10 s, as Terraform does.
 from __future__ import annotations
 
 import logging
-import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
+from multiflow.backoff import Backoff, retry
 from multiflow.errors import AlreadyExists, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
@@ -40,6 +40,8 @@ IDS_PER_CALL = 1000
 #: Values per filter in one EC2 Describe call.
 FILTER_VALUES_PER_CALL = 200
 IAM_PROPAGATION_MESSAGE = "Unable to assume given IAM role"
+#: Terraform's: 0.5 s doubling to 10 s; equal jitter so concurrent creates for one new role spread apart.
+IAM_PROPAGATION_BACKOFF = Backoff(base=0.5, factor=2.0, cap=10.0, jitter="equal")
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -143,18 +145,24 @@ class AwsSession:
 
     def _create_call(self, params: dict[str, Any]) -> dict[str, Any]:
         """CreateFlowLogs, retrying only the IAM-propagation case, under its own deadline."""
-        deadline = time.monotonic() + self.iam_propagation_timeout
-        delay = 0.5
-        while True:
-            try:
-                return self._call("CreateFlowLogs", self.ec2.create_flow_logs, **params)
-            except ProviderError as exc:
-                propagating = exc.code == "InvalidParameter" and IAM_PROPAGATION_MESSAGE in exc.message
-                if not propagating or time.monotonic() + delay > deadline:
-                    raise
-                log.info("IAM role not assumable yet; retrying CreateFlowLogs in %.1fs", delay)
-                self._sleep(delay * random.uniform(0.8, 1.0))
-                delay = min(delay * 2, 10.0)
+
+        def propagating(error: Exception) -> bool:
+            return (
+                isinstance(error, ProviderError)
+                and error.code == "InvalidParameter"
+                and IAM_PROPAGATION_MESSAGE in error.message
+            )
+
+        return retry(
+            lambda: self._call("CreateFlowLogs", self.ec2.create_flow_logs, **params),
+            retryable=propagating,
+            backoff=IAM_PROPAGATION_BACKOFF,
+            deadline=time.monotonic() + self.iam_propagation_timeout,
+            on_retry=lambda _, __, pause: log.info(
+                "IAM role not assumable yet; retrying CreateFlowLogs in %.1fs", pause
+            ),
+            sleep=self._sleep,
+        )
 
     # -- create ----------------------------------------------------------------------------------------------
 
