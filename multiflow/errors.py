@@ -23,8 +23,10 @@ request id, so nothing the cloud said is lost in translation::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AlreadyExists",
     "AuthError",
+    "CodeTable",
     "Conflict",
     "DryRunSucceeded",
     "InvalidRequest",
@@ -277,3 +280,135 @@ class PartialFailure(MultiflowError):
         if len(self.failed) > 20:
             lines.append(f"  ... and {len(self.failed) - 20} more")
         super().__init__("\n".join(lines))
+
+
+StatusKey = int | range
+"""An HTTP status (``404``) or a range of them (``range(500, 600)``), as a :class:`CodeTable` status rule's key."""
+
+
+class CodeTable:
+    """A provider's error codes → neutral :class:`ProviderError` classes: one table, the most specific rule wins.
+
+    A code is classified by the first tier that has a rule for it:
+
+    1. ``overrides``, in order: the few rules that decide whatever the exact code says, each a code pattern or an
+       HTTP status (``("Throttling", Throttled)``, then ``(range(500, 600), ServiceError)``: a 5xx is the server's
+       failure, whatever it called it);
+    2. ``exact``: the code itself (``"FlowLogAlreadyExists"`` → :class:`AlreadyExists`);
+    3. ``patterns``, in order, more specific first: regular expressions searched in the code
+       (``"^Invalid.*\\.NotFound$"`` before ``"^Invalid"``; a prefix is ``"^Prefix"``, a substring ``"Throttling"``);
+    4. ``statuses``: the HTTP status, for codes no rule knows (``401`` → :class:`AuthError`, ``range(400, 500)`` →
+       :class:`InvalidRequest`); an exact status is tried before the ranges;
+    5. ``default`` (:class:`ProviderError` itself).
+
+    Whether an error is retryable is its class's :attr:`ProviderError.default_retryable`, unless ``retryable``
+    (``retryable(code, http_status) -> bool``) is given to decide per code. A provider fills one in at import::
+
+        ERROR_TABLE = CodeTable(
+            "mycloud",
+            exact={"RateLimited": Throttled, "NoSuchFlowLog": NotFound},
+            patterns=[(r"^Invalid", InvalidRequest)],
+            statuses={401: AuthError, range(400, 500): InvalidRequest},
+            overrides=[(range(500, 600), ServiceError)],
+        )
+
+        try:
+            answer = sdk.call(...)
+        except SdkError as exc:
+            raise ERROR_TABLE.error(exc.code, exc.message, request_id=exc.request_id, operation="Create") from exc
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        exact: Mapping[str, type[ProviderError]],
+        patterns: Iterable[tuple[str | re.Pattern[str], type[ProviderError]]] = (),
+        *,
+        statuses: Mapping[StatusKey, type[ProviderError]] | None = None,
+        overrides: Iterable[tuple[str | re.Pattern[str] | StatusKey, type[ProviderError]]] = (),
+        default: type[ProviderError] = ProviderError,
+        retryable: Callable[[str, int | None], bool] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.exact: Mapping[str, type[ProviderError]] = MappingProxyType(dict(exact))
+        self.patterns: tuple[tuple[re.Pattern[str], type[ProviderError]], ...] = tuple(
+            (re.compile(p) if isinstance(p, str) else p, cls) for p, cls in patterns
+        )
+        self.statuses = _status_rules(statuses or {})
+        self.overrides: tuple[tuple[re.Pattern[str] | range, type[ProviderError]], ...] = tuple(
+            (_rule_key(key), cls) for key, cls in overrides
+        )
+        self.default = default
+        self._retryable = retryable
+        classes = [*self.exact.values(), *(c for _, c in self.patterns), default]
+        classes += [c for _, c in (*self.statuses, *self.overrides)]
+        wrong = sorted({repr(c) for c in classes if not (isinstance(c, type) and issubclass(c, ProviderError))})
+        if wrong:
+            raise TypeError(f"{provider} error table: not ProviderError classes: {', '.join(wrong)}")
+
+    def __repr__(self) -> str:
+        return f"<CodeTable {self.provider}: {len(self.exact)} codes, {len(self.patterns)} patterns>"
+
+    def classify(self, code: str, http_status: int | None = None) -> type[ProviderError]:
+        """The one neutral class ``code`` (with its HTTP status, where there was one) lands on."""
+        for key, cls in self.overrides:
+            if (http_status is not None and http_status in key) if isinstance(key, range) else key.search(code):
+                return cls
+        if code in self.exact:
+            return self.exact[code]
+        for pattern, cls in self.patterns:
+            if pattern.search(code):
+                return cls
+        return _by_status(self.statuses, http_status) or self.default
+
+    def is_retryable(self, code: str, http_status: int | None = None) -> bool:
+        """Whether an error with ``code`` (and ``http_status``) is worth retrying, by this table's rules."""
+        if self._retryable is not None:
+            return self._retryable(code, http_status)
+        return self.classify(code, http_status).default_retryable
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        operation: str | None = None,
+        http_status: int | None = None,
+        resource_id: str | None = None,
+        retryable: bool | None = None,
+    ) -> ProviderError:
+        """The neutral error for ``code``: its class by :meth:`classify`, keeping everything the cloud said.
+
+        ``retryable`` overrides the table's rule for this one error.
+        """
+        return self.classify(code, http_status)(
+            self.provider,
+            code,
+            message,
+            request_id=request_id,
+            operation=operation,
+            http_status=http_status,
+            resource_id=resource_id,
+            retryable=self.is_retryable(code, http_status) if retryable is None else retryable,
+        )
+
+
+def _rule_key(key: str | re.Pattern[str] | StatusKey) -> re.Pattern[str] | range:
+    if isinstance(key, int):
+        return range(key, key + 1)
+    return re.compile(key) if isinstance(key, str) else key
+
+
+def _status_rules(rules: Mapping[StatusKey, type[ProviderError]]) -> tuple[tuple[range, type[ProviderError]], ...]:
+    """Status rules as ranges, exact statuses first so that ``404`` beats ``range(400, 500)``."""
+    as_ranges = [(range(k, k + 1) if isinstance(k, int) else k, cls) for k, cls in rules.items()]
+    return tuple(sorted(as_ranges, key=lambda rule: len(rule[0])))
+
+
+def _by_status(
+    rules: tuple[tuple[range, type[ProviderError]], ...], http_status: int | None
+) -> type[ProviderError] | None:
+    if http_status is None:
+        return None
+    return next((cls for statuses, cls in rules if http_status in statuses), None)

@@ -26,7 +26,7 @@ from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_aws.capabilities import CAPABILITIES
-from multiflow_aws.errors import UNEXPECTED_RESPONSE, from_client_error, make_error
+from multiflow_aws.errors import ERROR_TABLE, UNEXPECTED_RESPONSE, from_client_error
 from multiflow_aws.mapping import client_token, create_params, flow_log_from_record
 
 __all__ = ["AwsSession"]
@@ -118,21 +118,23 @@ class AwsSession:
         except botocore.exceptions.ClientError as exc:
             raise from_client_error(exc, operation) from exc
         except botocore.exceptions.NoCredentialsError as exc:
-            raise make_error("NoCredentials", str(exc), operation=operation) from exc
+            raise ERROR_TABLE.error("NoCredentials", str(exc), operation=operation) from exc
         except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as exc:
             # Refused, dropped, timed out, proxy or TLS failures: no answer came (botocore retried already).
-            raise make_error("ConnectionError", str(exc), operation=operation) from exc
+            raise ERROR_TABLE.error("ConnectionError", str(exc), operation=operation) from exc
         except ResponseParserError as exc:
             # An answer that is not the service's XML (cut short, or not XML at all); botocore does not retry it.
             first_line = str(exc).split("\n", 1)[0]
-            raise make_error(UNEXPECTED_RESPONSE, f"unreadable answer: {first_line}", operation=operation) from exc
+            raise ERROR_TABLE.error(
+                UNEXPECTED_RESPONSE, f"unreadable answer: {first_line}", operation=operation
+            ) from exc
 
     def _flow_logs(self, records: Sequence[Mapping[str, Any]], include_raw: bool = True) -> list[FlowLog]:
         """DescribeFlowLogs records as FlowLogs; one EC2 would never send (no id...) is a ServiceError, not a crash."""
         try:
             return [flow_log_from_record(r, self.region, include_raw) for r in records]
         except (KeyError, TypeError, ValueError) as exc:
-            raise make_error(
+            raise ERROR_TABLE.error(
                 UNEXPECTED_RESPONSE,
                 f"a DescribeFlowLogs record multiflow cannot read: {exc!r}"[:500],
                 operation="DescribeFlowLogs",
@@ -293,7 +295,7 @@ class AwsSession:
             for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 1000}):
                 items += page.get(key, [])
         if any(id_key not in item for item in items):
-            raise make_error(
+            raise ERROR_TABLE.error(
                 UNEXPECTED_RESPONSE, f"{operation} answered an item without its {id_key}", operation=operation
             )
         return items
@@ -342,7 +344,7 @@ class AwsSession:
                 outcome.failed.append(
                     ResourceFailure(
                         flow_log_id,
-                        make_error(
+                        ERROR_TABLE.error(
                             "InvalidFlowLogId.NotFound",
                             f"The flow log ID '{flow_log_id}' does not exist",
                             operation="DeleteFlowLogs",
@@ -420,7 +422,7 @@ def _unsuccessful(response: Mapping[str, Any], operation: str) -> list[ResourceF
         failures.append(
             ResourceFailure(
                 resource_id,
-                make_error(code, message, operation=operation, request_id=request_id, resource_id=resource_id),
+                ERROR_TABLE.error(code, message, operation=operation, request_id=request_id, resource_id=resource_id),
             )
         )
     return failures

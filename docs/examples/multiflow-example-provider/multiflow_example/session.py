@@ -18,7 +18,7 @@ from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, Modi
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_example.api import ApiClient, ApiError
 from multiflow_example.capabilities import CAPABILITIES, RESOURCE_TYPES
-from multiflow_example.errors import NO_CREDENTIALS, make_error
+from multiflow_example.errors import ERROR_TABLE, NO_CREDENTIALS
 from multiflow_example.mapping import create_body, flow_log_from_record
 
 __all__ = ["API_KEY_VARIABLE", "DEFAULT_ENDPOINT", "ENDPOINT_VARIABLE", "ExampleSession"]
@@ -59,7 +59,7 @@ class ExampleSession:
         self.endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or DEFAULT_ENDPOINT
         key = api_key or os.environ.get(API_KEY_VARIABLE)
         if not key:
-            raise make_error(NO_CREDENTIALS, f"no API key: pass api_key=... or set {API_KEY_VARIABLE}")
+            raise ERROR_TABLE.error(NO_CREDENTIALS, f"no API key: pass api_key=... or set {API_KEY_VARIABLE}")
         self.max_attempts = max(1, max_attempts)
         self._api = ApiClient(self.endpoint, key, timeout)
 
@@ -75,7 +75,7 @@ class ExampleSession:
             try:
                 return self._api.call(operation, {"region": self.region, **body})
             except ApiError as exc:
-                raise make_error(
+                raise ERROR_TABLE.error(
                     exc.code,
                     exc.message,
                     operation=operation,
@@ -127,7 +127,7 @@ class ExampleSession:
                 outcome.failed += [
                     ResourceFailure(
                         f["resource_id"],
-                        make_error(
+                        ERROR_TABLE.error(
                             f["code"],
                             f["message"],
                             operation="CreateFlowLogs",
