@@ -22,7 +22,7 @@ Retrying a call (what the AWS IAM-propagation retry, the example provider and th
         backoff=Backoff(base=0.2, cap=5.0, jitter="full", floor=0.05),
         deadline=time.monotonic() + 60.0,   # no retry starts past this (monotonic seconds)
         max_attempts=8,                     # attempts in all, the first included
-        hint=lambda e: getattr(e, "retry_after", None),   # a server's retry-after, honoured up to ``cap``
+        hint=lambda e: getattr(e, "retry_after", None),   # ProviderError.retry_after: honoured up to ``cap``
         on_retry=lambda e, attempt, pause: log.info("retry %d in %.2fs: %s", attempt, pause, e),
     )
 

@@ -73,6 +73,8 @@ class SpecError(MultiflowError, ValueError):
     :param allowed: what would have been accepted (a description or an iterable of values).
     :param provider: the provider whose rule refused it, where the rule is a provider's.
     :param reason: one sentence on why, where ``allowed`` alone does not say it.
+    :param errors: every complaint, where a validator had several (pydantic's ``ValidationError.errors()``);
+        the message names the first.
     """
 
     def __init__(
@@ -83,13 +85,19 @@ class SpecError(MultiflowError, ValueError):
         *,
         provider: str | None = None,
         reason: str | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.field = field
         self.value = value
         self.allowed = allowed
         self.provider = provider
         self.reason = reason
+        self.errors: list[Mapping[str, Any]] = list(errors)
         super().__init__(self._message())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"provider": self.provider, "reason": self.reason, "errors": self.errors}
+        return (_rebuild, (type(self), (self.field, self.value, self.allowed), kwargs))
 
     def _message(self) -> str:
         where = f"{self.provider}: " if self.provider else ""
@@ -119,16 +127,35 @@ class WaitTimeout(MultiflowError, TimeoutError):
     :param wanted: the state waited for.
     :param last_seen: the last status seen for each id (``None`` where the id was not seen at all).
     :param timeout: the deadline, in seconds.
+    :param created: the flow logs a create had made before its wait timed out (none for other waits): they
+        exist, so nothing made is lost.
     """
 
-    def __init__(self, ids: Sequence[str], wanted: str, last_seen: dict[str, str | None], timeout: float) -> None:
+    def __init__(
+        self,
+        ids: Sequence[str],
+        wanted: str,
+        last_seen: Mapping[str, str | None],
+        timeout: float,
+        *,
+        created: Sequence[FlowLog] = (),
+    ) -> None:
         self.ids = list(ids)
         self.wanted = wanted
         self.last_seen = dict(last_seen)
         self.timeout = timeout
+        self.created = list(created)
         shown = ", ".join(f"{i} ({last_seen.get(i) or 'not seen'})" for i in self.ids[:10])
         more = f" and {len(self.ids) - 10} more" if len(self.ids) > 10 else ""
         super().__init__(f"{len(self.ids)} flow log(s) not {wanted} after {timeout:g}s: {shown}{more}")
+
+    def with_created(self, created: Sequence[FlowLog]) -> WaitTimeout:
+        """The same timeout, naming the flow logs the create had made (raise it ``from`` this one's cause)."""
+        return type(self)(self.ids, self.wanted, self.last_seen, self.timeout, created=created)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args = (self.ids, self.wanted, self.last_seen, self.timeout)
+        return (_rebuild, (type(self), args, {"created": self.created}))
 
 
 class ProviderError(MultiflowError):
@@ -142,6 +169,8 @@ class ProviderError(MultiflowError):
     :param http_status: the HTTP status, where there was one.
     :param resource_id: the resource the error is about, where the cloud said.
     :param retryable: whether a later identical call may succeed.
+    :param retry_after: how long the cloud asked to wait before trying again (a ``retry-after`` header), in
+        seconds, where it said.
     """
 
     #: Whether errors of this class are worth retrying, unless the instance says otherwise.
@@ -158,6 +187,7 @@ class ProviderError(MultiflowError):
         http_status: int | None = None,
         resource_id: str | None = None,
         retryable: bool | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.provider = provider
         self.code = code
@@ -167,6 +197,7 @@ class ProviderError(MultiflowError):
         self.http_status = http_status
         self.resource_id = resource_id
         self.retryable = self.default_retryable if retryable is None else retryable
+        self.retry_after = retry_after
         super().__init__(self._text())
 
     def _text(self) -> str:
@@ -191,6 +222,7 @@ class ProviderError(MultiflowError):
             http_status=self.http_status,
             resource_id=resource_id,
             retryable=self.retryable,
+            retry_after=self.retry_after,
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -200,14 +232,14 @@ class ProviderError(MultiflowError):
             "http_status": self.http_status,
             "resource_id": self.resource_id,
             "retryable": self.retryable,
+            "retry_after": self.retry_after,
         }
-        return (_rebuild_provider_error, (type(self), self.provider, self.code, self.message, kwargs))
+        return (_rebuild, (type(self), (self.provider, self.code, self.message), kwargs))
 
 
-def _rebuild_provider_error(
-    cls: type[ProviderError], provider: str, code: str, message: str, kwargs: dict[str, Any]
-) -> ProviderError:
-    return cls(provider, code, message, **kwargs)
+def _rebuild(cls: type[MultiflowError], args: tuple[Any, ...], kwargs: dict[str, Any]) -> MultiflowError:
+    """Unpickle an error by calling its class as it was called (exceptions pickle only ``args`` by default)."""
+    return cls(*args, **kwargs)
 
 
 class AuthError(ProviderError):
@@ -280,6 +312,9 @@ class PartialFailure(MultiflowError):
         if len(self.failed) > 20:
             lines.append(f"  ... and {len(self.failed) - 20} more")
         super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), (self.operation, self.succeeded, self.failed), {}))
 
 
 StatusKey = int | range
@@ -377,10 +412,11 @@ class CodeTable:
         http_status: int | None = None,
         resource_id: str | None = None,
         retryable: bool | None = None,
+        retry_after: float | None = None,
     ) -> ProviderError:
         """The neutral error for ``code``: its class by :meth:`classify`, keeping everything the cloud said.
 
-        ``retryable`` overrides the table's rule for this one error.
+        ``retryable`` overrides the table's rule for this one error; ``retry_after`` is the cloud's own wait.
         """
         return self.classify(code, http_status)(
             self.provider,
@@ -391,6 +427,7 @@ class CodeTable:
             http_status=http_status,
             resource_id=resource_id,
             retryable=self.is_retryable(code, http_status) if retryable is None else retryable,
+            retry_after=retry_after,
         )
 
 

@@ -1,4 +1,4 @@
-"""multiflow.errors.CodeTable: the most specific rule wins, the default catches the rest, nothing said is lost."""
+"""multiflow.errors: CodeTable (the most specific rule wins, nothing said is lost), declared fields, pickling."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from multiflow.errors import (
     ServiceError,
     Throttled,
 )
+from multiflow.model import FlowLog, FlowLogStatus, ResourceRef
+from multiflow.spec import ResourceKind
 
 TABLE = CodeTable(
     "testcloud",
@@ -126,3 +128,56 @@ def test_the_alibaba_rules_fit_a_code_table() -> None:
 
 def test_every_neutral_class_is_exported() -> None:
     assert "CodeTable" in errors.__all__
+
+
+# -- declared fields, kept through pickling ---------------------------------------------------------------------
+
+
+def _flow_log() -> FlowLog:
+    return FlowLog(
+        id="fl-1",
+        provider="aws",
+        region="us-east-1",
+        resource=ResourceRef(kind=ResourceKind.VPC, id="vpc-1"),
+        status=FlowLogStatus.ACTIVATING,
+    )
+
+
+def test_spec_error_declares_every_complaint_and_pickles() -> None:
+    complaints = [{"loc": ("interval",), "msg": "bad"}, {"loc": ("traffic",), "msg": "worse"}]
+    error = errors.SpecError("interval", 7, [60, 600], provider="aws", reason="no", errors=complaints)
+    assert error.errors == complaints and errors.SpecError("f", 1, "x").errors == []
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is errors.SpecError and vars(again) == vars(error) and str(again) == str(error)
+    unsupported = errors.UnsupportedFeature("dry_run", True, "no dry run", provider="example")
+    assert str(pickle.loads(pickle.dumps(unsupported))) == str(unsupported)
+
+
+def test_wait_timeout_declares_what_was_created_and_pickles() -> None:
+    cause = errors.Throttled("aws", "Throttling", "slow down")
+    timeout = errors.WaitTimeout(["fl-1"], "active", {"fl-1": "activating"}, 30.0)
+    assert timeout.created == []
+    timeout.__cause__ = cause
+    made = timeout.with_created([_flow_log()])
+    assert [f.id for f in made.created] == ["fl-1"] and str(made) == str(timeout) and made.ids == timeout.ids
+    again = pickle.loads(pickle.dumps(made))
+    assert type(again) is errors.WaitTimeout and vars(again) == vars(made) and str(again) == str(made)
+
+
+def test_partial_failure_pickles_with_both_sides() -> None:
+    failure = errors.PartialFailure(
+        "create", [_flow_log()], [errors.ResourceFailure("vpc-2", errors.NotFound("aws", "X.NotFound", "gone"))]
+    )
+    again = pickle.loads(pickle.dumps(failure))
+    assert str(again) == str(failure) and again.succeeded == failure.succeeded
+    assert [(f.resource_id, vars(f.error)) for f in again.failed] == [
+        (f.resource_id, vars(f.error)) for f in failure.failed
+    ]
+
+
+def test_retry_after_is_a_declared_field_kept_by_about_and_pickling() -> None:
+    error = TABLE.error("Api.Throttling.User", "slow", retry_after=0.2, http_status=400)
+    assert type(error) is Throttled and error.retry_after == 0.2
+    assert error.about("vpc-1").retry_after == 0.2
+    assert pickle.loads(pickle.dumps(error)).retry_after == 0.2
+    assert TABLE.error("Busy", "m").retry_after is None
