@@ -61,7 +61,7 @@ LIAR_TESTS = textwrap.dedent(
             return [self.cloud.add_resource(self.region, RESOURCE_TYPES[kind], labels=tags) for _ in range(count)]
 
         def destination(self, kind):
-            return {"kind": "s3", "bucket": "liar-logs"}
+            return {"kind": "example_bucket", "bucket": "liar-logs"}
 
 
     @pytest.fixture(autouse=True)
@@ -83,6 +83,7 @@ LIAR_TESTS = textwrap.dedent(
 
 
 def test_the_suite_names_each_lie(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["multiflow.testing"]\n')
     (tmp_path / "test_liar.py").write_text(LIAR_TESTS)
     report = tmp_path / "report.xml"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MULTIFLOW_")}

@@ -65,7 +65,10 @@ def test_capabilities_are_data() -> None:
     assert (caps.name_max_length, caps.description_max_length) == (128, 256)
     assert caps.start_stop and caps.async_activation and not caps.dry_run
     assert caps.modifiable == ("name", "description", "interval")
-    assert caps.options_block == "alibaba"
+    from multiflow_alibaba.options import AlibabaOptions, SlsDestination
+    from multiflow_alibaba.provider import AlibabaProvider
+
+    assert AlibabaProvider.options is AlibabaOptions and AlibabaProvider.destinations == (SlsDestination,)
 
 
 # -- the mapping, row by row -----------------------------------------------------------------------------
