@@ -22,7 +22,18 @@ from typing import Any
 from multiflow.model import FlowLog
 from multiflow.spec import FlowLogSpec
 
-__all__ = ["MANAGED_TAG", "OWNERSHIP_PREFIX", "SPEC_TAG", "Owner", "managed_tags", "options_digests", "owner_of"]
+__all__ = [
+    "MANAGED_TAG",
+    "MANAGED_TAG_COUNT",
+    "OWNERSHIP_PREFIX",
+    "SPEC_TAG",
+    "Owner",
+    "managed_tags",
+    "options_digest",
+    "options_digests",
+    "owner_of",
+    "user_tags",
+]
 
 MANAGED_TAG = "multiflow:managed"
 SPEC_TAG = "multiflow:spec"
