@@ -63,12 +63,15 @@ _SUBMODULES = {
     "cli",
     "auditing",
     "audit_fix",
+    "sandbox",
+    "schema",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__", "errors"]
 
 if TYPE_CHECKING:
     from multiflow import errors as errors
+    from multiflow import sandbox as sandbox
     from multiflow.auditing import AuditReport as AuditReport
     from multiflow.auditing import CoverageCriteria as CoverageCriteria
     from multiflow.auditing import audit as audit
