@@ -8,12 +8,9 @@ and code tables, the hook specifications and protocols, the conformance suite, t
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -139,13 +136,11 @@ FLEET_NOTES = {
 
 
 def _schema() -> dict[str, Renderer]:
-    from multiflow.cli import cmd_schema
     from multiflow.docgen.schema import schema_reference
+    from multiflow.schema import fleet_schema
 
     def render() -> str:
-        out = io.StringIO()
-        cmd_schema(argparse.Namespace(), out)
-        schema: dict[str, Any] = json.loads(out.getvalue())
+        schema = fleet_schema()
         titles = {"_Settings": "defaults", "FleetEntry": "an entry of flow_logs", "ResourceSelector": "resources"}
         return schema_reference(schema, root_title="the file", titles=titles, notes=FLEET_NOTES)
 
@@ -190,10 +185,10 @@ def _plugins() -> dict[str, Renderer]:
 
 
 def _cli() -> dict[str, Renderer]:
-    from multiflow import cli
+    from multiflow.cli.parsing import build_parser
     from multiflow.docgen.cli import cli_reference
 
-    return {"cli-commands": lambda: cli_reference(cli._parser())}
+    return {"cli-commands": lambda: cli_reference(build_parser())}
 
 
 def pages() -> dict[Path, dict[str, Renderer]]:

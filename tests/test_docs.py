@@ -61,6 +61,17 @@ def test_generated_docs_match_the_code() -> None:
     assert not drifted, "the docs differ from the code; run: .venv/bin/python docs/generate.py\n" + "\n".join(drifted)
 
 
+def test_the_generator_runs_as_a_script_from_the_repository_root() -> None:
+    done = subprocess.run(
+        [sys.executable, "docs/generate.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    helped = subprocess.run(
+        [sys.executable, "docs/generate.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert helped.returncode == 0 and "--check" in helped.stdout
+
+
 def test_the_drift_check_sees_a_changed_table_and_a_missing_region() -> None:
     from multiflow.docgen.regions import RegionError, fill
 
@@ -118,11 +129,11 @@ def test_every_protocol_is_in_the_plugin_guide() -> None:
 
 
 def test_every_command_and_flag_is_in_the_cli_reference() -> None:
-    from multiflow.cli import _parser
+    from multiflow.cli.parsing import build_parser
     from multiflow.docgen.cli import commands
 
     doc = (ROOT / "docs" / "cli.md").read_text()
-    listed = list(commands(_parser()))
+    listed = list(commands(build_parser()))
     assert {"plan", "apply", "providers", "sandbox serve"} <= {path for path, _, _ in listed}
     for path, parser, _ in listed:
         heading = f"### multiflow {path}\n"
