@@ -1,7 +1,8 @@
 """Regenerate the generated regions of the docs from the code: ``python docs/generate.py`` (``--check``: only say
 which pages differ, exit 1 if any). tests/test_docs.py runs the check, so a page that drifts fails the tests.
 
-Each page's regions are rendered by :mod:`multiflow.docgen` from the code's own data: the providers' capabilities
+Each page's regions are rendered by the ``generator`` package beside this file (docs/generator: it is no part of
+the installed ``multiflow``) from the code's own data: the providers' capabilities
 and code tables, the hook specifications and protocols, the conformance suite, the fleet JSON Schema, the CLI.
 """
 
@@ -13,12 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+# `python docs/generate.py` has docs/ on the path already; a test that loads this file by its path does not.
+if str(DOCS) not in sys.path:
+    sys.path.insert(0, str(DOCS))
 
 Renderer = Callable[[], str]
 
 
 def _aws() -> dict[str, Renderer]:
-    from multiflow.docgen import markdown, reference
+    from generator import markdown, reference
     from multiflow_aws import capabilities, errors, fields
 
     def mapping() -> str:
@@ -65,7 +71,7 @@ ALIBABA_NOTES = {
 
 
 def _alibaba() -> dict[str, Renderer]:
-    from multiflow.docgen import reference
+    from generator import reference
     from multiflow_alibaba import capabilities, errors
 
     unknown = set(ALIBABA_NOTES) - set(errors.EXACT_CODES)
@@ -89,7 +95,7 @@ def _alibaba() -> dict[str, Renderer]:
 
 
 def _example() -> dict[str, Renderer]:
-    from multiflow.docgen import reference
+    from generator import reference
     from multiflow_example import capabilities, errors
 
     return {
@@ -136,7 +142,7 @@ FLEET_NOTES = {
 
 
 def _schema() -> dict[str, Renderer]:
-    from multiflow.docgen.schema import schema_reference
+    from generator.schema import schema_reference
     from multiflow.schema import fleet_schema
 
     def render() -> str:
@@ -150,8 +156,8 @@ def _schema() -> dict[str, Renderer]:
 def _plugins() -> dict[str, Renderer]:
     import inspect
 
+    from generator import markdown, python_api
     from multiflow import hookspecs, model, provider
-    from multiflow.docgen import markdown, python_api
     from multiflow.testing.conformance import ProviderConformance
     from multiflow.testing.target import ConformanceTarget
 
@@ -185,8 +191,8 @@ def _plugins() -> dict[str, Renderer]:
 
 
 def _cli() -> dict[str, Renderer]:
+    from generator.cli import cli_reference
     from multiflow.cli.parsing import build_parser
-    from multiflow.docgen.cli import cli_reference
 
     return {"cli-commands": lambda: cli_reference(build_parser())}
 
@@ -205,7 +211,7 @@ def pages() -> dict[Path, dict[str, Renderer]]:
 
 def render() -> dict[Path, tuple[str, str]]:
     """Each page as it is and as the code says it should be."""
-    from multiflow.docgen.regions import RegionError, fill
+    from generator.regions import RegionError, fill
 
     rendered = {}
     for path, renderers in pages().items():
