@@ -1,27 +1,30 @@
 """Regenerate the generated regions of the docs from the code: ``python docs/generate.py`` (``--check``: only say
 which pages differ, exit 1 if any). tests/test_docs.py runs the check, so a page that drifts fails the tests.
 
-Each page's regions are rendered by :mod:`multiflow.docgen` from the code's own data: the providers' capabilities
+Each page's regions are rendered by the ``generator`` package beside this file (docs/generator: it is no part of
+the installed ``multiflow``) from the code's own data: the providers' capabilities
 and code tables, the hook specifications and protocols, the conformance suite, the fleet JSON Schema, the CLI.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+# `python docs/generate.py` has docs/ on the path already; a test that loads this file by its path does not.
+if str(DOCS) not in sys.path:
+    sys.path.insert(0, str(DOCS))
 
 Renderer = Callable[[], str]
 
 
 def _aws() -> dict[str, Renderer]:
-    from multiflow.docgen import markdown, reference
+    from generator import markdown, reference
     from multiflow_aws import capabilities, errors, fields
 
     def mapping() -> str:
@@ -68,7 +71,7 @@ ALIBABA_NOTES = {
 
 
 def _alibaba() -> dict[str, Renderer]:
-    from multiflow.docgen import reference
+    from generator import reference
     from multiflow_alibaba import capabilities, errors
 
     unknown = set(ALIBABA_NOTES) - set(errors.EXACT_CODES)
@@ -92,7 +95,7 @@ def _alibaba() -> dict[str, Renderer]:
 
 
 def _example() -> dict[str, Renderer]:
-    from multiflow.docgen import reference
+    from generator import reference
     from multiflow_example import capabilities, errors
 
     return {
@@ -121,7 +124,7 @@ FLEET_NOTES = {
     "destination": "where records go",
     "aws": "options only AWS reads",
     "alibaba": "options only Alibaba Cloud reads",
-    "options": "option blocks of third-party providers, by provider name",
+    "options": "option blocks by provider name (`aws:` above is `options: {aws: ...}`)",
     "ip_version": "`IpVersion`",
     "resource_group_id": "`ResourceGroupId`: the resource group the flow log joins",
     "tag_fields": "resource tags AWS writes into each record (`TagFieldSpecifications`)",
@@ -137,13 +140,11 @@ FLEET_NOTES = {
 
 
 def _schema() -> dict[str, Renderer]:
-    from multiflow.cli import cmd_schema
-    from multiflow.docgen.schema import schema_reference
+    from generator.schema import schema_reference
+    from multiflow.schema import fleet_schema
 
     def render() -> str:
-        out = io.StringIO()
-        cmd_schema(argparse.Namespace(), out)
-        schema: dict[str, Any] = json.loads(out.getvalue())
+        schema = fleet_schema(["aws", "alibaba"])  # the built-in providers: the reference is multiflow's own
         titles = {"_Settings": "defaults", "FleetEntry": "an entry of flow_logs", "ResourceSelector": "resources"}
         return schema_reference(schema, root_title="the file", titles=titles, notes=FLEET_NOTES)
 
@@ -153,16 +154,16 @@ def _schema() -> dict[str, Renderer]:
 def _plugins() -> dict[str, Renderer]:
     import inspect
 
+    from generator import markdown, python_api
     from multiflow import hookspecs, model, provider
-    from multiflow.docgen import markdown, python_api
     from multiflow.testing.conformance import ProviderConformance
     from multiflow.testing.target import ConformanceTarget
 
     def protocols() -> str:
-        classes: list[type] = [provider.Provider, provider.ProviderSession, provider.ResourceLister]
-        classes += [provider.ResourceInventory]
-        classes += [provider.Sandbox, provider.CreateOutcome, provider.DeleteOutcome, provider.DescribeQuery]
-        classes += [provider.ModifyChanges, model.CloudResource]
+        classes: list[type] = [provider.Provider, provider.ProviderSession]
+        classes += [provider.StartStop, provider.Modifiable, provider.ResourceLister, provider.ResourceInventory]
+        classes += [provider.Sandbox, provider.CreateOutcome, provider.DeleteOutcome, provider.SwitchOutcome]
+        classes += [provider.DescribeQuery, provider.ModifyChanges, model.CloudResource]
         return "\n\n".join(python_api.class_reference(cls) for cls in classes)
 
     def target() -> str:
@@ -188,10 +189,10 @@ def _plugins() -> dict[str, Renderer]:
 
 
 def _cli() -> dict[str, Renderer]:
-    from multiflow import cli
-    from multiflow.docgen.cli import cli_reference
+    from generator.cli import cli_reference
+    from multiflow.cli.parsing import build_parser
 
-    return {"cli-commands": lambda: cli_reference(cli._parser())}
+    return {"cli-commands": lambda: cli_reference(build_parser())}
 
 
 def pages() -> dict[Path, dict[str, Renderer]]:
@@ -208,7 +209,7 @@ def pages() -> dict[Path, dict[str, Renderer]]:
 
 def render() -> dict[Path, tuple[str, str]]:
     """Each page as it is and as the code says it should be."""
-    from multiflow.docgen.regions import RegionError, fill
+    from generator.regions import RegionError, fill
 
     rendered = {}
     for path, renderers in pages().items():

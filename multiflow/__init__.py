@@ -64,12 +64,15 @@ _SUBMODULES = {
     "cli",
     "auditing",
     "audit_fix",
+    "sandbox",
+    "schema",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__", "errors"]
 
 if TYPE_CHECKING:
     from multiflow import errors as errors
+    from multiflow import sandbox as sandbox
     from multiflow.applying import ApplyResult as ApplyResult
     from multiflow.applying import apply as apply
     from multiflow.auditing import AuditReport as AuditReport

@@ -24,22 +24,12 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    create_model,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from multiflow.errors import SpecError
-from multiflow.plugins import destination_models, options_models
 from multiflow.spec import (
     DestinationField,
     FlowLogSpec,
@@ -58,7 +48,6 @@ __all__ = [
     "FleetError",
     "ResourceSelector",
     "Target",
-    "json_schema",
     "load",
     "loads",
 ]
@@ -326,37 +315,3 @@ def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
             return line
         line = node.start_mark.line + 1
     return line
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of fleet files, with the destination kinds and option blocks of the loaded providers.
-
-    ``multiflow schema`` prints it, for editors: a third-party provider's destination and options get
-    completion and checks like the built-in ones, with no change to multiflow.
-    """
-    destinations, options = destination_models(), options_models()
-    schema = Fleet.model_json_schema()
-    schema["properties"].pop("source", None)
-    schema["required"] = [r for r in schema.get("required", []) if r != "name"]
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "multiflow fleet file"
-    fields: dict[str, Any] = {name: (model | None, None) for name, model in sorted(options.items())}
-    if destinations:
-        kinds = tuple(destinations[kind] for kind in sorted(destinations))
-        union: Any = kinds[0] if len(kinds) == 1 else Annotated[Union[kinds], Field(discriminator="kind")]  # noqa: UP007
-        fields["destination"] = (union, ...)
-    parts = create_model("_ProviderParts", **fields).model_json_schema(ref_template="#/$defs/{model}")
-    definitions = schema.setdefault("$defs", {})
-    definitions.update(parts.pop("$defs", {}))
-    provided = parts["properties"]
-    definitions.pop("ProviderOptions", None)
-    definitions["Destination"] = {
-        key: value for key, value in provided.get("destination", {"not": {}}).items() if key != "title"
-    }
-    blocks = {name: {"$ref": f"#/$defs/{model.__name__}"} for name, model in sorted(options.items())}
-    for name in ("_Settings", "FleetEntry"):
-        properties = definitions[name]["properties"]
-        properties["options"] = {"type": "object", "properties": blocks, "additionalProperties": False}
-        for provider, ref in blocks.items():
-            properties[provider] = {"anyOf": [ref, {"type": "null"}], "default": None}
-    return schema

@@ -234,13 +234,10 @@ class Provider:
     """A cloud, as a plugin offers it: subclass it, set the data, write :meth:`connect`.
 
     Constructing one must be cheap: no SDK import, no network (``multiflow providers`` builds every one).
-
-    :cvar name: the provider's name, as fleet files and ``connect`` say it (``aws``).
-    :cvar capabilities: what the cloud takes, as data; ``capabilities.destinations`` names destination kinds.
-    :cvar options: the model of the provider's options block (``options: {name: ...}``, ``name:`` in a fleet
-        file), or ``None`` where it takes none.
-    :cvar destinations: the destination models this provider adds, each with its own ``kind``. A kind may be
-        declared by one provider only; another provider may write to it by naming it in its capabilities.
+    ``name`` is the provider's name as fleet files and ``connect`` say it; ``capabilities`` what the cloud takes,
+    as data; ``options`` the model of its options block (``options: {name: ...}``, ``name:`` in a fleet file),
+    or ``None``; ``destinations`` the destination models it adds, each with a ``kind`` of its own (a kind is
+    declared by one provider only; another may write to it by naming it in its capabilities).
     """
 
     name: ClassVar[str]

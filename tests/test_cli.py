@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import time
 from collections.abc import Iterator
@@ -164,3 +165,18 @@ def test_schema_is_json_schema_for_fleet_files() -> None:
     schema = json.loads(multiflow("schema").stdout)
     assert schema["$schema"].endswith("2020-12/schema")
     assert "flow_logs" in schema["properties"] and schema["required"] == ["flow_logs"]
+
+
+def test_the_console_script_and_python_m_multiflow_run_the_command() -> None:
+    script = Path(sysconfig.get_path("scripts")) / "multiflow"
+    assert script.is_file(), f"{script}: install the project (pip install -e .) for its console script"
+    for command in ([str(script)], [sys.executable, "-m", "multiflow"]):
+        helped = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=60)
+        assert helped.returncode == 0, helped.stderr
+        assert helped.stdout.startswith("usage: multiflow [-h] [--version] COMMAND")
+        assert "sandbox" in helped.stdout and "audit" in helped.stdout
+        done = subprocess.run([*command, "validate", str(EXAMPLE)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"{EXAMPLE}: ok (2 entries; fleet 'netops'; providers alibaba, aws)\n"
+        missing = subprocess.run([*command, "validate", "no-such.yaml"], capture_output=True, text=True, timeout=60)
+        assert missing.returncode == 1 and missing.stderr.startswith("multiflow: error: no-such.yaml: ")

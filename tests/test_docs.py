@@ -14,6 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The docs generator (docs/generator) is no part of the installed package: import it from the repository.
+if str(ROOT / "docs") not in sys.path:
+    sys.path.insert(0, str(ROOT / "docs"))
+
 
 def _readme_commands() -> list[str]:
     return re.findall(r"```bash\n(python3 -m venv .+)\n```", (ROOT / "README.md").read_text())
@@ -61,8 +65,19 @@ def test_generated_docs_match_the_code() -> None:
     assert not drifted, "the docs differ from the code; run: .venv/bin/python docs/generate.py\n" + "\n".join(drifted)
 
 
+def test_the_generator_runs_as_a_script_from_the_repository_root() -> None:
+    done = subprocess.run(
+        [sys.executable, "docs/generate.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    helped = subprocess.run(
+        [sys.executable, "docs/generate.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert helped.returncode == 0 and "--check" in helped.stdout
+
+
 def test_the_drift_check_sees_a_changed_table_and_a_missing_region() -> None:
-    from multiflow.docgen.regions import RegionError, fill
+    from generator.regions import RegionError, fill
 
     generator = _generator()
     page = ROOT / "docs" / "providers" / "aws.md"
@@ -81,9 +96,9 @@ def test_the_drift_check_sees_a_changed_table_and_a_missing_region() -> None:
 
 
 def test_every_hook_is_documented_under_its_exact_signature_with_an_example() -> None:
+    from generator.python_api import hookspecs as specs_of
+    from generator.python_api import signature
     from multiflow import hookspecs
-    from multiflow.docgen.python_api import hookspecs as specs_of
-    from multiflow.docgen.python_api import signature
 
     doc = (ROOT / "docs" / "plugins.md").read_text()
     prose = re.sub(r"<!-- generated:(\S+) -->.*?<!-- /generated:\1 -->", "", doc, flags=re.S)
@@ -95,8 +110,8 @@ def test_every_hook_is_documented_under_its_exact_signature_with_an_example() ->
 
 
 def test_every_hook_is_exercised_by_a_test() -> None:
+    from generator.python_api import hookspecs as specs_of
     from multiflow import hookspecs
-    from multiflow.docgen.python_api import hookspecs as specs_of
 
     tests = "".join(path.read_text() for path in (ROOT / "tests").rglob("test_*.py"))
     for hook in specs_of(hookspecs):
@@ -118,11 +133,11 @@ def test_every_protocol_is_in_the_plugin_guide() -> None:
 
 
 def test_every_command_and_flag_is_in_the_cli_reference() -> None:
-    from multiflow.cli import _parser
-    from multiflow.docgen.cli import commands
+    from generator.cli import commands
+    from multiflow.cli.parsing import build_parser
 
     doc = (ROOT / "docs" / "cli.md").read_text()
-    listed = list(commands(_parser()))
+    listed = list(commands(build_parser()))
     assert {"plan", "apply", "providers", "sandbox serve"} <= {path for path, _, _ in listed}
     for path, parser, _ in listed:
         heading = f"### multiflow {path}\n"

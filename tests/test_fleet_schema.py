@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from multiflow.fleet import json_schema
+from multiflow.schema import fleet_schema as json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 

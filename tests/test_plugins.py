@@ -127,7 +127,7 @@ def test_providers_all_lists_plugins_offering_no_provider(multiflow_register: An
     import argparse
     import io
 
-    from multiflow.cli import cmd_providers
+    from multiflow.cli.commands import cmd_providers
 
     multiflow_register(_OffersNothing(), name="quiet")
     table, as_json = io.StringIO(), io.StringIO()

@@ -8,8 +8,9 @@ from enum import Enum
 
 from multiflow import errors
 from multiflow.capability_view import facts
-from multiflow.docgen.markdown import code, codes, table
 from multiflow.model import Capabilities
+
+from .markdown import code, codes, table
 
 __all__ = ["NEUTRAL_CLASSES", "capabilities", "error_table", "value_map"]
 

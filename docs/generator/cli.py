@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
-from multiflow.docgen.markdown import code, table
+from .markdown import code, table
 
 __all__ = ["cli_reference", "commands"]
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from multiflow.docgen.markdown import code, rst
+from .markdown import code, rst
 
 __all__ = ["class_reference", "docstring", "hook_reference", "hookspecs", "members_reference", "signature"]
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from multiflow.docgen.markdown import code, codes, rst, table
+from .markdown import code, codes, rst, table
 
 __all__ = ["schema_reference"]
 

@@ -1,0 +1,290 @@
+"""One function per command: it reads its parsed arguments, asks the library, prints, and returns the exit code.
+
+Each takes ``(args, out)``: the namespace :func:`multiflow.cli.parsing.build_parser` made and the stream for the
+answer (progress and errors go to stderr). The library is imported inside them, so ``multiflow --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
+
+from multiflow.cli import rendering
+from multiflow.cli.parsing import names, provider_regions
+from multiflow.errors import MultiflowError
+
+if TYPE_CHECKING:
+    from multiflow.client import Connections
+    from multiflow.fleet import Fleet
+    from multiflow.model import FlowLog
+
+__all__ = [
+    "COMMANDS",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_PENDING",
+    "EXIT_UNDER_COVERAGE",
+    "cmd_apply",
+    "cmd_audit",
+    "cmd_destroy",
+    "cmd_list",
+    "cmd_plan",
+    "cmd_providers",
+    "cmd_sandbox_serve",
+    "cmd_schema",
+    "cmd_validate",
+]
+
+EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_UNDER_COVERAGE = 3
+
+
+@contextmanager
+def _connections(sandbox: bool, fleet: Fleet | None = None, providers: Sequence[str] = ()) -> Iterator[Connections]:
+    """Connections to the clouds; with ``--sandbox``, to sandboxes prepared for ``fleet`` (or, without a fleet,
+    seeded with the demo estates of ``providers``)."""
+    from multiflow import sandbox as sandboxes
+    from multiflow.client import Connections
+
+    with ExitStack() as stack:
+        if not sandbox:
+            connections = stack.enter_context(Connections())
+        else:
+            try:
+                connections = stack.enter_context(
+                    sandboxes.prepared(fleet) if fleet is not None else sandboxes.demo(providers)
+                )
+            except sandboxes.NoSandbox as exc:
+                raise MultiflowError(f"{exc}; run without --sandbox") from None
+        yield connections
+
+
+def _load(path: str) -> Fleet:
+    from multiflow.fleet import load
+    from multiflow.validate import validate_fleet
+
+    fleet = load(path)
+    validate_fleet(fleet)
+    return fleet
+
+
+def _confirm(args: argparse.Namespace, question: str) -> bool:
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise MultiflowError("refusing to change the clouds without confirmation: stdin is not a terminal; add --yes")
+    answer = input(f"{question} [y/N] ")
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow validate FILE``: the file against the providers, without any API call."""
+    fleet = _load(args.file)
+    if args.output == "json":
+        rendering.write_json({"ok": True, "fleet": fleet.name, "entries": len(fleet.flow_logs)}, out)
+    else:
+        rendering.print_validated(args.file, fleet, out)
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow plan FILE``: what apply would change; exit 2 with ``--detailed-exitcode`` when anything would."""
+    from multiflow.planning import plan as make_plan
+
+    fleet = _load(args.file)
+    with _connections(args.sandbox, fleet) as connections:
+        plan = make_plan(fleet, connections)
+        if args.output == "json":
+            rendering.write_json(plan.as_dict(), out)
+        else:
+            rendering.print_plan(plan, out)
+    if getattr(args, "detailed_exitcode", False) and plan.pending:
+        return EXIT_PENDING
+    return EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -> int:
+    """``multiflow apply FILE``: plan, confirm, make the changes; exit 1 when any failed."""
+    from multiflow.applying import apply
+    from multiflow.cli.progress import ProgressPrinter
+    from multiflow.planning import plan as make_plan
+
+    fleet = _load(args.file)
+    with _connections(args.sandbox, fleet) as connections:
+        plan = make_plan(fleet, connections, destroy=destroy)
+        if args.output != "json":
+            rendering.print_plan(plan, out)
+        if not plan.pending:
+            if args.output == "json":
+                rendering.write_json({"ok": True, "plan": plan.as_dict(), "result": None}, out)
+            return EXIT_OK
+        if not _confirm(args, f"{'Destroy' if destroy else 'Apply'} {len(plan.pending)} change(s)?"):
+            out.write("Nothing done.\n")
+            return EXIT_OK
+        started = time.monotonic()
+        progress = ProgressPrinter(sys.stderr, args.output == "json")
+        result = apply(plan, connections, timeout=args.timeout, progress=progress)
+        elapsed = time.monotonic() - started
+    if args.output == "json":
+        rendering.write_json(
+            {"ok": result.ok, "elapsed_seconds": round(elapsed, 2), "plan": plan.as_dict(), "result": result.as_dict()},
+            out,
+        )
+    else:
+        rendering.print_result(result, elapsed, out)
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def cmd_destroy(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow destroy FILE``: :func:`cmd_apply` of a plan that deletes every flow log the fleet manages."""
+    return cmd_apply(args, out, destroy=True)
+
+
+def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow list``: every flow log of the providers in the regions."""
+    import multiflow
+
+    found: list[FlowLog] = []
+    for provider, regions in provider_regions(names(args.provider), args.region).items():
+        for region in regions:
+            with multiflow.connect(provider, region=region) as client:
+                found.extend(client.describe())
+    if args.output == "json":
+        rendering.write_json([f.model_dump(mode="json", exclude={"raw"}) for f in found], out)
+    else:
+        rendering.print_flow_logs(found, out)
+    return EXIT_OK
+
+
+def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow providers``: the plugins, their versions and the providers' capabilities."""
+    from multiflow.plugins import plugin_infos, providers
+
+    found = providers()
+    infos = sorted(
+        (i for i in plugin_infos(include_unloaded=args.all) if args.all or i.providers),
+        key=lambda i: (not i.builtin, i.name),
+    )
+    if args.output == "json":
+        rendering.write_json(
+            {
+                "plugins": [i.as_dict() for i in infos],
+                "providers": {name: p.capabilities.summary() for name, p in sorted(found.items())},
+            },
+            out,
+        )
+    else:
+        rendering.print_providers(infos, found, args.all, out)
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow schema``: the fleet file's JSON Schema."""
+    from multiflow.schema import fleet_schema
+
+    rendering.write_json(fleet_schema(), out)
+    return EXIT_OK
+
+
+def cmd_sandbox_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow sandbox serve``: every provider's sandbox with its demo estate, until a signal or ``--seconds``."""
+    from multiflow import sandbox
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with sandbox.started() as boxes:
+        environment: dict[str, str] = {}
+        seeded: dict[str, Any] = {}
+        for name, box in boxes.items():
+            environment.update(box.environment())
+            seeded[name] = box.seed_demo()
+        if args.output == "json":
+            rendering.write_json({"environment": environment, "seeded": seeded}, out)
+        else:
+            rendering.print_sandboxes(environment, seeded, out)
+        out.flush()
+        stop.wait(args.seconds if args.seconds else None)
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow audit``: coverage of VPCs, subnets and ENIs; exit 3 below ``--fail-under``; ``--fix`` plans
+    flow logs for what is uncovered."""
+    from multiflow.audit_fix import fix_fleet, fleet_yaml
+    from multiflow.auditing import CoverageCriteria, audit
+    from multiflow.fleet import load
+    from multiflow.planning import plan as make_plan
+
+    providers = list(dict.fromkeys(names(args.provider)))
+    regions = provider_regions(providers, args.region)
+    if args.fail_under is not None and not 0 <= args.fail_under <= 100:
+        raise MultiflowError(f"--fail-under {args.fail_under:g}: a percentage from 0 to 100")
+    criteria = CoverageCriteria(
+        traffic=args.traffic,
+        destination_kind=args.destination_kind,
+        require_active=not args.include_inactive,
+        require_delivery_ok=args.require_delivery,
+    )
+    template = load(args.fix) if args.fix else None
+    fix = plan = None
+    with _connections(args.sandbox, providers=providers) as connections:
+        report = audit(
+            providers,
+            regions,
+            kinds=[k.strip() for k in args.kind.split(",")],
+            criteria=criteria,
+            connections=connections,
+        )
+        if template is not None:
+            fix = fix_fleet(report, template)
+            plan = make_plan(fix, connections) if fix is not None else None
+    passed = args.fail_under is None or report.percent >= args.fail_under
+    fix_text = None
+    if fix is not None:
+        header = f"written by multiflow audit --fix {args.fix}: {len(report.uncovered)} uncovered resource(s)"
+        fix_text = fleet_yaml(fix, header + "\napply with: multiflow apply FILE")
+        if args.fix_output:
+            try:
+                with open(args.fix_output, "w", encoding="utf-8") as file:
+                    file.write(fix_text)
+            except OSError as exc:
+                raise MultiflowError(f"--fix-output {args.fix_output}: {exc.strerror}") from None
+    if args.output == "json":
+        fixed = None
+        if template is not None:
+            fixed = {
+                "fleet": fix.name if fix else None,
+                "fleet_file": args.fix_output if fix and args.fix_output else None,
+                "fleet_yaml": fix_text,
+                "plan": plan.as_dict() if plan else None,
+            }
+        rendering.write_json({"ok": passed, "fail_under": args.fail_under, **report.as_dict(), "fix": fixed}, out)
+    else:
+        rendering.print_audit(report, args.all, out)
+        if args.fail_under is not None and not passed:
+            out.write(f"Below --fail-under {args.fail_under:g}%.\n")
+        if template is not None:
+            rendering.print_fix(fix, plan, fix_text, args.fix_output, out)
+    return EXIT_OK if passed else EXIT_UNDER_COVERAGE
+
+
+#: Every command's function by its ``command_path`` (what the parser sets).
+COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
+    "validate": cmd_validate,
+    "plan": cmd_plan,
+    "apply": cmd_apply,
+    "destroy": cmd_destroy,
+    "list": cmd_list,
+    "audit": cmd_audit,
+    "providers": cmd_providers,
+    "schema": cmd_schema,
+    "sandbox serve": cmd_sandbox_serve,
+}

@@ -1,0 +1,120 @@
+"""The command line's grammar: the argparse parser of every command, and helpers that read argument values.
+
+Each leaf command's parser sets ``command_path`` (``"plan"``, ``"sandbox serve"``...), the key of its function in
+:data:`multiflow.cli.commands.COMMANDS`; building the parser loads no command and no cloud SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from multiflow import __version__
+from multiflow.errors import MultiflowError
+
+__all__ = ["build_parser", "names", "provider_regions"]
+
+_REGION_HELP = "region(s), comma-separated; PROVIDER:REGION for one provider only"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``multiflow`` parser (docs/cli.md is generated from it)."""
+    parser = argparse.ArgumentParser(prog="multiflow", description="VPC flow logs on every cloud, from one file.")
+    parser.add_argument("--version", action="version", version=f"multiflow {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--output", "-o", choices=("table", "json"), default="table", help="output format")
+        sub.set_defaults(command_path=name)
+        return sub
+
+    validate = add("validate", "check a fleet file against the providers, without any API call")
+    validate.add_argument("file", help="the fleet YAML file")
+    plan = add("plan", "show what apply would change")
+    _fleet_file(plan)
+    plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes to make")
+    for name, text in (
+        ("apply", "make the clouds match the file"),
+        ("destroy", "delete every flow log this fleet manages"),
+    ):
+        sub = add(name, text)
+        _fleet_file(sub)
+        sub.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+        sub.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the clouds (900)")
+    listing = add("list", "list flow logs of providers and regions")
+    listing.add_argument("--provider", required=True, help="provider name(s), comma-separated")
+    listing.add_argument("--region", required=True, help=_REGION_HELP)
+    _audit_arguments(add("audit", "which VPCs, subnets and ENIs lack a flow log that counts"))
+    providers = add("providers", "show loaded provider plugins, versions and capabilities")
+    providers.add_argument(
+        "--all",
+        action="store_true",
+        help="every plugin (also those offering no provider, disabled or not loaded) and every capability",
+    )
+    add("schema", "print the JSON Schema of fleet files (for editors)")
+    sandbox = commands.add_parser("sandbox", help="the offline sandboxes")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="COMMAND")
+    serve = sandbox_commands.add_parser("serve", help="serve every provider's sandbox on loopback until stopped")
+    serve.add_argument("--output", "-o", choices=("table", "json"), default="table")
+    serve.add_argument("--seconds", type=float, default=0, help="stop after this long (default: until Ctrl-C)")
+    serve.set_defaults(command_path="sandbox serve")
+    return parser
+
+
+def _fleet_file(sub: argparse.ArgumentParser) -> None:
+    """The fleet file argument and ``--sandbox`` of plan, apply and destroy."""
+    sub.add_argument("file", help="the fleet YAML file")
+    sub.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against fresh in-process sandboxes seeded with what the file needs",
+    )
+
+
+def _audit_arguments(sub: argparse.ArgumentParser) -> None:
+    """What to audit, what counts as covered, and ``--fix``."""
+    sub.add_argument("--provider", required=True, help="provider name(s), comma-separated")
+    sub.add_argument("--region", required=True, help=_REGION_HELP)
+    sub.add_argument(
+        "--kind", default="vpc,subnet,network_interface", help="kinds, comma-separated (vpc,subnet,network_interface)"
+    )
+    sub.add_argument(
+        "--traffic",
+        choices=("any", "all", "accept", "reject"),
+        default="any",
+        help="traffic a flow log must record to count (any; accept/reject also take all)",
+    )
+    sub.add_argument("--destination-kind", help="count only flow logs delivering to this kind (s3, sls...)")
+    sub.add_argument("--include-inactive", action="store_true", help="count flow logs that are not active")
+    sub.add_argument("--require-delivery", action="store_true", help="count only flow logs delivering successfully")
+    sub.add_argument("--fail-under", type=float, metavar="PCT", help="exit 3 when coverage is below PCT percent")
+    sub.add_argument("--all", action="store_true", help="list covered resources too")
+    sub.add_argument("--sandbox", action="store_true", help="audit fresh in-process sandboxes with a demo estate")
+    sub.add_argument(
+        "--fix", metavar="TEMPLATE", help="plan flow logs for what is uncovered, with a fleet file's settings"
+    )
+    sub.add_argument("--fix-output", metavar="PATH", help="write the fix's fleet file here (default: print it)")
+
+
+def names(text: str) -> list[str]:
+    """``--provider aws, alibaba``: the names, stripped, empty ones left out, in order."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def provider_regions(providers: Sequence[str], text: str) -> dict[str, list[str]]:
+    """``--region``: each REGION applies to every provider, each PROVIDER:REGION to that provider only."""
+    regions: dict[str, list[str]] = {p: [] for p in providers}
+    for item in (i.strip() for i in text.split(",")):
+        name, qualified, region = item.partition(":")
+        if not qualified:
+            for chosen in regions.values():
+                chosen.append(item)
+        elif name in regions and region:
+            regions[name].append(region)
+        else:
+            raise MultiflowError(f"--region {item!r}: PROVIDER:REGION needs a provider among --provider {providers}")
+    missing = [p for p, chosen in regions.items() if not chosen]
+    if missing:
+        raise MultiflowError(f"no region for {', '.join(missing)}: add --region REGION or PROVIDER:REGION")
+    return {p: [r for r in dict.fromkeys(chosen) if r] for p, chosen in regions.items()}

@@ -1,0 +1,251 @@
+"""What the commands print: plain-text tables and JSON on stdout, one printer per kind of answer."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from multiflow.apply import ApplyResult
+    from multiflow.auditing import AuditReport
+    from multiflow.fleet import Fleet
+    from multiflow.model import FlowLog
+    from multiflow.planning import Plan
+    from multiflow.plugins import PluginInfo
+    from multiflow.provider import Provider
+
+__all__ = [
+    "percent",
+    "print_audit",
+    "print_fix",
+    "print_flow_logs",
+    "print_plan",
+    "print_providers",
+    "print_result",
+    "print_sandboxes",
+    "print_validated",
+    "table",
+    "write_json",
+]
+
+
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
+    """Left-aligned columns two spaces apart, a dashed line under the headers; ``None`` shows as nothing."""
+    cells = [[str(h) for h in headers]] + [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_json(data: object, out: TextIO) -> None:
+    """``data`` as indented JSON and a newline (what JSON cannot hold, as its ``str``)."""
+    json.dump(data, out, indent=2, default=str)
+    out.write("\n")
+
+
+def percent(value: float) -> str:
+    """One decimal, rounded down: 99.96 shows as 99.9%, never as a 100% that --fail-under 100 would refuse."""
+    return f"{math.floor(value * 10) / 10:.1f}%"
+
+
+def print_validated(path: str, fleet: Fleet, out: TextIO) -> None:
+    """The one line ``validate`` prints for a good file."""
+    providers = ", ".join(sorted({e.provider for e in fleet.flow_logs}))
+    out.write(f"{path}: ok ({len(fleet.flow_logs)} entries; fleet {fleet.name!r}; providers {providers})\n")
+
+
+def print_plan(plan: Plan, out: TextIO) -> None:
+    """Every change but the keeps, then the counts per provider and region, then a one-line verdict."""
+    rows = [
+        (
+            c.action.value,
+            c.provider,
+            c.region,
+            c.entry or "",
+            c.resource_id,
+            c.flow_log.id if c.flow_log else "",
+            "; ".join(c.reasons),
+        )
+        for c in plan.changes
+        if c.action.value != "keep"
+    ]
+    if rows:
+        out.write(table(rows, ["action", "provider", "region", "entry", "resource", "flow log", "why"]) + "\n\n")
+    counts = [
+        (p, r, *(c.get(a, 0) for a in ("create", "update", "replace", "delete", "keep", "conflict")))
+        for (p, r), c in sorted(plan.counts().items())
+    ]
+    out.write(table(counts, ["provider", "region", "create", "update", "replace", "delete", "keep", "conflict"]))
+    out.write("\n")
+    pending = len(plan.pending)
+    out.write(f"\n{pending} change(s) to make" if pending else "\nNo changes: the clouds match the file")
+    if plan.conflicts:
+        out.write(f"; {len(plan.conflicts)} conflict(s) multiflow will not touch")
+    out.write(".\n")
+
+
+def print_result(result: ApplyResult, elapsed: float, out: TextIO) -> None:
+    """What apply did per provider and region, every failure with the cloud's code and request id, a verdict."""
+    done: Counter[tuple[str, str, str]] = Counter((c.provider, c.region, c.action.value) for c in result.done)
+    failed: Counter[tuple[str, str]] = Counter((f.change.provider, f.change.region) for f in result.failed)
+    groups = sorted({(p, r) for p, r, _ in done} | set(failed))
+    rows = [
+        (
+            p,
+            r,
+            done[(p, r, "create")],
+            done[(p, r, "update")],
+            done[(p, r, "replace")],
+            done[(p, r, "delete")],
+            failed[(p, r)],
+        )
+        for p, r in groups
+    ]
+    out.write("\n" + table(rows, ["provider", "region", "created", "updated", "replaced", "deleted", "failed"]))
+    out.write("\n")
+    if result.failed:
+        out.write("\nFailures:\n")
+        failures: list[tuple[object, ...]] = [
+            (
+                f.change.action.value,
+                f.change.provider,
+                f.change.region,
+                f.change.resource_id,
+                getattr(f.error, "code", type(f.error).__name__),
+                getattr(f.error, "request_id", "") or "",
+                getattr(f.error, "message", str(f.error)),
+            )
+            for f in result.failed
+        ]
+        out.write(table(failures, ["action", "provider", "region", "resource", "code", "request id", "message"]))
+        out.write("\n")
+    status = "with failures" if result.failed else "ok"
+    out.write(
+        f"\nApplied in {elapsed:.1f}s: {len(result.done)} done, {len(result.failed)} failed, "
+        f"{len(result.skipped)} skipped ({status}).\n"
+    )
+
+
+def print_flow_logs(flow_logs: Sequence[FlowLog], out: TextIO) -> None:
+    """A row per flow log: where, what it watches, how, and the fleet that manages it."""
+    rows = [
+        (
+            f.provider,
+            f.region,
+            f.id,
+            f.resource.kind.value if f.resource.kind else "",
+            f.resource.id,
+            f.status.value,
+            f.traffic.value if f.traffic else "",
+            f.interval,
+            f.destination.kind if f.destination else "",
+            f.tags.get("multiflow:managed", ""),
+        )
+        for f in flow_logs
+    ]
+    headers = ["provider", "region", "flow log", "kind", "resource", "status", "traffic", "interval", "destination"]
+    out.write(table(rows, [*headers, "fleet"]) + "\n")
+
+
+def print_providers(
+    infos: Sequence[PluginInfo], found: Mapping[str, Provider], every_capability: bool, out: TextIO
+) -> None:
+    """The plugins, then per provider its main capabilities (``every_capability``: all of them)."""
+    from multiflow.capability_view import KIND_HEADERS, facts, kind_rows
+
+    rows = [
+        (
+            i.name,
+            i.distribution or "(in-process)",
+            i.version or "",
+            "built-in" if i.builtin else "third-party",
+            i.status,
+            ", ".join(i.hooks),
+            ", ".join(i.providers),
+        )
+        for i in infos
+    ]
+    out.write(table(rows, ["plugin", "distribution", "version", "origin", "status", "hooks", "providers"]) + "\n")
+    for name, provider in sorted(found.items()):
+        caps = provider.capabilities
+        out.write(f"\n{name}:\n")
+        if every_capability:
+            out.write("  " + table(kind_rows(caps), KIND_HEADERS).replace("\n", "\n  ") + "\n")
+            out.write("  (* the default)\n")
+            for label, value in facts(caps):
+                out.write(f"  {label + ':':<24}{value}\n")
+            continue
+        out.write(f"  resource kinds: {', '.join(k.value for k in caps.resource_kinds)}\n")
+        out.write(f"  destinations:   {', '.join(caps.destinations)}\n")
+        intervals = sorted({i for values in caps.intervals.values() for i in values})
+        out.write(f"  intervals (s):  {', '.join(map(str, intervals))}\n")
+        extras = [
+            feature
+            for feature, on in (
+                ("start/stop", caps.start_stop),
+                ("async activation", caps.async_activation),
+                ("dry run", caps.dry_run),
+            )
+            if on
+        ]
+        if caps.modifiable:
+            extras.append("modify " + "/".join(caps.modifiable))
+        out.write(f"  also:           {', '.join(extras) or '-'}\n")
+
+
+def print_sandboxes(environment: Mapping[str, str], seeded: Mapping[str, Any], out: TextIO) -> None:
+    """``export`` lines that point a shell at the served sandboxes, and what they were seeded with."""
+    out.write("# multiflow sandboxes on loopback; paste into a shell to point the CLI and SDKs at them:\n")
+    for key, value in sorted(environment.items()):
+        out.write(f"export {key}={value}\n")
+    out.write(f"# seeded: {json.dumps(seeded, default=str)}\n# Ctrl-C stops them.\n")
+
+
+def print_audit(report: AuditReport, show_covered: bool, out: TextIO) -> None:
+    """The uncovered resources (``show_covered``: every one) with why, counts per group, and the total."""
+    rows = []
+    for r in report.resources:
+        if r.covered and not show_covered:
+            continue
+        via = ", ".join(
+            f"{c.flow_log_id} ({'own' if c.level.value == 'own' else f'via {c.level.value} {c.on}'})"
+            for c in r.covering
+        )
+        rows.append(
+            (
+                r.provider,
+                r.region,
+                r.kind.value,
+                r.id,
+                r.resource.subnet_id or r.resource.vpc_id or "",
+                "yes" if r.covered else "NO",
+                via or "; ".join(r.reasons),
+            )
+        )
+    if rows:
+        out.write(table(rows, ["provider", "region", "kind", "resource", "in", "covered", "by / why not"]) + "\n\n")
+    counts = [
+        (c.provider, c.region, c.kind.value if c.kind else "", c.covered, c.total, percent(c.percent))
+        for c in report.summary()
+    ]
+    out.write(table(counts, ["provider", "region", "kind", "covered", "total", "percent"]) + "\n")
+    total = report.total()
+    clouds = ", ".join(f"{c.provider} {c.covered}/{c.total}" for c in report.summary(("provider",)))
+    out.write(f"\nCoverage: {total.covered}/{total.total} ({percent(total.percent)}); {clouds}.\n")
+
+
+def print_fix(fix: Fleet | None, plan: Plan | None, text: str | None, path: str | None, out: TextIO) -> None:
+    """``audit --fix``: the fleet that covers what is uncovered, its plan, and its file (or where it went)."""
+    if fix is None or plan is None:
+        out.write("\nFix: nothing to fix.\n")
+        return
+    out.write(f"\nFix: fleet {fix.name!r}\n\n")
+    print_plan(plan, out)
+    if path:
+        out.write(f"\nFleet file written to {path}; apply it with: multiflow apply {path}\n")
+    else:
+        out.write("\n" + (text or ""))
