@@ -223,8 +223,11 @@ def lift_option_blocks(data: Any) -> Any:
     named = [key for key in data if key in models]
     if not named:
         return data
+    given = data.get("options")
+    if given is not None and not isinstance(given, Mapping):
+        return data  # not a mapping: the options field refuses it, with its location
     lifted = {key: value for key, value in data.items() if key not in models}
-    options = dict(data.get("options") or {})
+    options = dict(given or {})
     for key in named:
         if key in options:
             raise ValueError(f"options for {key!r} given twice, as {key}: and as options.{key}; keep one")
