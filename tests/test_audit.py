@@ -25,8 +25,8 @@ from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatu
 from multiflow.planning import Connections
 from multiflow.plugins import get_provider
 from multiflow.spec import ResourceKind, S3Destination, Traffic
-from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
+from multiflow_alibaba_emulator import AlibabaEmulator
 
 AWS_REGION = "us-east-1"
 ALI_REGION = "cn-hangzhou"

@@ -32,8 +32,8 @@ from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
-import multiflow_alibaba.sandbox
-from multiflow_alibaba.sandbox import (
+import multiflow_alibaba_emulator
+from multiflow_alibaba_emulator import (
     DEMO_ACCESS_KEY_ID,
     DEMO_ACCESS_KEY_SECRET,
     ERROR_CATALOGUE,
@@ -963,7 +963,7 @@ def test_demo_inventory_serves_the_sdk(make_client: ClientFactory, emulator: Ali
 def test_module_entry_point_serves_the_demo_until_interrupted() -> None:
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "multiflow_alibaba.sandbox", "--activation-delay", "0"],
+        [sys.executable, "-m", "multiflow_alibaba_emulator", "--activation-delay", "0"],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -994,7 +994,7 @@ def test_module_entry_point_serves_the_demo_until_interrupted() -> None:
 
 
 def test_the_emulator_imports_only_the_standard_library() -> None:
-    package = Path(multiflow_alibaba.sandbox.__file__).parent
+    package = Path(multiflow_alibaba_emulator.__file__).parent
     imported: set[str] = set()
     for source in package.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):

@@ -32,7 +32,7 @@ from multiflow.errors import (
     Throttled,
 )
 from multiflow_alibaba.errors import EXACT_CODES, error_class
-from multiflow_alibaba.sandbox import ERROR_CATALOGUE
+from multiflow_alibaba_emulator import ERROR_CATALOGUE
 
 from .provider_support import KEY_ID, PROXY_VARIABLES, REGION, SECRET, World, running_world
 

@@ -2,7 +2,7 @@
 
 Pure standard library: it imports neither the Alibaba SDK nor ``multiflow``. See ``docs/alibaba-emulator.md``.
 
->>> from multiflow_alibaba.sandbox import AlibabaEmulator, ManualClock, Faults
+>>> from multiflow_alibaba_emulator import AlibabaEmulator, ManualClock, Faults
 """
 
 from .clock import Clock, ManualClock, MonotonicClock

@@ -26,7 +26,7 @@ from .state import (
 )
 from .views import flow_log_view
 
-logger = logging.getLogger("multiflow_alibaba.sandbox")
+logger = logging.getLogger("multiflow_alibaba_emulator")
 
 #: The only address the emulator ever binds.
 LOOPBACK = "127.0.0.1"
@@ -58,7 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_DELETE = do_PATCH = do_PUT
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Log to the ``multiflow_alibaba.sandbox`` logger at debug level instead of stderr."""
+        """Log to the ``multiflow_alibaba_emulator`` logger at debug level instead of stderr."""
         logger.debug("%s " + format, self.address_string(), *args)
 
     def _serve(self) -> None:
