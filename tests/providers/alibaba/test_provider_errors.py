@@ -29,6 +29,7 @@ from multiflow.errors import (
     ProviderError,
     QuotaExceeded,
     ServiceError,
+    SpecError,
     Throttled,
 )
 from multiflow_alibaba.errors import EXACT_CODES, error_class
@@ -427,8 +428,30 @@ def test_no_credentials_anywhere_is_an_auth_error(world: World, tmp_path: object
     assert world.emu.calls == {}
 
 
-def test_keys_must_come_in_pairs() -> None:
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [({"access_key_id": KEY_ID}, "access_key_secret"), ({"access_key_secret": SECRET}, "access_key_id")],
+)
+def test_keys_must_come_in_pairs(given: dict[str, str], missing: str) -> None:
     import multiflow
 
-    with pytest.raises(ValueError, match="both access_key_id and access_key_secret"):
-        multiflow.connect("alibaba", region=REGION, access_key_id=KEY_ID)
+    with pytest.raises(SpecError) as caught:
+        multiflow.connect("alibaba", region=REGION, **given)
+    assert caught.value.field == missing and caught.value.provider == "alibaba"
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "missing"),
+    [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET, "ALIBABA_CLOUD_ACCESS_KEY_ID"),
+    ],
+)
+def test_half_a_key_pair_in_the_environment_is_an_auth_error_naming_the_missing_variable(
+    world: World, tmp_path: object, variable: str, value: str, missing: str
+) -> None:
+    result = run_with_environment(world, tmp_path, {variable: value})  # which also checks the secret is not shown
+    assert (result["error"], result["code"]) == ("AuthError", "NoCredentials")
+    assert f"{variable} is set but {missing} is not" in str(result["text"])
+    assert world.emu.calls == {}
