@@ -46,7 +46,7 @@ def _aws() -> dict[str, Renderer]:
         "aws-mapping": mapping,
         "aws-fields": record_fields,
         "aws-errors": lambda: reference.error_table(
-            errors.EXACT_CODES, errors.PATTERN_CODES, retryable=lambda code: errors.make_error(code, "").retryable
+            errors.EXACT_CODES, errors.PATTERN_CODES, retryable=errors.ERROR_TABLE.is_retryable
         ),
     }
 
@@ -97,9 +97,7 @@ def _example() -> dict[str, Renderer]:
 
     return {
         "example-capabilities": lambda: reference.capabilities(capabilities.CAPABILITIES),
-        "example-errors": lambda: reference.error_table(
-            errors.CODES, retryable=lambda code: errors.make_error(code, "").retryable
-        ),
+        "example-errors": lambda: reference.error_table(errors.CODES, retryable=errors.ERROR_TABLE.is_retryable),
     }
 
 

@@ -124,8 +124,7 @@ class Client:
                     self.session, pending, FlowLogStatus.ACTIVE, timeout=timeout, on_progress=on_progress
                 )
             except WaitTimeout as exc:
-                exc.created = created  # type: ignore[attr-defined]
-                raise
+                raise exc.with_created(created) from exc.__cause__
             resource_of = {f.id: f.resource.id for f in created}
             # Report wait failures by resource, like create failures; the error names the flow log.
             failed += [ResourceFailure(resource_of.get(f.resource_id, f.resource_id), f.error) for f in waited.failed]

@@ -23,8 +23,10 @@ request id, so nothing the cloud said is lost in translation::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AlreadyExists",
     "AuthError",
+    "CodeTable",
     "Conflict",
     "DryRunSucceeded",
     "InvalidRequest",
@@ -70,6 +73,8 @@ class SpecError(MultiflowError, ValueError):
     :param allowed: what would have been accepted (a description or an iterable of values).
     :param provider: the provider whose rule refused it, where the rule is a provider's.
     :param reason: one sentence on why, where ``allowed`` alone does not say it.
+    :param errors: every complaint, where a validator had several (pydantic's ``ValidationError.errors()``);
+        the message names the first.
     """
 
     def __init__(
@@ -80,13 +85,19 @@ class SpecError(MultiflowError, ValueError):
         *,
         provider: str | None = None,
         reason: str | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.field = field
         self.value = value
         self.allowed = allowed
         self.provider = provider
         self.reason = reason
+        self.errors: list[Mapping[str, Any]] = list(errors)
         super().__init__(self._message())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"provider": self.provider, "reason": self.reason, "errors": self.errors}
+        return (_rebuild, (type(self), (self.field, self.value, self.allowed), kwargs))
 
     def _message(self) -> str:
         where = f"{self.provider}: " if self.provider else ""
@@ -116,16 +127,35 @@ class WaitTimeout(MultiflowError, TimeoutError):
     :param wanted: the state waited for.
     :param last_seen: the last status seen for each id (``None`` where the id was not seen at all).
     :param timeout: the deadline, in seconds.
+    :param created: the flow logs a create had made before its wait timed out (none for other waits): they
+        exist, so nothing made is lost.
     """
 
-    def __init__(self, ids: Sequence[str], wanted: str, last_seen: dict[str, str | None], timeout: float) -> None:
+    def __init__(
+        self,
+        ids: Sequence[str],
+        wanted: str,
+        last_seen: Mapping[str, str | None],
+        timeout: float,
+        *,
+        created: Sequence[FlowLog] = (),
+    ) -> None:
         self.ids = list(ids)
         self.wanted = wanted
         self.last_seen = dict(last_seen)
         self.timeout = timeout
+        self.created = list(created)
         shown = ", ".join(f"{i} ({last_seen.get(i) or 'not seen'})" for i in self.ids[:10])
         more = f" and {len(self.ids) - 10} more" if len(self.ids) > 10 else ""
         super().__init__(f"{len(self.ids)} flow log(s) not {wanted} after {timeout:g}s: {shown}{more}")
+
+    def with_created(self, created: Sequence[FlowLog]) -> WaitTimeout:
+        """The same timeout, naming the flow logs the create had made (raise it ``from`` this one's cause)."""
+        return type(self)(self.ids, self.wanted, self.last_seen, self.timeout, created=created)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args = (self.ids, self.wanted, self.last_seen, self.timeout)
+        return (_rebuild, (type(self), args, {"created": self.created}))
 
 
 class ProviderError(MultiflowError):
@@ -139,6 +169,8 @@ class ProviderError(MultiflowError):
     :param http_status: the HTTP status, where there was one.
     :param resource_id: the resource the error is about, where the cloud said.
     :param retryable: whether a later identical call may succeed.
+    :param retry_after: how long the cloud asked to wait before trying again (a ``retry-after`` header), in
+        seconds, where it said.
     """
 
     #: Whether errors of this class are worth retrying, unless the instance says otherwise.
@@ -155,6 +187,7 @@ class ProviderError(MultiflowError):
         http_status: int | None = None,
         resource_id: str | None = None,
         retryable: bool | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.provider = provider
         self.code = code
@@ -164,6 +197,7 @@ class ProviderError(MultiflowError):
         self.http_status = http_status
         self.resource_id = resource_id
         self.retryable = self.default_retryable if retryable is None else retryable
+        self.retry_after = retry_after
         super().__init__(self._text())
 
     def _text(self) -> str:
@@ -188,6 +222,7 @@ class ProviderError(MultiflowError):
             http_status=self.http_status,
             resource_id=resource_id,
             retryable=self.retryable,
+            retry_after=self.retry_after,
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -197,14 +232,14 @@ class ProviderError(MultiflowError):
             "http_status": self.http_status,
             "resource_id": self.resource_id,
             "retryable": self.retryable,
+            "retry_after": self.retry_after,
         }
-        return (_rebuild_provider_error, (type(self), self.provider, self.code, self.message, kwargs))
+        return (_rebuild, (type(self), (self.provider, self.code, self.message), kwargs))
 
 
-def _rebuild_provider_error(
-    cls: type[ProviderError], provider: str, code: str, message: str, kwargs: dict[str, Any]
-) -> ProviderError:
-    return cls(provider, code, message, **kwargs)
+def _rebuild(cls: type[MultiflowError], args: tuple[Any, ...], kwargs: dict[str, Any]) -> MultiflowError:
+    """Unpickle an error by calling its class as it was called (exceptions pickle only ``args`` by default)."""
+    return cls(*args, **kwargs)
 
 
 class AuthError(ProviderError):
@@ -277,3 +312,140 @@ class PartialFailure(MultiflowError):
         if len(self.failed) > 20:
             lines.append(f"  ... and {len(self.failed) - 20} more")
         super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), (self.operation, self.succeeded, self.failed), {}))
+
+
+StatusKey = int | range
+"""An HTTP status (``404``) or a range of them (``range(500, 600)``), as a :class:`CodeTable` status rule's key."""
+
+
+class CodeTable:
+    """A provider's error codes → neutral :class:`ProviderError` classes: one table, the most specific rule wins.
+
+    A code is classified by the first tier that has a rule for it:
+
+    1. ``overrides``, in order: the few rules that decide whatever the exact code says, each a code pattern or an
+       HTTP status (``("Throttling", Throttled)``, then ``(range(500, 600), ServiceError)``: a 5xx is the server's
+       failure, whatever it called it);
+    2. ``exact``: the code itself (``"FlowLogAlreadyExists"`` → :class:`AlreadyExists`);
+    3. ``patterns``, in order, more specific first: regular expressions searched in the code
+       (``"^Invalid.*\\.NotFound$"`` before ``"^Invalid"``; a prefix is ``"^Prefix"``, a substring ``"Throttling"``);
+    4. ``statuses``: the HTTP status, for codes no rule knows (``401`` → :class:`AuthError`, ``range(400, 500)`` →
+       :class:`InvalidRequest`); an exact status is tried before the ranges;
+    5. ``default`` (:class:`ProviderError` itself).
+
+    Whether an error is retryable is its class's :attr:`ProviderError.default_retryable`, unless ``retryable``
+    (``retryable(code, http_status) -> bool``) is given to decide per code. A provider fills one in at import::
+
+        ERROR_TABLE = CodeTable(
+            "mycloud",
+            exact={"RateLimited": Throttled, "NoSuchFlowLog": NotFound},
+            patterns=[(r"^Invalid", InvalidRequest)],
+            statuses={401: AuthError, range(400, 500): InvalidRequest},
+            overrides=[(range(500, 600), ServiceError)],
+        )
+
+        try:
+            answer = sdk.call(...)
+        except SdkError as exc:
+            raise ERROR_TABLE.error(exc.code, exc.message, request_id=exc.request_id, operation="Create") from exc
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        exact: Mapping[str, type[ProviderError]],
+        patterns: Iterable[tuple[str | re.Pattern[str], type[ProviderError]]] = (),
+        *,
+        statuses: Mapping[StatusKey, type[ProviderError]] | None = None,
+        overrides: Iterable[tuple[str | re.Pattern[str] | StatusKey, type[ProviderError]]] = (),
+        default: type[ProviderError] = ProviderError,
+        retryable: Callable[[str, int | None], bool] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.exact: Mapping[str, type[ProviderError]] = MappingProxyType(dict(exact))
+        self.patterns: tuple[tuple[re.Pattern[str], type[ProviderError]], ...] = tuple(
+            (re.compile(p) if isinstance(p, str) else p, cls) for p, cls in patterns
+        )
+        self.statuses = _status_rules(statuses or {})
+        self.overrides: tuple[tuple[re.Pattern[str] | range, type[ProviderError]], ...] = tuple(
+            (_rule_key(key), cls) for key, cls in overrides
+        )
+        self.default = default
+        self._retryable = retryable
+        classes = [*self.exact.values(), *(c for _, c in self.patterns), default]
+        classes += [c for _, c in (*self.statuses, *self.overrides)]
+        wrong = sorted({repr(c) for c in classes if not (isinstance(c, type) and issubclass(c, ProviderError))})
+        if wrong:
+            raise TypeError(f"{provider} error table: not ProviderError classes: {', '.join(wrong)}")
+
+    def __repr__(self) -> str:
+        return f"<CodeTable {self.provider}: {len(self.exact)} codes, {len(self.patterns)} patterns>"
+
+    def classify(self, code: str, http_status: int | None = None) -> type[ProviderError]:
+        """The one neutral class ``code`` (with its HTTP status, where there was one) lands on."""
+        for key, cls in self.overrides:
+            if (http_status is not None and http_status in key) if isinstance(key, range) else key.search(code):
+                return cls
+        if code in self.exact:
+            return self.exact[code]
+        for pattern, cls in self.patterns:
+            if pattern.search(code):
+                return cls
+        return _by_status(self.statuses, http_status) or self.default
+
+    def is_retryable(self, code: str, http_status: int | None = None) -> bool:
+        """Whether an error with ``code`` (and ``http_status``) is worth retrying, by this table's rules."""
+        if self._retryable is not None:
+            return self._retryable(code, http_status)
+        return self.classify(code, http_status).default_retryable
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        operation: str | None = None,
+        http_status: int | None = None,
+        resource_id: str | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> ProviderError:
+        """The neutral error for ``code``: its class by :meth:`classify`, keeping everything the cloud said.
+
+        ``retryable`` overrides the table's rule for this one error; ``retry_after`` is the cloud's own wait.
+        """
+        return self.classify(code, http_status)(
+            self.provider,
+            code,
+            message,
+            request_id=request_id,
+            operation=operation,
+            http_status=http_status,
+            resource_id=resource_id,
+            retryable=self.is_retryable(code, http_status) if retryable is None else retryable,
+            retry_after=retry_after,
+        )
+
+
+def _rule_key(key: str | re.Pattern[str] | StatusKey) -> re.Pattern[str] | range:
+    if isinstance(key, int):
+        return range(key, key + 1)
+    return re.compile(key) if isinstance(key, str) else key
+
+
+def _status_rules(rules: Mapping[StatusKey, type[ProviderError]]) -> tuple[tuple[range, type[ProviderError]], ...]:
+    """Status rules as ranges, exact statuses first so that ``404`` beats ``range(400, 500)``."""
+    as_ranges = [(range(k, k + 1) if isinstance(k, int) else k, cls) for k, cls in rules.items()]
+    return tuple(sorted(as_ranges, key=lambda rule: len(rule[0])))
+
+
+def _by_status(
+    rules: tuple[tuple[range, type[ProviderError]], ...], http_status: int | None
+) -> type[ProviderError] | None:
+    if http_status is None:
+        return None
+    return next((cls for statuses, cls in rules if http_status in statuses), None)

@@ -65,9 +65,7 @@ def spec_error_from_validation(exc: ValidationError, prefix: str = "") -> SpecEr
     """
     first = exc.errors(include_url=False)[0]
     field = ".".join(str(part) for part in (*([prefix] if prefix else []), *first["loc"])) or "spec"
-    error = SpecError(field, first.get("input"), first["msg"])
-    error.errors = exc.errors(include_url=False)  # type: ignore[attr-defined]
-    return error
+    return SpecError(field, first.get("input"), first["msg"], errors=exc.errors(include_url=False))
 
 
 _constructing: contextvars.ContextVar[bool] = contextvars.ContextVar("multiflow_constructing", default=False)

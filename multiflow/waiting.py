@@ -12,35 +12,25 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from multiflow.backoff import Backoff
 from multiflow.errors import MultiflowError, ProviderError, ResourceFailure, WaitTimeout
 from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.provider import ProviderSession
 
-__all__ = ["Backoff", "Progress", "WaitResult", "wait_until"]
+__all__ = ["WAIT_BACKOFF", "Backoff", "Progress", "WaitResult", "wait_until"]
 
 GONE = "gone"
 """The target for waiting on deletion: the flow log no longer exists."""
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with equal jitter: sleep between half and all of ``min(cap, base * factor**n)``.
+WAIT_BACKOFF = Backoff(base=0.5, factor=1.5, cap=5.0, jitter="equal", first=0.5)
+"""The waiter's sleeps between polls: equal jitter, 0.5 s growing x1.5 to a 5 s cap, the first one 0.5 s.
 
-    Equal rather than full jitter: a waiter polls a state the cloud changes on its own schedule, so sleeps near
-    zero only cost calls, while the random half still spreads many waiters apart. ``first`` is the least the
-    first sleep takes, so an activation the cloud needs a moment for is not polled in a burst. The cap is low
-    (5 s) because one poll costs ceil(pending/50) calls at most, and a late poll costs everyone's wall time.
-    """
-
-    base: float = 0.5
-    factor: float = 1.5
-    cap: float = 5.0
-    first: float = 0.5
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """The sleep before poll number ``attempt`` (0-based)."""
-        ceiling = min(self.cap, self.base * self.factor**attempt)
-        return max(self.first if attempt == 0 else 0.0, ceiling / 2 + rng.uniform(0, ceiling / 2))
+Equal rather than full jitter: a waiter polls a state the cloud changes on its own schedule, so sleeps near zero
+only cost calls, while the random half still spreads many waiters apart. ``first`` is the least the first sleep
+takes, so an activation the cloud needs a moment for is not polled in a burst. The cap is low (5 s) because one
+poll costs ceil(pending/50) calls at most, and a late poll costs everyone's wall time.
+"""
 
 
 @dataclass(frozen=True)
@@ -95,7 +85,7 @@ def wait_until(
     throttling for longer) is waited out like a slow transition, until the deadline; the WaitTimeout then has
     the last error as its cause. Errors that are not retryable (auth, bad request) are raised at once.
     """
-    backoff = backoff or Backoff()
+    backoff = backoff or WAIT_BACKOFF
     rng = rng or random.Random()
     pending = list(dict.fromkeys(ids))
     wanted_name = wanted.value if isinstance(wanted, FlowLogStatus) else wanted

@@ -1,7 +1,8 @@
 """AWS error codes → neutral error classes, table-driven: each code lands on exactly one class.
 
 Exact codes first, then patterns in order (``Invalid*.NotFound`` before ``Invalid*``), then the HTTP-like
-numeric codes some responses carry (``400`` in ``Unsuccessful`` items), then :class:`ProviderError` itself.
+numeric codes some responses carry (``400`` in ``Unsuccessful`` items), then :class:`ProviderError` itself: one
+:class:`multiflow.errors.CodeTable`, :data:`ERROR_TABLE`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from multiflow.errors import (
     AlreadyExists,
     AuthError,
+    CodeTable,
     Conflict,
     DryRunSucceeded,
     InvalidRequest,
@@ -22,7 +24,7 @@ from multiflow.errors import (
     Throttled,
 )
 
-__all__ = ["EXACT_CODES", "PATTERN_CODES", "UNEXPECTED_RESPONSE", "error_class", "from_client_error", "make_error"]
+__all__ = ["ERROR_TABLE", "EXACT_CODES", "PATTERN_CODES", "UNEXPECTED_RESPONSE", "from_client_error"]
 
 #: Our own code for an answer that could not be read (not the service's XML, or a record without its id).
 UNEXPECTED_RESPONSE = "UnexpectedResponse"
@@ -66,35 +68,8 @@ PATTERN_CODES: tuple[tuple[re.Pattern[str], type[ProviderError]], ...] = (
 )
 
 
-def error_class(code: str) -> type[ProviderError]:
-    """The one neutral class an AWS code lands on."""
-    if code in EXACT_CODES:
-        return EXACT_CODES[code]
-    for pattern, cls in PATTERN_CODES:
-        if pattern.match(code):
-            return cls
-    return ProviderError
-
-
-def make_error(
-    code: str,
-    message: str,
-    *,
-    operation: str | None = None,
-    request_id: str | None = None,
-    http_status: int | None = None,
-    resource_id: str | None = None,
-) -> ProviderError:
-    """A neutral error for an AWS code, keeping code, message and request id."""
-    return error_class(code)(
-        "aws",
-        code,
-        message,
-        operation=operation,
-        request_id=request_id,
-        http_status=http_status,
-        resource_id=resource_id,
-    )
+#: The table every AWS error goes through: ``ERROR_TABLE.error(code, message, ...)`` (the class alone: ``classify``).
+ERROR_TABLE = CodeTable("aws", EXACT_CODES, PATTERN_CODES)
 
 
 def from_client_error(exc: Any, operation: str, resource_id: str | None = None) -> ProviderError:
@@ -102,7 +77,7 @@ def from_client_error(exc: Any, operation: str, resource_id: str | None = None) 
     response = getattr(exc, "response", {}) or {}
     error = response.get("Error", {})
     meta = response.get("ResponseMetadata", {})
-    return make_error(
+    return ERROR_TABLE.error(
         str(error.get("Code", "Unknown")),
         str(error.get("Message", "")),
         operation=operation,

@@ -37,11 +37,13 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
+
+from multiflow.loopback import LoopbackHTTPServer, LoopbackServer
 
 __all__ = ["FAULT_KINDS", "FaultProxy"]
 
@@ -127,7 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
     disable_nagle_algorithm = True
     timeout = 60
-    server: _ProxyServer
+    server: LoopbackHTTPServer[FaultProxy]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log at debug level to ``multiflow_aws.fault_proxy`` instead of stderr."""
@@ -169,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _serve(self) -> None:
-        proxy = self.server.proxy
+        proxy = self.server.context
         try:
             body = self._read_body()
         except ValueError:
@@ -208,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         """Send the request on to the target and read its whole answer."""
-        proxy = self.server.proxy
+        proxy = self.server.context
         connection = http.client.HTTPConnection(proxy._host, proxy._port, timeout=proxy.upstream_timeout)
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -219,41 +221,6 @@ class _Handler(BaseHTTPRequestHandler):
             return response.status, list(response.getheaders()), payload
         finally:
             connection.close()
-
-
-class _ProxyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, port: int, proxy: FaultProxy) -> None:
-        self.proxy = proxy
-        self._live_lock = threading.Lock()
-        self._live: dict[threading.Thread, socket.socket] = {}
-        super().__init__(("127.0.0.1", port), _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(
-            target=self._serve_tracked, args=(request, client_address), name="aws-fault-proxy-conn", daemon=True
-        )
-        with self._live_lock:
-            self._live[thread] = request
-        thread.start()
-
-    def _serve_tracked(self, request: Any, client_address: Any) -> None:
-        try:
-            self.process_request_thread(request, client_address)
-        finally:
-            with self._live_lock:
-                self._live.pop(threading.current_thread(), None)
-
-    def close_live_connections(self, timeout: float) -> None:
-        with self._live_lock:
-            live = list(self._live.items())
-        for _, sock in live:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for thread, _ in live:
-            thread.join(timeout)
 
 
 class FaultProxy:
@@ -308,43 +275,30 @@ class FaultProxy:
         self.latency = latency
         self.actions: set[str] | None = None if actions is None else set(actions)
         self.upstream_timeout = upstream_timeout
-        self._requested_port = port
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._scripted: dict[str, deque[_Scripted]] = {}
         self._calls: Counter[str] = Counter()
         self._injected: Counter[str] = Counter()
         self._by_action: Counter[tuple[str, str]] = Counter()
-        self._server: _ProxyServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer(
+            _Handler, context=self, port=port, name="aws-fault-proxy", join_timeout=_JOIN_TIMEOUT
+        )
 
     def __repr__(self) -> str:
-        where = self.endpoint_url if self._server else "stopped"
+        where = self.endpoint_url if self._server.running else "stopped"
         return f"<FaultProxy {where} -> {self.target}>"
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
     def start(self) -> FaultProxy:
         """Listen on 127.0.0.1 in a background thread; returns self."""
-        if self._server is None:
-            self._server = _ProxyServer(self._requested_port, self)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="aws-fault-proxy", daemon=True
-            )
-            self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop listening, close open connections and join the threads; safe to call twice."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        server.close_live_connections(_JOIN_TIMEOUT)
-        if thread is not None:
-            thread.join(_JOIN_TIMEOUT)
-        self._server = self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> FaultProxy:
         return self.start()
@@ -357,9 +311,9 @@ class FaultProxy:
     @property
     def endpoint_url(self) -> str:
         """``http://127.0.0.1:PORT``: give it to boto3 as ``endpoint_url``."""
-        if self._server is None:
+        if not self._server.running:
             raise RuntimeError("the fault proxy is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     # -- faults --------------------------------------------------------------------------------------------
 

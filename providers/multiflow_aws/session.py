@@ -9,7 +9,6 @@ backoff from 0.5 s doubling to 10 s, as Terraform does.
 from __future__ import annotations
 
 import logging
-import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,12 +20,13 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
+from multiflow.backoff import Backoff, retry
 from multiflow.errors import AlreadyExists, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_aws.capabilities import CAPABILITIES
-from multiflow_aws.errors import UNEXPECTED_RESPONSE, from_client_error, make_error
+from multiflow_aws.errors import ERROR_TABLE, UNEXPECTED_RESPONSE, from_client_error
 from multiflow_aws.mapping import client_token, create_params, flow_log_from_record
 
 __all__ = ["AwsSession"]
@@ -40,6 +40,8 @@ IDS_PER_CALL = 1000
 #: Values per filter in one EC2 Describe call.
 FILTER_VALUES_PER_CALL = 200
 IAM_PROPAGATION_MESSAGE = "Unable to assume given IAM role"
+#: Terraform's: 0.5 s doubling to 10 s; equal jitter so concurrent creates for one new role spread apart.
+IAM_PROPAGATION_BACKOFF = Backoff(base=0.5, factor=2.0, cap=10.0, jitter="equal")
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -116,21 +118,23 @@ class AwsSession:
         except botocore.exceptions.ClientError as exc:
             raise from_client_error(exc, operation) from exc
         except botocore.exceptions.NoCredentialsError as exc:
-            raise make_error("NoCredentials", str(exc), operation=operation) from exc
+            raise ERROR_TABLE.error("NoCredentials", str(exc), operation=operation) from exc
         except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as exc:
             # Refused, dropped, timed out, proxy or TLS failures: no answer came (botocore retried already).
-            raise make_error("ConnectionError", str(exc), operation=operation) from exc
+            raise ERROR_TABLE.error("ConnectionError", str(exc), operation=operation) from exc
         except ResponseParserError as exc:
             # An answer that is not the service's XML (cut short, or not XML at all); botocore does not retry it.
             first_line = str(exc).split("\n", 1)[0]
-            raise make_error(UNEXPECTED_RESPONSE, f"unreadable answer: {first_line}", operation=operation) from exc
+            raise ERROR_TABLE.error(
+                UNEXPECTED_RESPONSE, f"unreadable answer: {first_line}", operation=operation
+            ) from exc
 
     def _flow_logs(self, records: Sequence[Mapping[str, Any]], include_raw: bool = True) -> list[FlowLog]:
         """DescribeFlowLogs records as FlowLogs; one EC2 would never send (no id...) is a ServiceError, not a crash."""
         try:
             return [flow_log_from_record(r, self.region, include_raw) for r in records]
         except (KeyError, TypeError, ValueError) as exc:
-            raise make_error(
+            raise ERROR_TABLE.error(
                 UNEXPECTED_RESPONSE,
                 f"a DescribeFlowLogs record multiflow cannot read: {exc!r}"[:500],
                 operation="DescribeFlowLogs",
@@ -143,18 +147,24 @@ class AwsSession:
 
     def _create_call(self, params: dict[str, Any]) -> dict[str, Any]:
         """CreateFlowLogs, retrying only the IAM-propagation case, under its own deadline."""
-        deadline = time.monotonic() + self.iam_propagation_timeout
-        delay = 0.5
-        while True:
-            try:
-                return self._call("CreateFlowLogs", self.ec2.create_flow_logs, **params)
-            except ProviderError as exc:
-                propagating = exc.code == "InvalidParameter" and IAM_PROPAGATION_MESSAGE in exc.message
-                if not propagating or time.monotonic() + delay > deadline:
-                    raise
-                log.info("IAM role not assumable yet; retrying CreateFlowLogs in %.1fs", delay)
-                self._sleep(delay * random.uniform(0.8, 1.0))
-                delay = min(delay * 2, 10.0)
+
+        def propagating(error: Exception) -> bool:
+            return (
+                isinstance(error, ProviderError)
+                and error.code == "InvalidParameter"
+                and IAM_PROPAGATION_MESSAGE in error.message
+            )
+
+        return retry(
+            lambda: self._call("CreateFlowLogs", self.ec2.create_flow_logs, **params),
+            retryable=propagating,
+            backoff=IAM_PROPAGATION_BACKOFF,
+            deadline=time.monotonic() + self.iam_propagation_timeout,
+            on_retry=lambda _, __, pause: log.info(
+                "IAM role not assumable yet; retrying CreateFlowLogs in %.1fs", pause
+            ),
+            sleep=self._sleep,
+        )
 
     # -- create ----------------------------------------------------------------------------------------------
 
@@ -285,7 +295,7 @@ class AwsSession:
             for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 1000}):
                 items += page.get(key, [])
         if any(id_key not in item for item in items):
-            raise make_error(
+            raise ERROR_TABLE.error(
                 UNEXPECTED_RESPONSE, f"{operation} answered an item without its {id_key}", operation=operation
             )
         return items
@@ -334,7 +344,7 @@ class AwsSession:
                 outcome.failed.append(
                     ResourceFailure(
                         flow_log_id,
-                        make_error(
+                        ERROR_TABLE.error(
                             "InvalidFlowLogId.NotFound",
                             f"The flow log ID '{flow_log_id}' does not exist",
                             operation="DeleteFlowLogs",
@@ -412,7 +422,7 @@ def _unsuccessful(response: Mapping[str, Any], operation: str) -> list[ResourceF
         failures.append(
             ResourceFailure(
                 resource_id,
-                make_error(code, message, operation=operation, request_id=request_id, resource_id=resource_id),
+                ERROR_TABLE.error(code, message, operation=operation, request_id=request_id, resource_id=resource_id),
             )
         )
     return failures

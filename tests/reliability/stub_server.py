@@ -9,19 +9,37 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from multiflow.loopback import LoopbackHTTPServer, LoopbackServer
+
+
+class Stub:
+    """What the stub answers (``answer = (status, content type, body)``), how often it was asked, and where."""
+
+    def __init__(self) -> None:
+        self.answer: tuple[int, str, bytes] = (200, "text/plain", b"")
+        self.requests = 0
+        self.port = 0
+        self._lock = threading.Lock()
+
+    def count(self) -> None:
+        """One more request."""
+        with self._lock:
+            self.requests += 1
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _StubServer
+    server: LoopbackHTTPServer[Stub]
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
-        self.server.requests += 1
-        status, content_type, body = self.server.answer
+        stub = self.server.context
+        stub.count()
+        status, content_type, body = stub.answer
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -34,21 +52,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _StubServer(ThreadingHTTPServer):
-    daemon_threads = True
-    answer: tuple[int, str, bytes] = (200, "text/plain", b"")
-    requests = 0
-
-
 @contextmanager
-def stub_server() -> Iterator[_StubServer]:
-    """A started stub on 127.0.0.1; set ``.answer = (status, content type, body)``; stopped afterwards."""
-    server = _StubServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def stub_server() -> Iterator[Stub]:
+    """A started stub on 127.0.0.1 (its ``port``); set ``.answer = (status, content type, body)``; stopped after."""
+    stub = Stub()
+    with LoopbackServer(_Handler, context=stub, name="stub-cloud") as server:
+        stub.port = server.port
+        yield stub

@@ -107,7 +107,7 @@ def test_create_waiting_on_flow_logs_stuck_activating_times_out_naming_them(emu:
     with pytest.raises(WaitTimeout) as caught:
         client.create(sls_spec(ids), wait=True, timeout=2)
     assert time.monotonic() - started < 2 + SLACK
-    created = caught.value.created  # type: ignore[attr-defined]
+    created = caught.value.created
     assert sorted(caught.value.ids) == sorted(f.id for f in created) and len(created) == 3
     assert set(caught.value.last_seen.values()) == {"activating"}
     assert all(i in str(caught.value) for i in caught.value.ids) and "not active after 2s" in str(caught.value)

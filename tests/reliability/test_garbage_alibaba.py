@@ -96,7 +96,7 @@ def test_alibaba_answers_without_their_fields_are_service_errors(body: Any) -> N
             else json.dumps({"RequestId": "R-1", **body} if isinstance(body, dict) else body).encode()
         )
         stub.answer = (200, "application/json", raw)
-        client = ali_connect(f"127.0.0.1:{stub.server_address[1]}", max_attempts=1)
+        client = ali_connect(f"127.0.0.1:{stub.port}", max_attempts=1)
         for call in (client.describe, lambda: client.get("fl-1")):
             with pytest.raises(ServiceError) as caught:
                 call()
@@ -109,7 +109,7 @@ def test_alibaba_answers_without_their_fields_are_service_errors(body: Any) -> N
 
 def test_alibaba_create_answered_without_an_id_is_a_failure_not_a_crash() -> None:
     with stub_server() as stub:
-        client = ali_connect(f"127.0.0.1:{stub.server_address[1]}", max_attempts=1)
+        client = ali_connect(f"127.0.0.1:{stub.port}", max_attempts=1)
         spec = multiflow.FlowLogSpec(
             resources={"kind": "subnet", "ids": ["vsw-a", "vsw-b"]},
             destination={"kind": "sls", "project": "a-project", "logstore": "a-store"},

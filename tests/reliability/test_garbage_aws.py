@@ -71,7 +71,7 @@ def test_aws_records_without_their_fields_are_service_errors(item: str) -> None:
         client = multiflow.connect(
             "aws",
             region=REGION,
-            endpoint_url=f"http://127.0.0.1:{stub.server_address[1]}",
+            endpoint_url=f"http://127.0.0.1:{stub.port}",
             aws_access_key_id="AKIAEXAMPLE",
             aws_secret_access_key="not-a-secret",
             max_attempts=1,
@@ -96,7 +96,7 @@ def test_aws_listing_items_without_ids_are_service_errors() -> None:
         client = multiflow.connect(
             "aws",
             region=REGION,
-            endpoint_url=f"http://127.0.0.1:{stub.server_address[1]}",
+            endpoint_url=f"http://127.0.0.1:{stub.port}",
             aws_access_key_id="AKIAEXAMPLE",
             aws_secret_access_key="not-a-secret",
             max_attempts=1,

@@ -79,7 +79,7 @@ def test_a_stuck_activation_times_out_naming_the_flow_log(world: World) -> None:
     [stuck] = world.emu.flow_logs()
     assert caught.value.ids == [stuck["FlowLogId"]]
     assert stuck["FlowLogId"] in str(caught.value) and "activating" in str(caught.value)
-    assert [f.id for f in caught.value.created] == [stuck["FlowLogId"]]  # type: ignore[attr-defined]
+    assert [f.id for f in caught.value.created] == [stuck["FlowLogId"]]
 
 
 def test_partial_failure_keeps_what_succeeded(world: World) -> None:

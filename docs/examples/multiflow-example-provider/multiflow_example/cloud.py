@@ -1,4 +1,4 @@
-"""ExampleCloud: a tiny flow-log cloud served over HTTP on loopback, standard library only.
+"""ExampleCloud: a tiny flow-log cloud served over HTTP on loopback (multiflow.loopback), standard library only.
 
 It stands in for a real cloud's API so that the example provider has something real to talk to: JSON over HTTP,
 bearer-token authentication, request ids, error codes with HTTP statuses, pagination, per-resource failures in a
@@ -30,8 +30,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from multiflow.loopback import LoopbackHTTPServer, LoopbackServer
 
 __all__ = ["REGIONS", "STATUSES", "CloudError", "ExampleCloud"]
 
@@ -105,35 +107,24 @@ class ExampleCloud:
         self.activation_delay = activation_delay
         self.deletion_delay = deletion_delay
         self.quota = quota
-        self._port = port
         self._state = _State()
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer(_Handler, context=self, port=port, name="example-cloud")
 
     def __repr__(self) -> str:
-        return f"<ExampleCloud {self.endpoint if self._server else 'stopped'}>"
+        return f"<ExampleCloud {self.endpoint if self._server.running else 'stopped'}>"
 
     # -- serving -----------------------------------------------------------------------------------------------
 
     def start(self) -> ExampleCloud:
         """Start serving in a thread; returns self."""
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler(self))
-            self._server.daemon_threads = True
-            self._thread = threading.Thread(target=self._server.serve_forever, name="example-cloud", daemon=True)
-            self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving; safe to call twice."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=10)
-            self._server = self._thread = None
+        """Stop serving (open connections closed too); safe to call twice."""
+        self._server.stop()
 
     def __enter__(self) -> ExampleCloud:
         return self.start()
@@ -144,9 +135,9 @@ class ExampleCloud:
     @property
     def endpoint(self) -> str:
         """``http://127.0.0.1:PORT`` (only while started)."""
-        if self._server is None:
+        if not self._server.running:
             raise RuntimeError("the cloud is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     # -- seeding and test knobs --------------------------------------------------------------------------------
 
@@ -395,37 +386,36 @@ def _page(items: list[dict[str, Any]], token: object, size: int) -> tuple[list[d
     return items[start:end], (str(end) if end < len(items) else None)
 
 
-def _handler(cloud: ExampleCloud) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: LoopbackHTTPServer[ExampleCloud]
 
-        def do_POST(self) -> None:
-            request_id = str(uuid.uuid4())
-            status, answer = 200, {}
+    def do_POST(self) -> None:
+        cloud = self.server.context
+        request_id = str(uuid.uuid4())
+        status, answer = 200, {}
+        try:
+            if not self.path.startswith("/v1/"):
+                raise CloudError("UnknownOperation", f"no route {self.path}")
+            length = int(self.headers.get("Content-Length") or 0)
             try:
-                if not self.path.startswith("/v1/"):
-                    raise CloudError("UnknownOperation", f"no route {self.path}")
-                length = int(self.headers.get("Content-Length") or 0)
-                try:
-                    body = json.loads(self.rfile.read(length) or b"{}")
-                except ValueError:
-                    raise CloudError("InvalidArgument", "the body is not JSON") from None
-                if not isinstance(body, dict):
-                    raise CloudError("InvalidArgument", "the body must be a JSON object")
-                auth = self.headers.get("Authorization", "")
-                token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
-                answer = cloud.handle(self.path[len("/v1/") :], token, body)
-            except CloudError as exc:
-                status, answer = exc.status, {"error": {"code": exc.code, "message": exc.message}}
-            payload = json.dumps({**answer, "request_id": request_id}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("X-Request-Id", request_id)
-            self.end_headers()
-            self.wfile.write(payload)
+                body = json.loads(self.rfile.read(length) or b"{}")
+            except ValueError:
+                raise CloudError("InvalidArgument", "the body is not JSON") from None
+            if not isinstance(body, dict):
+                raise CloudError("InvalidArgument", "the body must be a JSON object")
+            auth = self.headers.get("Authorization", "")
+            token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
+            answer = cloud.handle(self.path[len("/v1/") :], token, body)
+        except CloudError as exc:
+            status, answer = exc.status, {"error": {"code": exc.code, "message": exc.message}}
+        payload = json.dumps({**answer, "request_id": request_id}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("X-Request-Id", request_id)
+        self.end_headers()
+        self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # quiet: the tests read answers, not logs
-
-    return Handler
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: the tests read answers, not logs

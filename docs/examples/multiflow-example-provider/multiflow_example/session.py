@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import logging
 import os
-import random
-import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from multiflow.backoff import Backoff, retry
 from multiflow.errors import ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_example.api import ApiClient, ApiError
 from multiflow_example.capabilities import CAPABILITIES, RESOURCE_TYPES
-from multiflow_example.errors import NO_CREDENTIALS, make_error
+from multiflow_example.errors import ERROR_TABLE, NO_CREDENTIALS
 from multiflow_example.mapping import create_body, flow_log_from_record
 
 __all__ = ["API_KEY_VARIABLE", "DEFAULT_ENDPOINT", "ENDPOINT_VARIABLE", "ExampleSession"]
@@ -31,6 +30,8 @@ ENDPOINT_VARIABLE = "MULTIFLOW_EXAMPLE_ENDPOINT"
 API_KEY_VARIABLE = "EXAMPLE_CLOUD_API_KEY"
 DEFAULT_ENDPOINT = "https://api.example-cloud.invalid"
 _PAGE = 20
+#: Between attempts of one call: full jitter, 0.2 s doubling to 2 s, never under 0.05 s.
+_RETRY_BACKOFF = Backoff(base=0.2, factor=2.0, cap=2.0, jitter="full", floor=0.05)
 
 
 class ExampleSession:
@@ -58,7 +59,7 @@ class ExampleSession:
         self.endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or DEFAULT_ENDPOINT
         key = api_key or os.environ.get(API_KEY_VARIABLE)
         if not key:
-            raise make_error(NO_CREDENTIALS, f"no API key: pass api_key=... or set {API_KEY_VARIABLE}")
+            raise ERROR_TABLE.error(NO_CREDENTIALS, f"no API key: pass api_key=... or set {API_KEY_VARIABLE}")
         self.max_attempts = max(1, max_attempts)
         self._api = ApiClient(self.endpoint, key, timeout)
 
@@ -69,24 +70,27 @@ class ExampleSession:
 
     def _call(self, operation: str, body: Mapping[str, Any], resource_id: str | None = None) -> dict[str, Any]:
         """One call, retried with jittered backoff while the error is retryable; errors mapped at this one place."""
-        for attempt in range(1, self.max_attempts + 1):
+
+        def attempt() -> dict[str, Any]:
             try:
                 return self._api.call(operation, {"region": self.region, **body})
             except ApiError as exc:
-                error = make_error(
+                raise ERROR_TABLE.error(
                     exc.code,
                     exc.message,
                     operation=operation,
                     request_id=exc.request_id,
                     http_status=exc.http_status,
                     resource_id=resource_id,
-                )
-                if not error.retryable or attempt == self.max_attempts:
-                    raise error from None
-                delay = random.uniform(0.05, min(2.0, 0.1 * 2**attempt))
-                log.info("%s: %s; retrying in %.2fs", operation, exc.code, delay)
-                time.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+                ) from None
+
+        return retry(
+            attempt,
+            retryable=lambda error: isinstance(error, ProviderError) and error.retryable,
+            backoff=_RETRY_BACKOFF,
+            max_attempts=self.max_attempts,
+            on_retry=lambda error, _, pause: log.info("%s: %s; retrying in %.2fs", operation, error, pause),
+        )
 
     def _pages(self, operation: str, body: Mapping[str, Any], key: str) -> Iterator[dict[str, Any]]:
         token = None
@@ -123,7 +127,7 @@ class ExampleSession:
                 outcome.failed += [
                     ResourceFailure(
                         f["resource_id"],
-                        make_error(
+                        ERROR_TABLE.error(
                             f["code"],
                             f["message"],
                             operation="CreateFlowLogs",
