@@ -35,7 +35,7 @@ from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.provider import DescribeQuery
 from multiflow.spec import ResourceKind
 from multiflow_alibaba.capabilities import API_STATUSES, RESOURCE_TYPES
-from multiflow_alibaba.errors import FLOW_LOG_NOT_FOUND, UNEXPECTED_RESPONSE, make_error
+from multiflow_alibaba.errors import ERROR_TABLE, FLOW_LOG_NOT_FOUND, UNEXPECTED_RESPONSE
 from multiflow_alibaba.mapping import flow_log_from_record, records_of
 from multiflow_alibaba.retry import Stop
 from multiflow_alibaba.transport import LISTINGS
@@ -148,7 +148,7 @@ class Reads:
         try:
             return flow_log_from_record(record, self.region, include_raw)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise make_error(
+            raise ERROR_TABLE.error(
                 UNEXPECTED_RESPONSE,
                 f"unreadable answer: a flow log record multiflow cannot read ({type(exc).__name__})",
                 operation="DescribeFlowLogs",

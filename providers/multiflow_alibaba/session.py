@@ -33,10 +33,10 @@ from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, Modi
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_alibaba.capabilities import INTERVALS
 from multiflow_alibaba.errors import (
+    ERROR_TABLE,
     FLOW_LOG_DELETING,
     FLOW_LOG_EXISTS,
     SERVICE_NOT_OPENED_CODES,
-    make_error,
     service_not_opened_message,
 )
 from multiflow_alibaba.mapping import create_params, differences, flow_log_from_params
@@ -322,7 +322,7 @@ class AlibabaSession:
                 )
                 return self._reads.flow_log(record)
         if not live:
-            raise make_error(
+            raise ERROR_TABLE.error(
                 FLOW_LOG_DELETING,
                 f"resource {resource_id} has flow log {records[0].get('FlowLogId')} still being deleted; "
                 "create again once it is gone",

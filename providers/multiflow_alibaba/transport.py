@@ -29,7 +29,7 @@ from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
 from multiflow.errors import ProviderError
-from multiflow_alibaba.errors import CONNECTION_ERROR, NO_CREDENTIALS, UNEXPECTED_RESPONSE, make_error
+from multiflow_alibaba.errors import CONNECTION_ERROR, ERROR_TABLE, NO_CREDENTIALS, UNEXPECTED_RESPONSE
 from multiflow_alibaba.retry import RateLimiter, RetryPolicy, Stop
 
 __all__ = ["ACCESS_KEY_VARIABLES", "LISTINGS", "Redactor", "Transport", "half_pair_hint", "unreadable"]
@@ -183,7 +183,7 @@ class Transport:
                 return body
             # Not the API's answer: the call's outcome is unknown (a ServiceError, retried like a lost answer).
             request_id = body.get("RequestId") if isinstance(body, dict) else None
-            error = make_error(
+            error = ERROR_TABLE.error(
                 UNEXPECTED_RESPONSE,
                 f"unreadable answer: {problem}",
                 operation=action,
@@ -223,37 +223,35 @@ class Transport:
         code = str(exc.code or data.get("Code") or status or "Unknown")
         message = str(data.get("Message") or exc.message or "")
         request_id = data.get("RequestId") or getattr(exc, "request_id", None)
-        error = make_error(
+        retry_after = getattr(exc, "retry_after", None)  # the SDK's, in milliseconds
+        return ERROR_TABLE.error(
             code,
             self._redact(message),
             operation=action,
             request_id=str(request_id) if request_id not in (None, "None") else None,
             http_status=int(status) if status else None,
             resource_id=resource_id,
+            retry_after=float(retry_after) / 1000 if retry_after else None,
         )
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after:
-            error.retry_after = float(retry_after) / 1000  # type: ignore[attr-defined]
-        return error
 
     def _from_transport_error(self, exc: BaseException | None, action: str, resource_id: str | None) -> ProviderError:
         if isinstance(exc, AlibabaCloudException):
             return self._from_response_error(exc, action, resource_id)
         if isinstance(exc, CredentialException):
-            return make_error(
+            return ERROR_TABLE.error(
                 NO_CREDENTIALS,
                 self._redact(f"no Alibaba Cloud credentials found{half_pair_hint(os.environ)}: {exc.message}"),
                 operation=action,
                 resource_id=resource_id,
             )
         if isinstance(exc, RetryError):
-            return make_error(
+            return ERROR_TABLE.error(
                 CONNECTION_ERROR,
                 self._redact(f"no answer from {self.endpoint or 'the VPC endpoint'}: {exc.message}"),
                 operation=action,
                 resource_id=resource_id,
             )
-        return make_error(
+        return ERROR_TABLE.error(
             UNEXPECTED_RESPONSE,
             self._redact(f"unreadable answer: {exc!r}"),
             operation=action,

@@ -32,7 +32,7 @@ from multiflow.errors import (
     SpecError,
     Throttled,
 )
-from multiflow_alibaba.errors import EXACT_CODES, error_class
+from multiflow_alibaba.errors import ERROR_TABLE, EXACT_CODES
 from multiflow_alibaba_emulator import ERROR_CATALOGUE
 
 from .provider_support import KEY_ID, PROXY_VARIABLES, REGION, SECRET, World, running_world
@@ -195,23 +195,30 @@ def test_every_reference_code_is_in_the_table() -> None:
 
 
 def test_the_table_agrees_with_the_expectations() -> None:
-    assert {code: error_class(code) for code in EXPECTED_CLASS} == EXPECTED_CLASS
+    assert {code: ERROR_TABLE.classify(code) for code in EXPECTED_CLASS} == EXPECTED_CLASS
+
+
+def test_the_table_retries_exactly_the_expected_codes() -> None:
+    assert {code for code in EXPECTED_CLASS if ERROR_TABLE.is_retryable(code)} == RETRYABLE
+    assert ERROR_TABLE.is_retryable("NeverHeardOf", 503) and not ERROR_TABLE.is_retryable("Forbidden.RAM", 403)
 
 
 def test_patterns_and_statuses() -> None:
-    assert error_class("Throttling.Product") is Throttled
-    assert error_class("Some.Throttling.Code") is Throttled
-    assert error_class("WhateverItIs", 503) is ServiceError
-    assert error_class("ParameterInvalid", 500) is ServiceError  # a 5xx is the server's failure, whatever its code
-    assert error_class("InvalidVSwitchId.NotFound") is NotFound
-    assert error_class("IllegalParam.Anything") is InvalidRequest
-    assert error_class("QuotaExceeded.Something") is QuotaExceeded
-    assert error_class("IncorrectStatus.Vpc") is Conflict
-    assert error_class("Forbidden.SubUser") is AuthError
-    assert error_class("NeverHeardOf", 403) is AuthError
-    assert error_class("NeverHeardOf", 404) is NotFound
-    assert error_class("NeverHeardOf", 400) is InvalidRequest
-    assert error_class("NeverHeardOf") is ProviderError
+    assert ERROR_TABLE.classify("Throttling.Product") is Throttled
+    assert ERROR_TABLE.classify("Some.Throttling.Code") is Throttled
+    assert ERROR_TABLE.classify("WhateverItIs", 503) is ServiceError
+    assert (
+        ERROR_TABLE.classify("ParameterInvalid", 500) is ServiceError
+    )  # a 5xx is the server's failure, whatever its code
+    assert ERROR_TABLE.classify("InvalidVSwitchId.NotFound") is NotFound
+    assert ERROR_TABLE.classify("IllegalParam.Anything") is InvalidRequest
+    assert ERROR_TABLE.classify("QuotaExceeded.Something") is QuotaExceeded
+    assert ERROR_TABLE.classify("IncorrectStatus.Vpc") is Conflict
+    assert ERROR_TABLE.classify("Forbidden.SubUser") is AuthError
+    assert ERROR_TABLE.classify("NeverHeardOf", 403) is AuthError
+    assert ERROR_TABLE.classify("NeverHeardOf", 404) is NotFound
+    assert ERROR_TABLE.classify("NeverHeardOf", 400) is InvalidRequest
+    assert ERROR_TABLE.classify("NeverHeardOf") is ProviderError
 
 
 @pytest.mark.parametrize("code", sorted(EXPECTED_CLASS))
