@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from multiflow.backoff import Backoff
 from multiflow.errors import (
     AlreadyExists,
     AuthError,
@@ -54,11 +55,14 @@ from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIAB
 from multiflow_alibaba.transport import Transport
 from multiflow_alibaba.workers import Workers
 
-__all__ = ["PAGE_SIZE", "PER_ID_LOOKUPS", "AlibabaSession"]
+__all__ = ["PAGE_SIZE", "PER_ID_LOOKUPS", "SETTLE_BACKOFF", "AlibabaSession"]
 
 log = logging.getLogger("multiflow.alibaba")
 
 _SETTLED = (FlowLogStatus.ACTIVE, FlowLogStatus.INACTIVE)
+
+#: The sleeps of :meth:`AlibabaSession.wait_settled` between polls: 0.2 s doubling to 5 s, equal jitter.
+SETTLE_BACKOFF = Backoff(base=0.2, cap=5.0, factor=2.0, jitter="equal")
 
 
 class AlibabaSession:
@@ -397,13 +401,17 @@ class AlibabaSession:
     def wait_settled(self, flow_log_id: str, timeout: float | None = None) -> FlowLog:
         """Wait until the flow log is ``active`` or ``inactive`` (exact states, not a string match), and return it.
 
-        Polls one DescribeFlowLogs per try with jittered backoff (0.2 s doubling to 5 s) for at most ``timeout``
-        seconds (default ``settle_timeout``); raises NotFound if it is gone, Conflict if it is being deleted and
-        WaitTimeout naming it if it does not settle in time.
+        Polls one DescribeFlowLogs per try, sleeping by :data:`SETTLE_BACKOFF` (0.2 s doubling to 5 s, equal
+        jitter) for at most ``timeout`` seconds (default ``settle_timeout``); raises NotFound if it is gone,
+        Conflict if it is being deleted and WaitTimeout naming it if it does not settle in time.
         """
+        # Not the core's wait_until: it waits for one wanted state (here either of two will do), waits through
+        # ``deleting`` (here that is a Conflict at once) and lists the whole transitional state per poll (here one
+        # id is looked up, one call).
         limit = self.settle_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
-        delay = 0.2
+        rng = random.Random()
+        attempt = 0
         while True:
             flow_log = self._reads.one(flow_log_id)
             if flow_log.status in _SETTLED:
@@ -419,8 +427,8 @@ class AlibabaSession:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise WaitTimeout([flow_log_id], "active or inactive", {flow_log_id: flow_log.status.value}, limit)
-            time.sleep(min(left, random.uniform(delay / 2, delay)))
-            delay = min(delay * 2, 5.0)
+            time.sleep(min(left, SETTLE_BACKOFF.delay(attempt, rng)))
+            attempt += 1
 
     def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
         """ModifyFlowLogAttribute (FlowLogName, Description, AggregationInterval), once the flow log is settled.
