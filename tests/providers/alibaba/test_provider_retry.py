@@ -132,3 +132,13 @@ def test_other_exceptions_are_bugs_and_propagate() -> None:
     with pytest.raises(KeyError):
         policy(time).call(broken, describe="test")
     assert time.sleeps == []
+
+
+def test_the_settle_poll_sleeps_half_to_all_of_0_2_s_doubling_to_5_s() -> None:
+    from multiflow_alibaba.session import SETTLE_BACKOFF
+
+    assert [SETTLE_BACKOFF.ceiling(n) for n in range(7)] == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0])
+    rng = random.Random(3)
+    for n in range(10):
+        ceiling = SETTLE_BACKOFF.ceiling(n)
+        assert ceiling / 2 <= SETTLE_BACKOFF.delay(n, rng) <= ceiling
