@@ -89,7 +89,7 @@ def _alibaba() -> dict[str, Renderer]:
         "alibaba-capabilities": lambda: reference.capabilities(capabilities.CAPABILITIES),
         "alibaba-mapping": mapping,
         "alibaba-errors": lambda: reference.error_table(
-            errors.EXACT_CODES, errors.PATTERN_CODES, retryable=errors.is_retryable, notes=ALIBABA_NOTES
+            errors.EXACT_CODES, errors.PATTERN_CODES, retryable=errors.ERROR_TABLE.is_retryable, notes=ALIBABA_NOTES
         ),
     }
 

@@ -24,8 +24,8 @@ from multiflow.fleet import load, loads
 from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef
 from multiflow.plugins import get_provider
 from multiflow.spec import ResourceKind, Traffic
-from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
+from multiflow_alibaba_emulator import AlibabaEmulator
 from multiflow_aws.destinations import S3Destination
 
 AWS_REGION = "us-east-1"

@@ -2,7 +2,8 @@
 
 Registered through the ``multiflow`` entry-point group (``alibaba = "multiflow_alibaba"``), exactly as a
 third-party plugin would be. Importing this package is cheap: the Alibaba SDK is imported only when a session is
-opened. The package also ships a wire-level emulator of the API (:mod:`multiflow_alibaba.sandbox`).
+opened. The wire-level emulator of the API it is tested against is a package of its own, beside this one
+(:mod:`multiflow_alibaba_emulator`, standard library only but for :mod:`multiflow.loopback`), as moto is beside boto3.
 """
 
 from __future__ import annotations

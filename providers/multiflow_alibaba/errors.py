@@ -1,6 +1,7 @@
-"""Alibaba Cloud error codes → neutral error classes, table-driven: each code lands on exactly one class.
+"""Alibaba Cloud error codes → neutral error classes: :data:`ERROR_TABLE`, a :class:`~multiflow.errors.CodeTable`
+filled with Alibaba's rules, on which each code lands on exactly one class.
 
-How a code is classified, first rule that matches:
+How a code is classified, first rule that matches (``ERROR_TABLE.classify(code, http_status)``):
 
 1. any code containing ``Throttling`` (``Throttling``, ``Throttling.User``, ``Throttling.Api``...) → Throttled;
 2. any HTTP 5xx → ServiceError (the server failed, whatever it called it);
@@ -10,15 +11,15 @@ How a code is classified, first rule that matches:
 5. the HTTP status: 401/403 → AuthError, 404 → NotFound, other 4xx → InvalidRequest;
 6. :class:`~multiflow.errors.ProviderError` itself.
 
-Whether an error is retried does not follow its class alone: :func:`is_retryable` says yes for Terraform's list
+Whether an error is retried does not follow its class alone: ``ERROR_TABLE.is_retryable`` says yes for Terraform's list
 (``TaskConflict``, ``LastTokenProcessing``, ``OperationFailed.LastTokenProcessing``, ``IncorrectStatus(.flowlog)``,
 ``InvalidStatus``, ``InvalidHdMonitorStatus``, ``OperationConflict``, ``ServiceUnavailable``, ``SystemBusy``,
 ``UnknownError``), any ``*Throttling*`` code, any 5xx and dropped connections, and no for everything else, so a
 ``Conflict`` that time will not cure (``OperationDenied.NisTrafficAnalyzerNotActive``) is not retried. Auth errors
 are never retried.
 
-This module imports no SDK: :mod:`multiflow_alibaba.session` reads the SDK's exceptions and calls
-:func:`make_error`.
+This module imports no SDK: :mod:`multiflow_alibaba.transport` reads the SDK's exceptions and calls
+``ERROR_TABLE.error(code, message, ...)``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import re
 from multiflow.errors import (
     AlreadyExists,
     AuthError,
+    CodeTable,
     Conflict,
     DryRunSucceeded,
     InvalidRequest,
@@ -40,6 +42,7 @@ from multiflow.errors import (
 
 __all__ = [
     "CONNECTION_ERROR",
+    "ERROR_TABLE",
     "EXACT_CODES",
     "FLOW_LOG_DELETING",
     "FLOW_LOG_EXISTS",
@@ -49,9 +52,6 @@ __all__ = [
     "RETRYABLE_CODES",
     "SERVICE_NOT_OPENED_CODES",
     "UNEXPECTED_RESPONSE",
-    "error_class",
-    "is_retryable",
-    "make_error",
     "service_not_opened_message",
 ]
 
@@ -195,31 +195,23 @@ RETRYABLE_CODES = frozenset(
 )
 
 
-def error_class(code: str, http_status: int | None = None) -> type[ProviderError]:
-    """The one neutral class an Alibaba code (with its HTTP status, if any) lands on."""
-    if "Throttling" in code:
-        return Throttled
-    if http_status is not None and http_status >= 500:
-        return ServiceError
-    if code in EXACT_CODES:
-        return EXACT_CODES[code]
-    for pattern, cls in PATTERN_CODES:
-        if pattern.search(code):
-            return cls
-    if http_status in (401, 403):
-        return AuthError
-    if http_status == 404:
-        return NotFound
-    if http_status is not None and 400 <= http_status < 500:
-        return InvalidRequest
-    return ProviderError
-
-
-def is_retryable(code: str, http_status: int | None = None) -> bool:
+def _retryable(code: str, http_status: int | None) -> bool:
     """Whether a later identical call may succeed: Terraform's list, ``*Throttling*``, 5xx, dropped connections."""
-    if error_class(code, http_status) is AuthError:
+    if ERROR_TABLE.classify(code, http_status) is AuthError:
         return False
     return "Throttling" in code or (http_status is not None and http_status >= 500) or code in RETRYABLE_CODES
+
+
+#: Every Alibaba error goes through this table: ``ERROR_TABLE.error(code, message, ...)``; the class alone is
+#: ``ERROR_TABLE.classify(code, http_status)``, whether it is retried ``ERROR_TABLE.is_retryable(code, http_status)``.
+ERROR_TABLE = CodeTable(
+    "alibaba",
+    EXACT_CODES,
+    PATTERN_CODES,
+    statuses={401: AuthError, 403: AuthError, 404: NotFound, range(400, 500): InvalidRequest},
+    overrides=[("Throttling", Throttled), (range(500, 600), ServiceError)],
+    retryable=_retryable,
+)
 
 
 def service_not_opened_message(region: str) -> str:
@@ -229,26 +221,4 @@ def service_not_opened_message(region: str) -> str:
         "in the VPC console (Flow Logs → Activate), or with multiflow: "
         f'multiflow.connect("alibaba", region="{region}", open_service=True) '
         "or client.session.open_service() (calls OpenFlowLogService)"
-    )
-
-
-def make_error(
-    code: str,
-    message: str,
-    *,
-    operation: str | None = None,
-    request_id: str | None = None,
-    http_status: int | None = None,
-    resource_id: str | None = None,
-) -> ProviderError:
-    """A neutral error for an Alibaba code, keeping code, message, request id and HTTP status."""
-    return error_class(code, http_status)(
-        "alibaba",
-        code,
-        message,
-        operation=operation,
-        request_id=request_id,
-        http_status=http_status,
-        resource_id=resource_id,
-        retryable=is_retryable(code, http_status),
     )

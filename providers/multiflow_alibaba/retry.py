@@ -9,9 +9,10 @@ Why our own policy rather than the SDK's ``RetryOptions``/autoretry (which the s
   is unknown (a dropped connection, a 5xx) we look for the flow log it may have made (``before_retry`` hook);
 - every attempt must take a token from the session's rate limiter, which the SDK's inner loop would bypass.
 
-The policy is exponential backoff with full jitter (``uniform(0, min(cap, base * 2**n))``), at least ``floor``
-seconds, bounded by ``max_attempts`` and by a deadline ``timeout`` seconds after the first attempt; a server's
-``retry-after`` hint is honoured when it is longer. Errors that are not retryable (auth, bad parameters...) are
+The policy is :func:`multiflow.backoff.retry` with exponential backoff and full jitter
+(``uniform(0, min(cap, base * 2**n))``: 0.2 s doubling to 5 s), at least ``floor`` (0.05 s) seconds, bounded by
+``max_attempts`` and by a deadline ``timeout`` seconds after the first attempt; a server's ``retry-after`` hint
+is honoured when it is longer (up to the cap). Errors that are not retryable (auth, bad parameters...) are
 raised at once.
 """
 
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from multiflow.backoff import Backoff, retry
 from multiflow.errors import ProviderError
 
 __all__ = ["RateLimiter", "RetryPolicy", "Stop"]
@@ -102,11 +104,15 @@ class RetryPolicy:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
+    @property
+    def backoff(self) -> Backoff:
+        """The sleeps between attempts: full jitter, ``base`` doubling to ``cap``, at least ``floor``."""
+        return Backoff(base=self.base, cap=self.cap, factor=2.0, jitter="full", floor=self.floor)
+
     def delay(self, attempt: int, error: ProviderError) -> float:
         """The sleep after failed attempt number ``attempt`` (1-based)."""
-        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
-        hinted = getattr(error, "retry_after", None) or 0.0
-        return max(self.floor, self.rng.uniform(0, ceiling), min(float(hinted), self.cap))
+        pause = self.backoff.delay(attempt - 1, self.rng)
+        return max(pause, min(float(error.retry_after or 0.0), self.cap))
 
     def call(
         self,
@@ -118,23 +124,51 @@ class RetryPolicy:
         """``fn()``, retried while it raises a retryable :class:`ProviderError` and time and attempts remain.
 
         ``before_retry(error)`` runs before each retry; returning :class:`Stop` ends with its value (e.g. the flow
-        log a create whose answer was lost did make). The last error is raised when retrying ends.
+        log a create whose answer was lost did make). An error it raises ends the retries at once. The last error
+        is raised when retrying ends.
         """
-        deadline = self.clock() + self.timeout
-        attempt = 0
-        while True:
-            attempt += 1
+        failed: list[ProviderError] = []
+
+        def attempt() -> Stop[T]:
+            if failed and before_retry is not None:
+                try:
+                    stop = before_retry(failed[-1])
+                except Exception as exc:
+                    raise _HookFailed(exc) from exc
+                if stop is not None:
+                    return stop
             try:
-                return fn()
+                return Stop(fn())
             except ProviderError as error:
-                if not error.retryable or attempt >= self.max_attempts:
-                    raise
-                pause = self.delay(attempt, error)
-                if self.clock() + pause > deadline:
-                    raise
-                log.info("%s: %s (attempt %d); retrying in %.2fs", describe, error.code, attempt, pause)
-                self.sleep(pause)
-                if before_retry is not None:
-                    stop = before_retry(error)
-                    if stop is not None:
-                        return stop.value
+                failed.append(error)
+                raise
+
+        def retryable(error: Exception) -> bool:
+            return isinstance(error, ProviderError) and error.retryable
+
+        def on_retry(error: Exception, number: int, pause: float) -> None:
+            log.info("%s: %s (attempt %d); retrying in %.2fs", describe, getattr(error, "code", error), number, pause)
+
+        try:
+            return retry(
+                attempt,
+                retryable=retryable,
+                backoff=self.backoff,
+                deadline=self.clock() + self.timeout,
+                max_attempts=self.max_attempts,
+                hint=lambda error: getattr(error, "retry_after", None),
+                on_retry=on_retry,
+                sleep=self.sleep,
+                clock=self.clock,
+                rng=self.rng,
+            ).value
+        except _HookFailed as wrapped:
+            raise wrapped.error from wrapped.error.__cause__
+
+
+class _HookFailed(Exception):
+    """A ``before_retry`` hook's own error, carried past the retry loop (which must not retry it) unchanged."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error

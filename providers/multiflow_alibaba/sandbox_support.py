@@ -1,4 +1,4 @@
-"""Connecting multiflow to the Alibaba emulator (:mod:`multiflow_alibaba.sandbox`).
+"""Connecting multiflow to the Alibaba emulator (:mod:`multiflow_alibaba_emulator`).
 
 - :func:`connect_options`: ``connect`` options that reach a running emulator with one of its keys;
 - :class:`AlibabaSandbox`: the emulator as the core's ``Sandbox`` (``multiflow ... --sandbox``,
@@ -19,7 +19,7 @@ from multiflow.spec import ResourceKind
 from multiflow_alibaba.options import SlsDestination
 
 if TYPE_CHECKING:
-    from multiflow_alibaba.sandbox import AlibabaEmulator
+    from multiflow_alibaba_emulator import AlibabaEmulator
 
 __all__ = ["ENDPOINT_VARIABLE", "PROTOCOL_VARIABLE", "AlibabaSandbox", "connect_options"]
 
@@ -51,8 +51,8 @@ class AlibabaSandbox:
     provider = "alibaba"
 
     def __init__(self, port: int = 0, activation_delay: float = 1.0, deletion_delay: float = 0.5) -> None:
-        from multiflow_alibaba.sandbox import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DEMO_ACCOUNT_ID
-        from multiflow_alibaba.sandbox import AlibabaEmulator as Emulator
+        from multiflow_alibaba_emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DEMO_ACCOUNT_ID
+        from multiflow_alibaba_emulator import AlibabaEmulator as Emulator
 
         # Activations and deletions take a moment, as in the cloud, so waiting is real in --sandbox runs.
         self.emulator = Emulator(port=port, activation_delay=activation_delay, deletion_delay=deletion_delay)
@@ -95,7 +95,7 @@ class AlibabaSandbox:
 
     def seed_demo(self) -> dict[str, Any]:
         """Seed the emulator's demo estate (two VPCs, four vSwitches, four ENIs, one logstore) and describe it."""
-        from multiflow_alibaba.sandbox import seed_demo
+        from multiflow_alibaba_emulator import seed_demo
 
         return dataclasses.asdict(seed_demo(self.emulator))
 

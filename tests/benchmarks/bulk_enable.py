@@ -120,8 +120,8 @@ class Environment:
     """Both sandboxes, seeded with ``size`` VPCs and vSwitches, for one run; ``close()`` stops them."""
 
     def __init__(self, aws_sandbox: Any, setting: Setting) -> None:
-        from multiflow_alibaba.sandbox import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, AlibabaEmulator
         from multiflow_alibaba.sandbox_support import connect_options
+        from multiflow_alibaba_emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, AlibabaEmulator
 
         self.setting = setting
         aws_sandbox.reset()

@@ -12,8 +12,8 @@ from multiflow.errors import ProviderError
 from multiflow.spec import ResourceKind
 from multiflow.testing import ConformanceTarget, ProviderConformance, error_samples
 from multiflow_alibaba.errors import EXACT_CODES
-from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import connect_options
+from multiflow_alibaba_emulator import AlibabaEmulator
 
 KEY_ID = "LTAI5tConformance0000001"
 #: Sentinel secrets: they must never show in a repr, an error or a log line.

@@ -44,8 +44,8 @@ import yaml
 import multiflow
 from multiflow.client import Connections
 from multiflow.errors import MultiflowError
-from multiflow_alibaba.sandbox import AlibabaEmulator, ApiError, Faults
 from multiflow_alibaba.sandbox_support import connect_options as alibaba_options
+from multiflow_alibaba_emulator import AlibabaEmulator, ApiError, Faults
 from multiflow_aws.fault_proxy import FaultProxy
 from multiflow_aws.sandbox import AwsSandbox
 

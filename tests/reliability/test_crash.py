@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE
+from multiflow_alibaba_emulator import AlibabaEmulator
 
 AWS_REGION = "us-west-1"  # no other reliability test uses it
 ALI_REGION = "cn-beijing"

@@ -22,8 +22,8 @@ from multiflow.client import Connections
 from multiflow.errors import AuthError, PartialFailure, ServiceError, WaitTimeout
 from multiflow.model import FlowLog, FlowLogStatus, ResourceRef
 from multiflow.waiting import wait_until
-from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
+from multiflow_alibaba_emulator import AlibabaEmulator
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -22,8 +22,8 @@ from multiflow.client import Connections
 from multiflow.errors import SpecError
 from multiflow.fleet import FleetError, loads
 from multiflow.validate import validate_fleet
-from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import connect_options
+from multiflow_alibaba_emulator import AlibabaEmulator
 from multiflow_aws.fault_proxy import FaultProxy
 
 EXAMPLES = int(os.environ.get("MULTIFLOW_FUZZ_EXAMPLES", "300"))

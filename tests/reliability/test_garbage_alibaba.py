@@ -11,7 +11,7 @@ import pytest
 
 import multiflow
 from multiflow.errors import PartialFailure, ServiceError, WaitTimeout
-from multiflow_alibaba.sandbox import AlibabaEmulator
+from multiflow_alibaba_emulator import AlibabaEmulator
 
 from .stub_server import stub_server
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 import multiflow
-from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import connect_options
+from multiflow_alibaba_emulator import AlibabaEmulator
 
 pytestmark = pytest.mark.timeout(120)
 

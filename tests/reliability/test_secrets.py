@@ -21,8 +21,8 @@ import pytest
 import multiflow
 from multiflow.client import Connections
 from multiflow.errors import AuthError, MultiflowError
-from multiflow_alibaba.sandbox import AlibabaEmulator
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
+from multiflow_alibaba_emulator import AlibabaEmulator
 
 pytestmark = pytest.mark.timeout(300)
 

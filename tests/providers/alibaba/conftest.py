@@ -10,7 +10,7 @@ from alibabacloud_tea_openapi.models import Config
 from alibabacloud_vpc20160428.client import Client
 from darabonba.policy.retry import RetryOptions
 
-from multiflow_alibaba.sandbox import AlibabaEmulator, ManualClock
+from multiflow_alibaba_emulator import AlibabaEmulator, ManualClock
 
 REGION = "cn-hangzhou"
 KEY_ID = "LTAI5tTestKeyPrimary0001"

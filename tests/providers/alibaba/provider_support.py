@@ -13,8 +13,8 @@ from typing import Any
 
 import multiflow
 from multiflow.spec import FlowLogSpec
-from multiflow_alibaba.sandbox import AlibabaEmulator, ManualClock
 from multiflow_alibaba.sandbox_support import connect_options
+from multiflow_alibaba_emulator import AlibabaEmulator, ManualClock
 
 REGION = "cn-hangzhou"
 KEY_ID = "LTAI5tProviderTests00001"

@@ -32,8 +32,8 @@ from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
-import multiflow_alibaba.sandbox
-from multiflow_alibaba.sandbox import (
+import multiflow_alibaba_emulator
+from multiflow_alibaba_emulator import (
     DEMO_ACCESS_KEY_ID,
     DEMO_ACCESS_KEY_SECRET,
     ERROR_CATALOGUE,
@@ -927,7 +927,7 @@ def test_binds_loopback_only_and_stop_closes_everything() -> None:
         _ = emu.endpoint
     with emu:
         assert emu.running and emu.endpoint == f"127.0.0.1:{emu.port}"
-        assert emu._server is not None and emu._server.server_address[0] == "127.0.0.1"
+        assert emu._loopback.server.server_address[0] == "127.0.0.1"
         port = emu.port
         # A keep-alive client connection, answered once and left idle in its server thread.
         idle = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -963,7 +963,7 @@ def test_demo_inventory_serves_the_sdk(make_client: ClientFactory, emulator: Ali
 def test_module_entry_point_serves_the_demo_until_interrupted() -> None:
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "multiflow_alibaba.sandbox", "--activation-delay", "0"],
+        [sys.executable, "-m", "multiflow_alibaba_emulator", "--activation-delay", "0"],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -993,17 +993,39 @@ def test_module_entry_point_serves_the_demo_until_interrupted() -> None:
             proc.wait(timeout=5)
 
 
-def test_the_emulator_imports_only_the_standard_library() -> None:
-    package = Path(multiflow_alibaba.sandbox.__file__).parent
+def _imports_of(source: Path) -> set[str]:
+    """Absolute modules ``source`` imports (``import a.b`` and ``from a.b import c`` both give ``a.b``)."""
     imported: set[str] = set()
-    for source in package.glob("*.py"):
-        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                imported.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                imported.add(node.module.split(".")[0])
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module)
+    return imported
+
+
+def _not_stdlib(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] not in sys.stdlib_module_names and m != "__future__")
+
+
+def test_the_emulator_imports_only_the_standard_library_and_multiflow_loopback() -> None:
+    package = Path(multiflow_alibaba_emulator.__file__).parent
+    imported = set().union(*(_imports_of(source) for source in package.glob("*.py")))
     assert imported, "no imports found: the check is looking in the wrong place"
-    assert sorted(imported - set(sys.stdlib_module_names) - {"__future__"}) == []
+    assert _not_stdlib(imported) == ["multiflow.loopback"]
+    loopback = Path(multiflow_alibaba_emulator.__file__).parents[2] / "multiflow" / "loopback.py"
+    assert _not_stdlib(_imports_of(loopback)) == []
+
+
+def test_importing_the_emulator_loads_no_sdk_no_pydantic_and_no_provider() -> None:
+    watched = ("multiflow", "pydantic", "alibabacloud", "darabonba", "pluggy", "yaml")
+    script = (
+        "import sys, multiflow_alibaba_emulator\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({watched!r})"
+        " and not m.startswith('multiflow_alibaba_emulator')))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "['multiflow', 'multiflow.loopback']"
 
 
 # --- scale ---------------------------------------------------------------------------------------------------------

@@ -29,10 +29,11 @@ from multiflow.errors import (
     ProviderError,
     QuotaExceeded,
     ServiceError,
+    SpecError,
     Throttled,
 )
-from multiflow_alibaba.errors import EXACT_CODES, error_class
-from multiflow_alibaba.sandbox import ERROR_CATALOGUE
+from multiflow_alibaba.errors import ERROR_TABLE, EXACT_CODES
+from multiflow_alibaba_emulator import ERROR_CATALOGUE
 
 from .provider_support import KEY_ID, PROXY_VARIABLES, REGION, SECRET, World, running_world
 
@@ -194,23 +195,30 @@ def test_every_reference_code_is_in_the_table() -> None:
 
 
 def test_the_table_agrees_with_the_expectations() -> None:
-    assert {code: error_class(code) for code in EXPECTED_CLASS} == EXPECTED_CLASS
+    assert {code: ERROR_TABLE.classify(code) for code in EXPECTED_CLASS} == EXPECTED_CLASS
+
+
+def test_the_table_retries_exactly_the_expected_codes() -> None:
+    assert {code for code in EXPECTED_CLASS if ERROR_TABLE.is_retryable(code)} == RETRYABLE
+    assert ERROR_TABLE.is_retryable("NeverHeardOf", 503) and not ERROR_TABLE.is_retryable("Forbidden.RAM", 403)
 
 
 def test_patterns_and_statuses() -> None:
-    assert error_class("Throttling.Product") is Throttled
-    assert error_class("Some.Throttling.Code") is Throttled
-    assert error_class("WhateverItIs", 503) is ServiceError
-    assert error_class("ParameterInvalid", 500) is ServiceError  # a 5xx is the server's failure, whatever its code
-    assert error_class("InvalidVSwitchId.NotFound") is NotFound
-    assert error_class("IllegalParam.Anything") is InvalidRequest
-    assert error_class("QuotaExceeded.Something") is QuotaExceeded
-    assert error_class("IncorrectStatus.Vpc") is Conflict
-    assert error_class("Forbidden.SubUser") is AuthError
-    assert error_class("NeverHeardOf", 403) is AuthError
-    assert error_class("NeverHeardOf", 404) is NotFound
-    assert error_class("NeverHeardOf", 400) is InvalidRequest
-    assert error_class("NeverHeardOf") is ProviderError
+    assert ERROR_TABLE.classify("Throttling.Product") is Throttled
+    assert ERROR_TABLE.classify("Some.Throttling.Code") is Throttled
+    assert ERROR_TABLE.classify("WhateverItIs", 503) is ServiceError
+    assert (
+        ERROR_TABLE.classify("ParameterInvalid", 500) is ServiceError
+    )  # a 5xx is the server's failure, whatever its code
+    assert ERROR_TABLE.classify("InvalidVSwitchId.NotFound") is NotFound
+    assert ERROR_TABLE.classify("IllegalParam.Anything") is InvalidRequest
+    assert ERROR_TABLE.classify("QuotaExceeded.Something") is QuotaExceeded
+    assert ERROR_TABLE.classify("IncorrectStatus.Vpc") is Conflict
+    assert ERROR_TABLE.classify("Forbidden.SubUser") is AuthError
+    assert ERROR_TABLE.classify("NeverHeardOf", 403) is AuthError
+    assert ERROR_TABLE.classify("NeverHeardOf", 404) is NotFound
+    assert ERROR_TABLE.classify("NeverHeardOf", 400) is InvalidRequest
+    assert ERROR_TABLE.classify("NeverHeardOf") is ProviderError
 
 
 @pytest.mark.parametrize("code", sorted(EXPECTED_CLASS))
@@ -427,8 +435,30 @@ def test_no_credentials_anywhere_is_an_auth_error(world: World, tmp_path: object
     assert world.emu.calls == {}
 
 
-def test_keys_must_come_in_pairs() -> None:
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [({"access_key_id": KEY_ID}, "access_key_secret"), ({"access_key_secret": SECRET}, "access_key_id")],
+)
+def test_keys_must_come_in_pairs(given: dict[str, str], missing: str) -> None:
     import multiflow
 
-    with pytest.raises(ValueError, match="both access_key_id and access_key_secret"):
-        multiflow.connect("alibaba", region=REGION, access_key_id=KEY_ID)
+    with pytest.raises(SpecError) as caught:
+        multiflow.connect("alibaba", region=REGION, **given)
+    assert caught.value.field == missing and caught.value.provider == "alibaba"
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "missing"),
+    [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET, "ALIBABA_CLOUD_ACCESS_KEY_ID"),
+    ],
+)
+def test_half_a_key_pair_in_the_environment_is_an_auth_error_naming_the_missing_variable(
+    world: World, tmp_path: object, variable: str, value: str, missing: str
+) -> None:
+    result = run_with_environment(world, tmp_path, {variable: value})  # which also checks the secret is not shown
+    assert (result["error"], result["code"]) == ("AuthError", "NoCredentials")
+    assert f"{variable} is set but {missing} is not" in str(result["text"])
+    assert world.emu.calls == {}

@@ -1,4 +1,4 @@
-"""``python -m multiflow_alibaba.sandbox``: serve the emulator with the demo inventory until Ctrl-C."""
+"""``python -m multiflow_alibaba_emulator``: serve the emulator with the demo inventory until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .server import AlibabaEmulator
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, serve, print how to connect, and stop cleanly on Ctrl-C or SIGTERM."""
     parser = argparse.ArgumentParser(
-        prog="python -m multiflow_alibaba.sandbox",
+        prog="python -m multiflow_alibaba_emulator",
         description="Serve the Alibaba Cloud VPC flow-log emulator on 127.0.0.1.",
     )
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")

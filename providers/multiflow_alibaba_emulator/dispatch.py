@@ -23,7 +23,7 @@ from .faults import Faults, ScriptedErrors
 from .signing import AccessKey, SignedRequest, Verifier
 from .state import Cloud
 
-logger = logging.getLogger("multiflow_alibaba.sandbox")
+logger = logging.getLogger("multiflow_alibaba_emulator")
 
 JSON_CONTENT_TYPE = "application/json;charset=utf-8"
 #: Counted in :attr:`Dispatcher.errors` for a call whose connection was closed without a response.

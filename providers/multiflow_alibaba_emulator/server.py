@@ -1,16 +1,21 @@
-"""The HTTP server on 127.0.0.1 and :class:`AlibabaEmulator`, the public face of the sandbox."""
+"""The HTTP handler and :class:`AlibabaEmulator`, the public face of the emulator.
+
+The server itself is :class:`multiflow.loopback.LoopbackServer` (127.0.0.1 only, tracked connections closed on
+stop, bounded joins): the one module of multiflow the emulator imports, itself standard library only.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import socket
-import threading
 from collections import Counter
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
+
+from multiflow.loopback import LOOPBACK, LoopbackHTTPServer, LoopbackServer
 
 from .clock import Clock
 from .dispatch import Dispatcher
@@ -26,10 +31,8 @@ from .state import (
 )
 from .views import flow_log_view
 
-logger = logging.getLogger("multiflow_alibaba.sandbox")
+logger = logging.getLogger("multiflow_alibaba_emulator")
 
-#: The only address the emulator ever binds.
-LOOPBACK = "127.0.0.1"
 _JOIN_TIMEOUT = 5.0
 
 
@@ -41,7 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60  # idle keep-alive connections are closed after this many seconds
     server_version = "AlibabaCloudEmulator"
     sys_version = ""
-    server: _Server
+    server: LoopbackHTTPServer[Dispatcher]
 
     def do_POST(self) -> None:
         """Serve a POST (what the SDK sends)."""
@@ -58,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_DELETE = do_PATCH = do_PUT
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Log to the ``multiflow_alibaba.sandbox`` logger at debug level instead of stderr."""
+        """Log to the ``multiflow_alibaba_emulator`` logger at debug level instead of stderr."""
         logger.debug("%s " + format, self.address_string(), *args)
 
     def _serve(self) -> None:
@@ -71,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             headers.setdefault(name.lower(), []).append(value)
-        response = self.server.dispatcher.handle(self.command, self.path, headers, body)
+        response = self.server.context.handle(self.command, self.path, headers, body)
         if response is None:
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -83,45 +86,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         self.wfile.write(response.body)
-
-
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server that can close its open connections and join its threads on stop."""
-
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, port: int, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
-        self._live_lock = threading.Lock()
-        self._live: dict[threading.Thread, socket.socket] = {}
-        super().__init__((LOOPBACK, port), _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        """Serve the connection in a tracked thread."""
-        thread = threading.Thread(
-            target=self._serve_tracked, args=(request, client_address), name="alibaba-emulator-conn", daemon=True
-        )
-        with self._live_lock:
-            self._live[thread] = request
-        thread.start()
-
-    def _serve_tracked(self, request: Any, client_address: Any) -> None:
-        try:
-            self.process_request_thread(request, client_address)
-        finally:
-            with self._live_lock:
-                self._live.pop(threading.current_thread(), None)
-
-    def close_live_connections(self, timeout: float) -> None:
-        """Shut every open connection (idle keep-alive ones included) and wait for its thread."""
-        with self._live_lock:
-            live = list(self._live.items())
-        for _, sock in live:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for thread, _ in live:
-            thread.join(timeout)
 
 
 class AlibabaEmulator:
@@ -163,13 +127,13 @@ class AlibabaEmulator:
             flow_log_quota=flow_log_quota,
         )
         self._dispatcher = Dispatcher(self._cloud, faults, page_size_max)
-        self._requested_port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._loopback = LoopbackServer(
+            _Handler, context=self._dispatcher, port=port, name="alibaba-emulator", join_timeout=_JOIN_TIMEOUT
+        )
 
     def __repr__(self) -> str:
         """Where it listens and what it holds (never a secret)."""
-        where = self.endpoint if self._server else "stopped"
+        where = self.endpoint if self.running else "stopped"
         counts = f"accounts={len(self._cloud.accounts)} flow_logs={len(self._cloud.flow_log_index)}"
         return f"<AlibabaEmulator {where} {counts}>"
 
@@ -177,29 +141,15 @@ class AlibabaEmulator:
 
     def start(self) -> AlibabaEmulator:
         """Listen on 127.0.0.1 in a background thread; returns ``self``."""
-        if self._server is not None:
+        if self.running:
             return self
-        server = _Server(self._requested_port, self._dispatcher)
-        self._server = server
-        # A short poll keeps stop() quick: shutdown() waits for the serve loop's next poll.
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="alibaba-emulator", daemon=True
-        )
-        self._thread.start()
+        self._loopback.start()
         logger.info("Alibaba Cloud emulator listening on %s", self.endpoint)
         return self
 
     def stop(self) -> None:
-        """Stop listening, close open connections and join every server thread."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        server.close_live_connections(_JOIN_TIMEOUT)
-        if thread is not None:
-            thread.join(_JOIN_TIMEOUT)
-        self._server = self._thread = None
+        """Stop listening, close open connections and join every server thread; safe to call twice."""
+        self._loopback.stop()
 
     def __enter__(self) -> AlibabaEmulator:
         """Start (if not started) and return ``self``."""
@@ -217,14 +167,14 @@ class AlibabaEmulator:
     @property
     def running(self) -> bool:
         """Whether the server is listening."""
-        return self._server is not None
+        return self._loopback.running
 
     @property
     def port(self) -> int:
         """The TCP port (only once started)."""
-        if self._server is None:
+        if not self.running:
             raise RuntimeError("the emulator is not started: call start() or use it as a context manager")
-        return int(self._server.server_address[1])
+        return self._loopback.port
 
     @property
     def endpoint(self) -> str:

@@ -1,8 +1,9 @@
 """A wire-level emulator of Alibaba Cloud's VPC flow-log API, for the official SDK over real HTTP.
 
-Pure standard library: it imports neither the Alibaba SDK nor ``multiflow``. See ``docs/alibaba-emulator.md``.
+Standard library only, but for :mod:`multiflow.loopback` (its HTTP server, itself standard library only): it
+imports neither the Alibaba SDK, nor pydantic, nor the provider. See ``docs/alibaba-emulator.md``.
 
->>> from multiflow_alibaba.sandbox import AlibabaEmulator, ManualClock, Faults
+>>> from multiflow_alibaba_emulator import AlibabaEmulator, ManualClock, Faults
 """
 
 from .clock import Clock, ManualClock, MonotonicClock

@@ -1,0 +1,299 @@
+"""Reading flow logs (DescribeFlowLogs) and resources (DescribeVpcs, DescribeVSwitches, ECS
+DescribeNetworkInterfaces) in the fewest calls.
+
+The cost model, in calls; DescribeFlowLogs pages hold 50 records (:data:`PAGE_SIZE`), ``n`` ids are asked for,
+``T`` flow logs are in the region:
+
+- a listing (``describe`` without ids): the first page, then the other ``ceil(T/50) - 1`` pages concurrently;
+- looking up ``n`` flow logs by id or by resource (:meth:`Reads.find`): ``n`` filtered calls when
+  ``n`` ≤ :data:`PER_ID_LOOKUPS` (3); else one probe page of the region listing, then whichever is fewer of its
+  remaining pages (``ceil(T/50) - 1``) and one call per id not yet seen: at most ``min(n, ceil(T/50) - 1) + 1``.
+  A resource can carry several flow logs, so only a flow-log id is settled by being seen on the probe page;
+- :meth:`Reads.get` with a ``transitional`` hint (what the core's waiter passes): list that state a page at a
+  time, ``ceil(S/50)`` calls for the ``S`` flow logs in it (ours or not). Ids absent from it have left the state
+  (or were never in it: a ``deleting`` hint on a flow log nobody deletes must not read as gone), so they are
+  looked up as above. A poll costs ``ceil(S/50)`` while everything is pending and about ``ceil(T/50) + 1`` on
+  the poll where many settle at once; the waiter asks about each id until it settles, so each is looked up once
+  after it leaves the state. Should the cloud refuse that state as a ``Status`` filter (it documents Active,
+  Activating and Inactive), the ids are looked up instead, from then on;
+- creating ``n`` flow logs: the lookup above by resource (to adopt instead of duplicating), then ``n`` creates;
+- resources of one kind (:meth:`Reads.listing`): ``ceil(n/50)`` calls for ``n`` VPCs or vSwitches,
+  ``ceil(n/100)`` for ENIs, never one per resource.
+
+A listing that shifts while it is paged can show a record on two pages: every listing keeps each record once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from multiflow.errors import InvalidRequest, NotFound, ProviderError, UnsupportedFeature
+from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.provider import DescribeQuery
+from multiflow.spec import ResourceKind
+from multiflow_alibaba.capabilities import API_STATUSES, RESOURCE_TYPES
+from multiflow_alibaba.errors import ERROR_TABLE, FLOW_LOG_NOT_FOUND, UNEXPECTED_RESPONSE
+from multiflow_alibaba.mapping import flow_log_from_record, records_of
+from multiflow_alibaba.retry import Stop
+from multiflow_alibaba.transport import LISTINGS
+from multiflow_alibaba.workers import Workers
+
+__all__ = [
+    "LISTERS",
+    "PAGE_SIZE",
+    "PER_ID_LOOKUPS",
+    "Call",
+    "Reads",
+    "check_listable",
+    "item_id_key",
+    "resource_tags",
+    "tags_match",
+]
+
+log = logging.getLogger("multiflow.alibaba")
+
+#: The largest DescribeFlowLogs page.
+PAGE_SIZE = 50
+#: Up to this many ids are looked up one call each; beyond, a probe of the region listing decides.
+PER_ID_LOOKUPS = 3
+
+#: Resource kind → (action, page size) of the listing ``list_resources`` and ``inventory`` read.
+LISTERS: dict[ResourceKind, tuple[str, int]] = {
+    ResourceKind.VPC: ("DescribeVpcs", 50),
+    ResourceKind.SUBNET: ("DescribeVSwitches", 50),
+    ResourceKind.NETWORK_INTERFACE: ("DescribeNetworkInterfaces", 100),
+}
+#: What asks for a listing, by the field named when a kind cannot be listed.
+_LISTING_USES = {"resources.where": "selectors", "kinds": "audits"}
+
+
+class Call(Protocol):
+    """One API call, retried (:meth:`multiflow_alibaba.transport.Transport.call`'s signature)."""
+
+    def __call__(
+        self,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        resource_id: str | None = None,
+        before_retry: Callable[[ProviderError], Stop[Any] | None] | None = None,
+    ) -> Any:
+        """The answer's body."""
+
+
+class Reads:
+    """The reads of one region: ``call`` makes each call, ``workers`` run the pages and lookups concurrently."""
+
+    def __init__(self, call: Call, workers: Workers, region: str) -> None:
+        self._call = call
+        self._workers = workers
+        self.region = region
+        self._unlisted_states: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<Reads {self.region}>"
+
+    # -- DescribeFlowLogs ----------------------------------------------------------------------------------
+
+    def page(self, filters: Mapping[str, Any], number: int) -> dict[str, Any]:
+        """Page ``number`` (1-based) of the DescribeFlowLogs listing for ``filters``."""
+        return self._call("DescribeFlowLogs", {**filters, "PageSize": PAGE_SIZE, "PageNumber": number})
+
+    def records(self, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every DescribeFlowLogs record for ``filters``: the first page, then the others concurrently."""
+        first = self.page(filters, 1)
+        return _unique(records_of(first) + self._rest(filters, first))
+
+    def _rest(self, filters: Mapping[str, Any], first: Mapping[str, Any]) -> list[dict[str, Any]]:
+        pages = math.ceil(int(first.get("TotalCount") or 0) / _served(first, PAGE_SIZE))
+        if pages <= 1:
+            return []
+        return [
+            r
+            for page in self._workers.all(lambda n: records_of(self.page(filters, n)), range(2, pages + 1))
+            for r in page
+        ]
+
+    def find(self, key: str, values: Iterable[str], filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Records whose ``key`` (``FlowLogId`` or ``ResourceId``) is one of ``values``, in the fewest calls."""
+        wanted = list(dict.fromkeys(values))
+        base = dict(filters or {})
+        if not wanted:
+            return []
+        if len(wanted) <= PER_ID_LOOKUPS:
+            return _unique(
+                [r for rs in self._workers.all(lambda v: self.records({**base, key: v}), wanted) for r in rs]
+            )
+        first = self.page(base, 1)
+        records = records_of(first)
+        seen = {r.get(key) for r in records}
+        remaining = [v for v in wanted if key != "FlowLogId" or v not in seen]
+        pages_left = max(0, math.ceil(int(first.get("TotalCount") or 0) / _served(first, PAGE_SIZE)) - 1)
+        if remaining and pages_left <= len(remaining):
+            records += self._rest(base, first)
+        elif remaining:
+            records += [r for rs in self._workers.all(lambda v: self.records({**base, key: v}), remaining) for r in rs]
+        chosen = set(wanted)
+        return _unique([r for r in records if r.get(key) in chosen])
+
+    def flow_logs(self, records: Iterable[Mapping[str, Any]], include_raw: bool = True) -> list[FlowLog]:
+        """The records as FlowLogs (see :meth:`flow_log`)."""
+        return [self.flow_log(r, include_raw) for r in records]
+
+    def flow_log(self, record: Mapping[str, Any], include_raw: bool = True) -> FlowLog:
+        """A DescribeFlowLogs record as a FlowLog; one the cloud would never send is a ServiceError, not a crash."""
+        try:
+            return flow_log_from_record(record, self.region, include_raw)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ERROR_TABLE.error(
+                UNEXPECTED_RESPONSE,
+                f"unreadable answer: a flow log record multiflow cannot read ({type(exc).__name__})",
+                operation="DescribeFlowLogs",
+                resource_id=str(record.get("ResourceId") or "") or None,
+            ) from exc
+
+    def one(self, flow_log_id: str) -> FlowLog:
+        """The flow log ``flow_log_id`` (one DescribeFlowLogs); NotFound if it is gone."""
+        found = self.flow_logs(self.records({"FlowLogId": flow_log_id}))
+        if not found:
+            raise NotFound(
+                "alibaba",
+                FLOW_LOG_NOT_FOUND,
+                f"no flow log {flow_log_id} in {self.region}",
+                resource_id=flow_log_id,
+            )
+        return found[0]
+
+    def status_of(self, flow_log_id: str) -> FlowLogStatus | None:
+        """The flow log's status (one DescribeFlowLogs), or ``None`` if it is gone."""
+        found = self.flow_logs(self.records({"FlowLogId": flow_log_id}))
+        return found[0].status if found else None
+
+    def describe(self, query: DescribeQuery) -> list[FlowLog]:
+        """Flow logs matching ``query``, all pages; filters the cloud has are applied by it."""
+        filters: dict[str, Any] = {}
+        if query.resource_kind is not None:
+            if query.resource_kind not in RESOURCE_TYPES:
+                return []
+            filters["ResourceType"] = RESOURCE_TYPES[query.resource_kind]
+        if query.tags:
+            filters["Tags"] = [{"Key": k, **({"Value": v} if v is not None else {})} for k, v in query.tags.items()]
+        if query.ids:
+            records = self.find("FlowLogId", query.ids, filters)
+        elif query.resource_ids:
+            records = self.find("ResourceId", query.resource_ids, filters)
+        else:
+            records = self.records(filters)
+        flow_logs = self.flow_logs(records, query.include_raw)
+        return [f for f in flow_logs if _matches(f, query)]
+
+    def get(self, ids: Iterable[str], transitional: FlowLogStatus | None = None) -> dict[str, FlowLog]:
+        """The current state of ``ids``; ids that are gone are absent. A ``transitional`` hint lists that state
+        first (the module docstring has the cost)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        found: dict[str, FlowLog] = {}
+        state = API_STATUSES.get(transitional) if transitional is not None and transitional.transitional else None
+        listed = self._list_state(state) if state is not None else None
+        if listed is not None:
+            chosen = set(wanted)
+            found = {f.id: f for f in self.flow_logs(listed) if f.id in chosen}
+            wanted = [i for i in wanted if i not in found]
+        found.update({f.id: f for f in self.flow_logs(self.find("FlowLogId", wanted))})
+        return found
+
+    def _list_state(self, state: str) -> list[dict[str, Any]] | None:
+        """Every flow log in ``state``; ``None`` if the cloud refuses that ``Status`` filter (not asked again)."""
+        if state in self._unlisted_states:
+            return None
+        try:
+            return self.records({"Status": state})
+        except InvalidRequest as exc:
+            log.info("DescribeFlowLogs refuses Status=%s (%s); looking flow logs up by id instead", state, exc.code)
+            self._unlisted_states.add(state)
+            return None
+
+    # -- VPCs, vSwitches, ENIs -------------------------------------------------------------------------------
+
+    def listing(self, kind: ResourceKind, filters: Mapping[str, Any], field: str) -> list[dict[str, Any]]:
+        """Every item of the VPC, vSwitch or ENI listing for ``filters``: the first page, then the others
+        concurrently. ``field`` names what asked for a kind that cannot be listed, in the UnsupportedFeature."""
+        check_listable(kind, field)
+        action, size = LISTERS[kind]
+        outer, inner, id_key = LISTINGS[action]
+
+        def page(number: int) -> dict[str, Any]:
+            return dict(self._call(action, {**filters, "PageSize": size, "PageNumber": number}))
+
+        def items_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+            return list((body.get(outer) or {}).get(inner) or [])
+
+        first = page(1)
+        pages = math.ceil(int(first.get("TotalCount") or 0) / _served(first, size))
+        items = items_of(first)
+        if items:
+            items += [item for body in self._workers.all(page, range(2, pages + 1)) for item in items_of(body)]
+        return list({str(item[id_key]): item for item in items}.values())
+
+
+def item_id_key(kind: ResourceKind) -> str:
+    """The key of a listed item's id (``VpcId``, ``VSwitchId``, ``NetworkInterfaceId``); ``""`` if not listable."""
+    return LISTINGS[LISTERS[kind][0]][2] if kind in LISTERS else ""
+
+
+def check_listable(kind: ResourceKind, field: str) -> None:
+    """An UnsupportedFeature about ``field`` unless multiflow can list resources of ``kind``."""
+    if kind not in LISTERS:
+        raise UnsupportedFeature(
+            field,
+            kind.value,
+            "vpc, subnet, network_interface",
+            provider="alibaba",
+            reason=f"{_LISTING_USES.get(field, 'multiflow')} list VPCs, vSwitches and ENIs only",
+        )
+
+
+def resource_tags(item: Mapping[str, Any]) -> dict[str, str]:
+    """A VPC's or vSwitch's tags (``Key``/``Value``), or an ENI's (ECS spells them ``TagKey``/``TagValue``)."""
+    tags = (item.get("Tags") or {}).get("Tag") or []
+    return {
+        str(t.get("Key", t.get("TagKey"))): str(t.get("Value", t.get("TagValue")) or "")
+        for t in tags
+        if t.get("Key", t.get("TagKey"))
+    }
+
+
+def tags_match(have: Mapping[str, str], wanted: Mapping[str, str | None]) -> bool:
+    """Whether ``have`` holds every key of ``wanted`` with its value (``None``: any value)."""
+    return all(key in have and (value is None or have[key] == value) for key, value in wanted.items())
+
+
+def _served(first: Mapping[str, Any], asked: int) -> int:
+    """The page size the server used (its ``PageSize``), else the one asked for."""
+    return int(first.get("PageSize") or asked) or asked
+
+
+def _unique(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records without repeats (a flow log can show on two pages when the listing shifts), order kept."""
+    seen: set[str] = set()
+    unique = []
+    for record in records:
+        key = str(record.get("FlowLogId"))
+        if key not in seen:
+            seen.add(key)
+            unique.append(record)
+    return unique
+
+
+def _matches(flow_log: FlowLog, query: DescribeQuery) -> bool:
+    if query.ids and flow_log.id not in query.ids:
+        return False
+    if query.resource_ids and flow_log.resource.id not in query.resource_ids:
+        return False
+    if query.resource_kind is not None and flow_log.resource.kind != query.resource_kind:
+        return False
+    return tags_match(flow_log.tags, query.tags)
