@@ -24,6 +24,9 @@ from multiflow.waiting import Progress
 
 __all__ = ["ApplyResult", "Failure", "ProgressEvent", "apply"]
 
+#: The differences a Client.modify argument of the same name changes (option fields go as ``options``).
+_IN_PLACE = ("name", "description", "interval", "tags")
+
 
 @dataclass(frozen=True)
 class ProgressEvent:
@@ -197,8 +200,17 @@ class _Group:
                 if change.differs_in("status"):
                     self.client.start([change.flow_log.id], timeout=self.timeout)
                 updates: dict[str, Any] = {
-                    d.field: d.after for d in change.differences if d.field in ("name", "description", "interval")
+                    d.field: d.after
+                    for d in change.differences
+                    if d.field in ("name", "description", "interval", "tags")
                 }
+                options = {
+                    d.field.removeprefix("options."): d.after
+                    for d in change.differences
+                    if d.field.startswith("options.")
+                }
+                if options:
+                    updates["options"] = options
                 if updates:
                     self.client.modify(change.flow_log.id, **updates)
                 self.result.done.append(change)
@@ -215,7 +227,8 @@ class _Group:
             entry_spec = next(c.spec for c in entry_changes if c.spec is not None)
             spec = entry_spec.for_ids([c.resource_id for c in entry_changes])
             by_resource = {c.resource_id: c for c in entry_changes}
-            tags = managed_tags(self.fleet, entry_name, spec, self.client.provider.name)
+            caps = self.client.capabilities
+            tags = managed_tags(self.fleet, entry_name, spec, self.client.provider.name, caps.readable_options)
             created: list[FlowLog] = []
             failures: dict[str, MultiflowError] = {}
             try:

@@ -260,9 +260,16 @@ class Client:
         name: str | None = None,
         description: str | None = None,
         interval: int | None = None,
+        tags: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> FlowLog:
-        """Change a flow log in place (where the provider can), and return it as the cloud then reports it."""
-        changes = {"name": name, "description": description, "interval": interval}
+        """Change a flow log in place (where the provider can), and return it as the cloud then reports it.
+
+        :param tags: the user tags as they should be, whole (multiflow's own tags are kept as they are).
+        :param options: fields of the provider's options block to change, by name (``ip_version``...).
+        """
+        changes: dict[str, object] = {"name": name, "description": description, "interval": interval, "tags": tags}
+        changes.update({f"options.{key}": value for key, value in (options or {}).items()})
         for field_name, value in changes.items():
             if value is not None:
                 self._needs(
@@ -278,7 +285,8 @@ class Client:
             kind = self.get(flow_log_id).resource.kind
             if kind is not None:
                 resolve_interval(kind, interval, self.capabilities)
-        session.modify(flow_log_id, ModifyChanges(name=name, description=description, interval=interval))
+        changes_made = ModifyChanges(name=name, description=description, interval=interval, tags=tags, options=options)
+        session.modify(flow_log_id, changes_made)
         return self.get(flow_log_id)
 
     def close(self) -> None:

@@ -11,9 +11,9 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
-from multiflow.spec import DestinationField, ResourceKind, Traffic
+from multiflow.spec import DestinationField, ProviderOptions, ResourceKind, Traffic
 
 __all__ = ["Capabilities", "CloudResource", "DeliveryStatus", "FlowLog", "FlowLogStatus", "ResourceRef"]
 
@@ -89,6 +89,10 @@ class FlowLog(BaseModel):
     name: str | None = None
     description: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
+    options: SerializeAsAny[ProviderOptions] | None = Field(
+        default=None,
+        description="The provider's options as the cloud reports them back (the fields read are those set)",
+    )
     delivery_status: DeliveryStatus = DeliveryStatus.UNKNOWN
     delivery_error: str | None = None
     created_at: datetime | None = None
@@ -162,7 +166,14 @@ class Capabilities(BaseModel):
     name_max_length: int | None = Field(description="None where the provider keeps no name")
     description_max_length: int | None = Field(description="None where the provider keeps no description")
     start_stop: bool = False
-    modifiable: tuple[str, ...] = Field(default=(), description="Spec fields changeable in place")
+    modifiable: tuple[str, ...] = Field(
+        default=(),
+        description="What changes in place: name, description, interval, tags, and options.FIELD for an option field",
+    )
+    readable_options: tuple[str, ...] = Field(
+        default=(),
+        description="Option fields the cloud reports back: compared attribute by attribute, not by the spec digest",
+    )
     async_activation: bool = False
     dry_run: bool = False
     one_flow_log_per_resource: bool = Field(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,9 +70,12 @@ def _dumped(block: Any) -> Any:
     return block.model_dump(mode="json") if block is not None else None
 
 
-def options_digest(spec: FlowLogSpec, provider: str) -> str:
-    """A digest of what ``provider`` cannot read back: its own options block and the record fields."""
-    return _digest({"fields": spec.fields, "options": _dumped(spec.options_for(provider))}, separators=(",", ":"))
+def options_digest(spec: FlowLogSpec, provider: str, readable: Collection[str] = ()) -> str:
+    """A digest of what ``provider`` cannot read back: its own options block (but the ``readable`` fields, which
+    plan compares with what the cloud reports) and the record fields."""
+    block = spec.options_for(provider)
+    dumped = block.model_dump(mode="json", exclude=set(readable)) if block is not None else None
+    return _digest({"fields": spec.fields, "options": dumped}, separators=(",", ":"))
 
 
 def _v01_digest(spec: FlowLogSpec) -> str:
@@ -81,14 +84,17 @@ def _v01_digest(spec: FlowLogSpec) -> str:
     return _digest({**blocks, "options": others, "fields": spec.fields})
 
 
-def options_digests(spec: FlowLogSpec, provider: str) -> frozenset[str]:
+def options_digests(spec: FlowLogSpec, provider: str, readable: Collection[str] = ()) -> frozenset[str]:
     """Every digest that stands for ``spec`` on ``provider``: the current one and version 0.1's."""
-    return frozenset({options_digest(spec, provider), _v01_digest(spec)})
+    return frozenset({options_digest(spec, provider, readable), _v01_digest(spec)})
 
 
-def managed_tags(fleet: str, entry: str, spec: FlowLogSpec, provider: str) -> dict[str, str]:
-    """The tags that mark a flow log as ``fleet``'s, made by ``entry`` with ``spec`` on ``provider``."""
-    return {MANAGED_TAG: fleet, SPEC_TAG: f"{entry}@{options_digest(spec, provider)}"}
+def managed_tags(
+    fleet: str, entry: str, spec: FlowLogSpec, provider: str, readable: Collection[str] = ()
+) -> dict[str, str]:
+    """The tags that mark a flow log as ``fleet``'s, made by ``entry`` with ``spec`` on ``provider`` (whose cloud
+    reports the option fields ``readable`` back)."""
+    return {MANAGED_TAG: fleet, SPEC_TAG: f"{entry}@{options_digest(spec, provider, readable)}"}
 
 
 def user_tags(tags: Mapping[str, str]) -> dict[str, str]:

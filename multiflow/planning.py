@@ -36,9 +36,6 @@ from multiflow.validate import effective_interval, effective_traffic, validate_f
 
 __all__ = ["Action", "Change", "Difference", "Plan", "plan"]
 
-#: Attributes a provider may change in place (see Capabilities.modifiable).
-_IN_PLACE = {"name", "description", "interval"}
-
 
 class Action(str, Enum):
     """What apply will do for one resource of one entry."""
@@ -347,15 +344,22 @@ class _Wanted:
     digest: str
     digests: frozenset[str]
 
+    options: dict[str, Any]
+
     @classmethod
     def of(cls, spec: FlowLogSpec, caps: Capabilities, provider: str) -> _Wanted:
         traffic = effective_traffic(spec, caps)
+        readable = caps.readable_options
+        block = spec.options_for(provider)
+        # Only what the file says is compared: an option it leaves unset is the cloud's to choose.
+        given = block.model_dump(include=block.model_fields_set & set(readable)) if block is not None else {}
         return cls(
             spec,
             traffic.value if traffic else None,
             effective_interval(spec, caps),
-            options_digest(spec, provider),
-            options_digests(spec, provider),
+            options_digest(spec, provider, readable),
+            options_digests(spec, provider, readable),
+            given,
         )
 
 
@@ -381,6 +385,11 @@ def _compare(want: _Wanted, observed: FlowLog, caps: Capabilities) -> tuple[Acti
     if caps.description_max_length is not None:
         differ("description", spec.description, observed.description)
     differ("tags", spec.tags, user_tags(observed.tags))
+    if want.options and observed.options is not None:
+        reported = observed.options.model_dump(include=observed.options.model_fields_set)
+        for name, value in want.options.items():
+            if name in reported:
+                differ(f"options.{name}", value, reported[name])
     digest = owner_of(observed).digest
     if digest not in want.digests:
         differences["options"] = Difference("options", digest, want.digest)
@@ -388,7 +397,7 @@ def _compare(want: _Wanted, observed: FlowLog, caps: Capabilities) -> tuple[Acti
         differences["status"] = Difference("status", FlowLogStatus.INACTIVE.value, FlowLogStatus.ACTIVE.value)
     if not differences:
         return Action.KEEP, ()
-    modifiable = set(caps.modifiable) & _IN_PLACE
+    modifiable = set(caps.modifiable)
     in_place = all(name in modifiable or (name == "status" and caps.start_stop) for name in differences)
     return (Action.UPDATE if in_place else Action.REPLACE), tuple(differences.values())
 

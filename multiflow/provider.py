@@ -93,11 +93,19 @@ class DescribeQuery:
 
 @dataclass(frozen=True)
 class ModifyChanges:
-    """Attributes to change in place; ``None`` leaves one as it is. ``interval`` is in seconds."""
+    """Attributes to change in place; ``None`` leaves one as it is. ``interval`` is in seconds.
+
+    :param tags: the flow log's user tags as they should be, whole: the session adds the missing, changes the
+        different and removes the others, and never touches multiflow's own (``multiflow:`` keys).
+    :param options: option fields of the provider's block to change, by field name (those in
+        ``capabilities.modifiable`` as ``options.FIELD``).
+    """
 
     name: str | None = None
     description: str | None = None
     interval: int | None = None
+    tags: Mapping[str, str] | None = None
+    options: Mapping[str, Any] | None = None
 
 
 @runtime_checkable

@@ -64,8 +64,11 @@ class ContractChecks:
                 problems.append(f"{field}_max_length {limit}: a spec's {field} is 1 to {most} characters")
         if caps.max_tags <= MANAGED_TAG_COUNT:
             problems.append(f"max_tags {caps.max_tags} leaves no room beside multiflow's {MANAGED_TAG_COUNT} tags")
-        if not set(caps.modifiable) <= set(MODIFIABLE):
-            problems.append(f"modifiable {caps.modifiable}: only {MODIFIABLE} can be modified")
+        options = {f"options.{name}" for name in caps.readable_options}
+        if not set(caps.modifiable) <= set(MODIFIABLE) | options:
+            problems.append(
+                f"modifiable {caps.modifiable}: only {MODIFIABLE} and options.FIELD of readable_options can be modified"
+            )
         json.dumps(caps.summary())
         assert not problems, "\n".join(problems)
 

@@ -56,8 +56,9 @@ NEUTRAL_ERROR_ATTRIBUTES = (
 
 #: Intervals (seconds) tried on every kind that does not declare them: each must be refused.
 ODD_INTERVALS = (1, 5, 10, 30, 59, 61, 120, 299, 301, 599, 601, 900, 3600, 86400)
-#: What a provider may declare ``modifiable``: the attributes ``Client.modify`` changes.
-MODIFIABLE = ("name", "description", "interval")
+#: What a provider may declare ``modifiable``: the attributes ``Client.modify`` changes (and ``options.FIELD``
+#: for an option field in ``readable_options``).
+MODIFIABLE = ("name", "description", "interval", "tags")
 
 
 def destination_kinds() -> tuple[str, ...]:

@@ -209,6 +209,7 @@ def flow_log_from_record(record: Mapping[str, Any], region: str, include_raw: bo
         name=name,
         description=None,
         tags=tags,
+        options=None,
         delivery_status=_DELIVERY.get(record.get("DeliverLogsStatus", ""), DeliveryStatus.UNKNOWN),
         delivery_error=record.get("DeliverLogsErrorMessage"),
         created_at=record.get("CreationTime"),
