@@ -8,6 +8,8 @@ multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire p
 * ``DestinationOptions``, ``DeliverCrossAccountRole`` and ``TagFieldSpecifications`` are dropped; AWS keeps and
   describes them;
 * ``ClientToken`` is ignored; AWS answers a repeated token with the first answer (idempotency);
+* a duplicate (a resource that already has a flow log to the destination) refuses the call after moto has
+  created, untagged, the flow logs of the resources before it; AWS creates none;
 * DescribeFlowLogs, DescribeVpcs, DescribeSubnets and DescribeNetworkInterfaces ignore ``MaxResults``/
   ``NextToken``; AWS pages.
 
@@ -56,11 +58,17 @@ def apply() -> None:
 
                 return ActionResult(_tokens[key])
             destination = self._get_param("LogDestination")
+            group = self._get_param("LogGroupName")
             resource_ids = self._get_param("ResourceIds", [])
+            # One duplicate refuses the whole call, before anything is created (moto creates the resources
+            # before the duplicate, untagged, then refuses).
+            existing = self.ec2_backend.describe_flow_logs()
+            if any(
+                fl.resource_id in resource_ids and (fl.log_group_name, fl.log_destination) == (group, destination)
+                for fl in existing
+            ):
+                raise FlowLogAlreadyExists()
             if destination and self._get_param("LogDestinationType") == "s3" and "/" in destination.split(":::")[-1]:
-                existing = self.ec2_backend.describe_flow_logs()
-                if any(fl.resource_id in resource_ids and fl.log_destination == destination for fl in existing):
-                    raise FlowLogAlreadyExists()
                 if self.automated_parameter_parsing:
                     self.params["LogDestination"] = _bucket_only(destination)
                 else:
