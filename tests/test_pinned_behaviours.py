@@ -49,10 +49,10 @@ def aws(aws_env: Any) -> Iterator[tuple[Any, Connections, list[str]]]:
 
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlibabaEmulator]:
-    """An emulator on a manual clock whose deletions take 60 (manual) seconds; always stopped."""
+    """An emulator on a manual clock (transitions are instant unless a test sets a delay); always stopped."""
     for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)  # the Alibaba SDK would send even 127.0.0.1 through a proxy
-    emu = AlibabaEmulator(clock=ManualClock(), deletion_delay=60.0)
+    emu = AlibabaEmulator(clock=ManualClock())
     emu.add_account(ALI_KEY_ID, ALI_SECRET, traffic_path_enabled=True)
     with emu:
         emu.add_logstore(ALI_REGION, PROJECT, LOGSTORE)
@@ -95,6 +95,8 @@ def alibaba_fleet(switches: list[str], extra: str = "", *, name: str = "pinned")
         textwrap.dedent(f"""\
         name: {name}
         defaults:
+          traffic: all
+          interval: 60
           tags: {{team: netops}}
         flow_logs:
           - name: switches
@@ -142,7 +144,9 @@ def _assert_option_change_is_planned(made: Any, resources: list[str]) -> None:
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        pytest.param("", "aws: {tag_fields: [{resource_type: network-interface, keys: [team]}]}\n", id="tag_fields-added"),
+        pytest.param(
+            "", "aws: {tag_fields: [{resource_type: network-interface, keys: [team]}]}\n", id="tag_fields-added"
+        ),
         pytest.param(
             "aws: {tag_fields: [{resource_type: network-interface, keys: [team]}]}\n",
             "aws: {tag_fields: [{resource_type: network-interface, keys: [team, env]}]}\n",
@@ -183,7 +187,6 @@ def test_changing_only_an_alibaba_option_block_is_planned_as_a_change(
     alibaba: tuple[AlibabaEmulator, Connections, list[str]], before: str, after: str
 ) -> None:
     emu, connections, switches = alibaba
-    emu.deletion_delay = 0.0
     assert multiflow.plan(alibaba_fleet(switches, before), connections).apply().ok
     assert not multiflow.plan(alibaba_fleet(switches, before), connections).pending  # converged: all keep
     changed = multiflow.plan(alibaba_fleet(switches, after), connections)
@@ -191,3 +194,153 @@ def test_changing_only_an_alibaba_option_block_is_planned_as_a_change(
     assert changed.apply().ok
     assert not multiflow.plan(alibaba_fleet(switches, after), connections).pending
     assert len(emu.flow_logs(ALI_REGION)) == len(switches)
+
+
+# -- 2. another fleet's or a hand-made flow log is never adopted ----------------------------------------------------
+
+#: Ownership tags of another fleet that has an entry of the same name (so only the fleet name tells them apart).
+OTHER_FLEET = {MANAGED_TAG: "someone-else", SPEC_TAG: "switches@000000000000"}
+OWNERS = [pytest.param(OTHER_FLEET, id="another-fleets"), pytest.param({}, id="made-by-hand")]
+
+
+def ali_sdk_create(emu: AlibabaEmulator, vswitch: str, tags: dict[str, str]) -> str:
+    """Create, straight through the official SDK, a flow log on ``vswitch`` with the fleet entry's very settings
+    (name, traffic, interval, destination, its ``team`` tag) but ``tags`` for ownership; returns its id."""
+    from alibabacloud_tea_openapi.models import Config
+    from alibabacloud_vpc20160428 import models
+    from alibabacloud_vpc20160428.client import Client
+
+    settings = emu.client_settings(ALI_KEY_ID)
+    sdk = Client(
+        Config(
+            access_key_id=settings["access_key_id"],
+            access_key_secret=settings["access_key_secret"],
+            endpoint=settings["endpoint"],
+            protocol="http",
+            region_id=ALI_REGION,
+        )
+    )
+    request = models.CreateFlowLogRequest().from_map(
+        {
+            "RegionId": ALI_REGION,
+            "ResourceType": "VSwitch",
+            "ResourceId": vswitch,
+            "TrafficType": "All",
+            "ProjectName": PROJECT,
+            "LogStoreName": LOGSTORE,
+            "AggregationInterval": 1,
+            "FlowLogName": "switches",
+            "Tag": [{"Key": k, "Value": v} for k, v in sorted({"team": "netops", **tags}.items())],
+        }
+    )
+    return str(sdk.create_flow_log(request).body.flow_log_id)
+
+
+def aws_sdk_create(sandbox: Any, vpc: str, tags: dict[str, str]) -> str:
+    """Create, straight through boto3, a flow log on ``vpc`` with the fleet entry's settings and ``tags``."""
+    answer = sandbox.client("ec2", AWS_REGION).create_flow_logs(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination=f"arn:aws:s3:::{BUCKET}",
+        MaxAggregationInterval=60,
+        TagSpecifications=[
+            {
+                "ResourceType": "vpc-flow-log",
+                "Tags": [{"Key": k, "Value": v} for k, v in {"team": "netops", **tags}.items()],
+            }
+        ],
+    )
+    [flow_log_id] = answer["FlowLogIds"]
+    return str(flow_log_id)
+
+
+def ali_record(emu: AlibabaEmulator, flow_log_id: str) -> dict[str, Any]:
+    [record] = [r for r in emu.flow_logs(ALI_REGION) if r["FlowLogId"] == flow_log_id]
+    return record
+
+
+@pytest.mark.parametrize("owner_tags", OWNERS)
+def test_alibaba_a_flow_log_the_fleet_did_not_make_is_a_conflict_and_is_never_taken_over(
+    alibaba: tuple[AlibabaEmulator, Connections, list[str]], owner_tags: dict[str, str]
+) -> None:
+    emu, connections, switches = alibaba
+    held = switches[0]
+    theirs = ali_sdk_create(emu, held, owner_tags)
+    before = ali_tags(ali_record(emu, theirs))
+    made = multiflow.plan(alibaba_fleet(switches), connections)
+    assert by_action(made) == {"conflict": [held], "create": sorted(switches[1:])}
+    [conflict] = made.conflicts
+    assert conflict.flow_log is not None and conflict.flow_log.id == theirs
+    assert theirs in conflict.reasons[0]
+    result = made.apply()
+    assert result.ok and [c.resource_id for c in result.skipped] == [held]
+    assert theirs not in {f.id for f in result.created}
+    assert ali_tags(ali_record(emu, theirs)) == before  # not tagged as this fleet's
+    on_held = [r for r in emu.flow_logs(ALI_REGION) if r["ResourceId"] == held]
+    assert [r["FlowLogId"] for r in on_held] == [theirs]
+    again = multiflow.plan(alibaba_fleet(switches), connections)
+    assert by_action(again) == {"conflict": [held], "keep": sorted(switches[1:])}
+    assert multiflow.plan(alibaba_fleet(switches), connections, destroy=True).apply().ok
+    assert ali_tags(ali_record(emu, theirs)) == before  # destroy leaves it too
+
+
+@pytest.mark.parametrize("owner_tags", OWNERS)
+def test_alibaba_a_flow_log_made_between_plan_and_apply_fails_that_resource_and_is_not_adopted(
+    alibaba: tuple[AlibabaEmulator, Connections, list[str]], owner_tags: dict[str, str]
+) -> None:
+    emu, connections, switches = alibaba
+    made = multiflow.plan(alibaba_fleet(switches), connections)
+    assert by_action(made) == {"create": sorted(switches)}
+    raced = switches[0]
+    theirs = ali_sdk_create(emu, raced, owner_tags)  # after plan, before apply
+    before = ali_tags(ali_record(emu, theirs))
+    result = made.apply()
+    assert [f.change.resource_id for f in result.failed] == [raced]
+    assert theirs in str(result.failed[0].error)
+    assert {c.resource_id for c in result.done} == set(switches[1:])
+    assert theirs not in {f.id for f in result.created}
+    assert ali_tags(ali_record(emu, theirs)) == before
+    assert [r["FlowLogId"] for r in emu.flow_logs(ALI_REGION) if r["ResourceId"] == raced] == [theirs]
+    assert by_action(multiflow.plan(alibaba_fleet(switches), connections))["conflict"] == [raced]
+
+
+@pytest.mark.parametrize(
+    "owner_tags", [pytest.param({**OTHER_FLEET, SPEC_TAG: "vpcs@0"}, id="another-fleets"), OWNERS[1]]
+)
+def test_aws_a_flow_log_the_fleet_did_not_make_is_a_conflict_and_is_never_taken_over(
+    aws: tuple[Any, Connections, list[str]], owner_tags: dict[str, str]
+) -> None:
+    sandbox, connections, vpcs = aws
+    held = vpcs[0]
+    theirs = aws_sdk_create(sandbox, held, owner_tags)
+    made = multiflow.plan(aws_fleet(vpcs), connections)
+    assert by_action(made) == {"conflict": [held], "create": sorted(vpcs[1:])}
+    [conflict] = made.conflicts
+    assert conflict.flow_log is not None and conflict.flow_log.id == theirs and theirs in conflict.reasons[0]
+    result = made.apply()
+    assert result.ok and [c.resource_id for c in result.skipped] == [held]
+    [record] = [r for r in aws_flow_logs(sandbox) if r["FlowLogId"] == theirs]
+    assert aws_tags(record) == {"team": "netops", **owner_tags}
+    assert [r["FlowLogId"] for r in aws_flow_logs(sandbox) if r["ResourceId"] == held] == [theirs]
+    assert multiflow.plan(aws_fleet(vpcs), connections, destroy=True).apply().ok
+    assert [r["FlowLogId"] for r in aws_flow_logs(sandbox)] == [theirs]
+
+
+@pytest.mark.parametrize(
+    "owner_tags", [pytest.param({**OTHER_FLEET, SPEC_TAG: "vpcs@0"}, id="another-fleets"), OWNERS[1]]
+)
+def test_aws_a_flow_log_made_between_plan_and_apply_fails_that_resource_and_is_not_adopted(
+    aws: tuple[Any, Connections, list[str]], owner_tags: dict[str, str]
+) -> None:
+    sandbox, connections, vpcs = aws
+    made = multiflow.plan(aws_fleet(vpcs), connections)
+    raced = vpcs[0]
+    theirs = aws_sdk_create(sandbox, raced, owner_tags)
+    result = made.apply()
+    assert [f.change.resource_id for f in result.failed] == [raced]
+    assert {c.resource_id for c in result.done} == set(vpcs[1:])
+    [record] = [r for r in aws_flow_logs(sandbox) if r["FlowLogId"] == theirs]
+    assert aws_tags(record) == {"team": "netops", **owner_tags}
+    assert [r["FlowLogId"] for r in aws_flow_logs(sandbox) if r["ResourceId"] == raced] == [theirs]
