@@ -344,3 +344,62 @@ def test_aws_a_flow_log_made_between_plan_and_apply_fails_that_resource_and_is_n
     [record] = [r for r in aws_flow_logs(sandbox) if r["FlowLogId"] == theirs]
     assert aws_tags(record) == {"team": "netops", **owner_tags}
     assert [r["FlowLogId"] for r in aws_flow_logs(sandbox) if r["ResourceId"] == raced] == [theirs]
+
+
+# -- 3. a flow log being deleted is neither kept nor deleted again ----------------------------------------------------
+
+
+def ali_sdk_delete(emu: AlibabaEmulator, flow_log_id: str) -> None:
+    """DeleteFlowLog straight through the official SDK (the flow log is then Deleting until the clock moves)."""
+    from alibabacloud_tea_openapi.models import Config
+    from alibabacloud_vpc20160428 import models
+    from alibabacloud_vpc20160428.client import Client
+
+    settings = emu.client_settings(ALI_KEY_ID)
+    sdk = Client(
+        Config(
+            access_key_id=settings["access_key_id"],
+            access_key_secret=settings["access_key_secret"],
+            endpoint=settings["endpoint"],
+            protocol="http",
+            region_id=ALI_REGION,
+        )
+    )
+    sdk.delete_flow_log(models.DeleteFlowLogRequest(region_id=ALI_REGION, flow_log_id=flow_log_id))
+
+
+def test_a_flow_log_being_deleted_is_neither_kept_nor_deleted_again_and_its_resource_is_planned_a_create(
+    alibaba: tuple[AlibabaEmulator, Connections, list[str]],
+) -> None:
+    emu, connections, switches = alibaba
+    fleet = alibaba_fleet(switches)
+    assert multiflow.plan(fleet, connections).apply().ok
+    emu.deletion_delay = 60.0  # on the manual clock: Deleting until the test moves it
+    leaving = switches[0]
+    [doomed] = [r["FlowLogId"] for r in emu.flow_logs(ALI_REGION) if r["ResourceId"] == leaving]
+    ali_sdk_delete(emu, doomed)
+    assert ali_record(emu, doomed)["Status"] == "Deleting"
+
+    made = multiflow.plan(fleet, connections)
+    assert by_action(made) == {"create": [leaving], "keep": sorted(switches[1:])}
+    assert all(c.flow_log is None or c.flow_log.id != doomed for c in made.changes)
+    destroy = multiflow.plan(fleet, connections, destroy=True)
+    assert by_action(destroy) == {"delete": sorted(switches[1:])}
+    assert doomed not in {c.flow_log.id for c in destroy.changes if c.flow_log}
+
+    # Applied while it is still being deleted: that create fails, saying so; nothing is deleted again.
+    emu.reset_calls()
+    result = made.apply(timeout=5)
+    assert [f.change.resource_id for f in result.failed] == [leaving]
+    assert "still being deleted" in str(result.failed[0].error)
+    assert emu.calls["DeleteFlowLog"] == 0 and emu.calls["CreateFlowLog"] == 0
+    assert ali_record(emu, doomed)["Status"] == "Deleting"
+
+    clock = emu.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(61)  # the deletion completes
+    assert doomed not in {r["FlowLogId"] for r in emu.flow_logs(ALI_REGION)}
+    again = multiflow.plan(fleet, connections)
+    assert by_action(again) == {"create": [leaving], "keep": sorted(switches[1:])}
+    assert again.apply(timeout=5).ok
+    assert not multiflow.plan(fleet, connections).pending
