@@ -89,7 +89,7 @@ def aws_fleet(vpcs: list[str], extra: str = "", *, name: str = "pinned", tags: s
     )
 
 
-def alibaba_fleet(switches: list[str], extra: str = "", *, name: str = "pinned") -> Any:
+def alibaba_fleet(switches: list[str], extra: str = "", *, name: str = "pinned", tags: str = "{team: netops}") -> Any:
     """A fleet with one Alibaba entry on ``switches`` to the test logstore; ``extra`` lines join the entry."""
     return multiflow.loads(
         textwrap.dedent(f"""\
@@ -97,7 +97,7 @@ def alibaba_fleet(switches: list[str], extra: str = "", *, name: str = "pinned")
         defaults:
           traffic: all
           interval: 60
-          tags: {{team: netops}}
+          tags: {tags}
         flow_logs:
           - name: switches
             provider: alibaba
@@ -402,4 +402,33 @@ def test_a_flow_log_being_deleted_is_neither_kept_nor_deleted_again_and_its_reso
     again = multiflow.plan(fleet, connections)
     assert by_action(again) == {"create": [leaving], "keep": sorted(switches[1:])}
     assert again.apply(timeout=5).ok
+    assert not multiflow.plan(fleet, connections).pending
+
+
+# -- 4. an entry's tags win over the defaults' ------------------------------------------------------------------------
+
+
+def test_aws_an_entrys_tag_wins_over_the_defaults_tag_of_the_same_key(aws: tuple[Any, Connections, list[str]]) -> None:
+    sandbox, connections, vpcs = aws
+    fleet = aws_fleet(vpcs, "tags: {team: b}\n", tags="{team: a, env: x}")
+    assert multiflow.plan(fleet, connections).apply().ok
+    records = aws_flow_logs(sandbox)
+    assert sorted(r["ResourceId"] for r in records) == sorted(vpcs)
+    for record in records:
+        tags = aws_tags(record)  # besides multiflow's and the Name tag AWS names flow logs with
+        assert (tags["team"], tags["env"]) == ("b", "x")
+    assert not multiflow.plan(fleet, connections).pending
+
+
+def test_alibaba_an_entrys_tag_wins_over_the_defaults_tag_of_the_same_key(
+    alibaba: tuple[AlibabaEmulator, Connections, list[str]],
+) -> None:
+    emu, connections, switches = alibaba
+    fleet = alibaba_fleet(switches, "tags: {team: b}\n", tags="{team: a, env: x}")
+    assert multiflow.plan(fleet, connections).apply().ok
+    records = emu.flow_logs(ALI_REGION)
+    assert sorted(r["ResourceId"] for r in records) == sorted(switches)
+    for record in records:
+        user_tags = {k: v for k, v in ali_tags(record).items() if not k.startswith("multiflow:")}
+        assert user_tags == {"team": "b", "env": "x"}
     assert not multiflow.plan(fleet, connections).pending
