@@ -22,6 +22,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.read(length)
         self.server.requests += 1
         status, content_type, body = self.server.answer
+        if self.server.echo:  # like a gateway whose error page shows the request it refused
+            body += "".join(f"{name}: {value}\n" for name, value in self.headers.items()).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -37,12 +39,15 @@ class _Handler(BaseHTTPRequestHandler):
 class _StubServer(ThreadingHTTPServer):
     daemon_threads = True
     answer: tuple[int, str, bytes] = (200, "text/plain", b"")
+    #: Whether the answer's body goes on with the request's headers.
+    echo = False
     requests = 0
 
 
 @contextmanager
 def stub_server() -> Iterator[_StubServer]:
-    """A started stub on 127.0.0.1; set ``.answer = (status, content type, body)``; stopped afterwards."""
+    """A started stub on 127.0.0.1; set ``.answer = (status, content type, body)`` (and ``.echo``); stopped
+    afterwards."""
     server = _StubServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
