@@ -136,6 +136,9 @@ def validate_fleet(fleet: Fleet) -> None:
             spec = fleet.spec_for(entry, entry.resources.ids or ["selected-by-where"])
             check_spec(spec, provider.capabilities)
             provider.validate(spec)
+            validate_selector = getattr(provider, "validate_selector", None)
+            if entry.resources.ids is None and validate_selector is not None:
+                validate_selector(entry.resources.kind)  # a selector the session could only refuse after reading
         except SpecError as exc:
             raise fleet.error_at(index, exc) from None
 

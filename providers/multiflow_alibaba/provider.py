@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from multiflow.errors import SpecError
+from multiflow.errors import SpecError, UnsupportedFeature
 from multiflow.model import Capabilities
-from multiflow.spec import FlowLogSpec, SlsDestination
+from multiflow.spec import FlowLogSpec, ResourceKind, SlsDestination
 from multiflow_alibaba.capabilities import CAPABILITIES, IP_VERSIONS, TRAFFIC_PATHS
 
 if TYPE_CHECKING:
@@ -25,6 +25,10 @@ _LOGSTORE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")
 _RESOURCE_GROUP = re.compile(r"^rg-[a-z0-9]{1,61}$")
 _URL_PREFIXES = ("http://", "https://")
 _RESERVED_TAG_PREFIXES = ("aliyun", "acs:")
+
+
+#: Kinds ``list_resources`` lists (DescribeVpcs, DescribeVSwitches, ECS DescribeNetworkInterfaces).
+SELECTABLE_KINDS = (ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE)
 
 
 class AlibabaProvider:
@@ -74,6 +78,17 @@ class AlibabaProvider:
                 "the Alibaba Cloud provider needs alibabacloud-vpc20160428: pip install 'multiflow[alibaba]'"
             ) from exc
         return AlibabaSession(region, **options)
+
+    def validate_selector(self, kind: ResourceKind) -> None:
+        """Refuse, before any call, a fleet selector (``where``) on a kind the session cannot list."""
+        if kind not in SELECTABLE_KINDS:
+            raise UnsupportedFeature(
+                "resources.where",
+                kind.value,
+                ", ".join(k.value for k in SELECTABLE_KINDS),
+                provider="alibaba",
+                reason="selectors list VPCs, vSwitches and ENIs only",
+            )
 
     def sandbox(self) -> AlibabaSandbox:
         """The wire-level emulator on loopback with a demo account (standard library only; no extra needed)."""

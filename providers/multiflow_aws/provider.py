@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from multiflow.errors import SpecError
+from multiflow.errors import SpecError, UnsupportedFeature
 from multiflow.model import Capabilities
-from multiflow.spec import CloudWatchLogsDestination, FirehoseDestination, FlowLogSpec, S3Destination
+from multiflow.spec import CloudWatchLogsDestination, FirehoseDestination, FlowLogSpec, ResourceKind, S3Destination
 from multiflow_aws.capabilities import CAPABILITIES
 
 if TYPE_CHECKING:
@@ -22,6 +22,10 @@ _LOG_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _FIREHOSE_ARN = re.compile(r"^arn:aws[a-z-]*:firehose:[a-z0-9-]+:\d{12}:deliverystream/[\w.-]{1,64}$")
+
+
+#: Kinds ``list_resources`` lists (DescribeVpcs/Subnets/NetworkInterfaces), so fleet selectors may name.
+SELECTABLE_KINDS = (ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE)
 
 
 class AwsProvider:
@@ -100,6 +104,17 @@ class AwsProvider:
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("the AWS provider needs boto3: pip install 'multiflow[aws]'") from exc
         return AwsSession(region, **options)
+
+    def validate_selector(self, kind: ResourceKind) -> None:
+        """Refuse, before any call, a fleet selector (``where``) on a kind the session cannot list."""
+        if kind not in SELECTABLE_KINDS:
+            raise UnsupportedFeature(
+                "resources.where",
+                kind.value,
+                ", ".join(k.value for k in SELECTABLE_KINDS),
+                provider="aws",
+                reason="selectors list VPCs, subnets and ENIs only",
+            )
 
     def sandbox(self) -> AwsSandbox:
         """moto's server on loopback, corrected to the AWS reference (needs ``multiflow[sandbox]``)."""
