@@ -432,3 +432,59 @@ def test_alibaba_an_entrys_tag_wins_over_the_defaults_tag_of_the_same_key(
         user_tags = {k: v for k, v in ali_tags(record).items() if not k.startswith("multiflow:")}
         assert user_tags == {"team": "b", "env": "x"}
     assert not multiflow.plan(fleet, connections).pending
+
+
+# -- a selector the cloud cannot list is refused before any call -----------------------------------------------------
+
+
+def test_a_selector_on_a_kind_that_cannot_be_listed_is_refused_located_before_any_call(aws_env: Any) -> None:
+    from multiflow_aws.fault_proxy import FaultProxy
+
+    text = textwrap.dedent(f"""\
+        flow_logs:
+          - name: nat
+            provider: aws
+            regions: [{AWS_REGION}]
+            resources: {{kind: regional_nat_gateway, where: {{"tag:env": prod}}}}
+            destination: {{kind: s3, bucket: {BUCKET}}}
+        """)
+    with FaultProxy(aws_env.endpoint_url) as proxy:
+        with (
+            Connections(lambda provider, region: aws_env.connect_options(proxy=proxy)) as connections,
+            pytest.raises(multiflow.fleet.FleetError) as caught,
+        ):
+            multiflow.plan(multiflow.loads(text, source="fleet.yaml"), connections)
+        assert sum(proxy.calls.values()) == 0
+    assert str(caught.value).startswith("fleet.yaml:5: aws: flow_logs[0].resources.where='regional_nat_gateway'")
+    assert "selectors list VPCs, subnets and ENIs only" in str(caught.value)
+
+
+@pytest.mark.parametrize("provider", ["aws", "alibaba"])
+def test_the_kinds_a_provider_refuses_selectors_on_are_exactly_those_its_session_cannot_list(
+    provider: str, aws_env: Any, alibaba: tuple[AlibabaEmulator, Connections, list[str]]
+) -> None:
+    from multiflow.errors import UnsupportedFeature
+    from multiflow.plugins import get_provider
+    from multiflow.spec import ResourceKind
+
+    plugin = get_provider(provider)
+    if provider == "aws":
+        client = multiflow.connect("aws", region=AWS_REGION, **aws_env.connect_options())
+    else:
+        client = alibaba[1].client("alibaba", ALI_REGION)
+    try:
+        for kind in ResourceKind:
+            try:
+                plugin.validate_selector(kind)  # type: ignore[attr-defined]
+                refused = False
+            except UnsupportedFeature:
+                refused = True
+            try:
+                client.session.list_resources(kind, {"env": "none-such"})
+                listed = True
+            except UnsupportedFeature:
+                listed = False
+            assert refused is not listed, (kind, refused, listed)
+    finally:
+        if provider == "aws":
+            client.close()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import multiflow
@@ -415,22 +415,43 @@ def test_fleet_files_of_any_shape_are_read_or_refused_with_a_fleet_error() -> No
     fuzzed("fleet files (any shape)", _fleet_file_of_any_shape, EVERY)
 
 
+#: The valid fleet with a selector on a kind AWS takes flow logs on but multiflow cannot list (NAT gateways):
+#: it passes every check of the spec, and plan must still refuse it before reading anything.
+UNLISTABLE_SELECTOR: dict[str, Any] = {
+    **VALID_FLEET,
+    "flow_logs": [
+        {**VALID_FLEET["flow_logs"][0], "resources": {"kind": "regional_nat_gateway", "where": {"tag:env": "prod"}}},
+        VALID_FLEET["flow_logs"][1],
+    ],
+}
+
+
 @FUZZ
 @given(doc=fleet_docs)
+@example(doc=UNLISTABLE_SELECTOR)
 def _refused_fleet_makes_no_call(clouds: Clouds, doc: dict[str, Any]) -> None:
     text = yaml.safe_dump(doc)
     try:
         fleet = loads(text, source="fuzz.yaml")
     except FleetError:
         return  # not even a fleet: nothing to plan
+    received = clouds.received()
     try:
         validate_fleet(fleet)
     except FleetError:
         TRIED["refused fleets sent to plan"] += 1
-        received = clouds.received()
         with Connections(clouds.options) as connections, pytest.raises(FleetError):
             multiflow.plan(fleet, connections)
         assert clouds.received() == received, "a refused fleet reached the cloud"
+        return
+    # Valid as far as validate can tell: plan reads the clouds, and whatever it refuses, it refuses before that.
+    TRIED["valid fleets planned"] += 1
+    with Connections(clouds.options) as connections:
+        try:
+            multiflow.plan(fleet, connections)
+        except SpecError as exc:
+            assert clouds.received() == received, f"plan refused a fleet validate took, after calls: {exc}"
+            raise AssertionError(f"validate took a fleet plan refuses: {exc}") from None
 
 
 def test_a_refused_fleet_makes_no_call_on_either_cloud(clouds: Clouds) -> None:
