@@ -50,6 +50,7 @@ CAPABILITIES = Capabilities(
     name_max_length=256,
     description_max_length=None,
     start_stop=False,
+    selectable_kinds=(ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE),
     modifiable=(),
     async_activation=False,
     dry_run=True,
