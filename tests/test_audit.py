@@ -373,11 +373,18 @@ def test_bad_arguments_fail_before_any_call() -> None:
 
 
 def test_a_provider_without_inventory_is_refused_by_name(aws: Any) -> None:
+    from multiflow_aws.provider import AwsProvider
+
+    class BareAws(AwsProvider):
+        """The AWS provider, declaring no listing (its sessions here have none)."""
+
+        capabilities = AwsProvider.capabilities.model_copy(update={"selectable_kinds": ()})
+
     class NoInventory(Connections):
         def client(self, provider: str, region: str) -> Client:
             real = super().client(provider, region)
             session = type("Bare", (), {"provider": provider, "region": region, "describe": real.session.describe})()
-            return Client(get_provider(provider), session)
+            return Client(BareAws(), session)
 
     with (
         NoInventory(lambda p, r: aws.connect_options()) as connections,
