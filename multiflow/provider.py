@@ -264,6 +264,12 @@ class Provider:
         """Refuse, with a SpecError, what this provider's own rules forbid; runs after the capability checks."""
         return None
 
+    def validate_changes(self, changes: ModifyChanges) -> None:
+        """Refuse, with a SpecError, in-place changes this provider's own rules forbid (the same rules as
+        :meth:`validate` for a spec's name, description, tags and options); runs before ``modify`` calls the
+        cloud. The default: nothing more to check."""
+        return None
+
     def normalize(self, spec: FlowLogSpec, region: str) -> FlowLogSpec:
         """``spec`` as the cloud will report it back (a bucket name as its ARN...), so plans compare like with
         like. The default: as it is."""

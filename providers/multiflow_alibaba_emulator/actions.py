@@ -461,6 +461,12 @@ MAX_TAG_RESOURCE_IDS = 50
 TAG_PAGE_SIZE = 50
 
 
+def _taggable(state: RegionState, resource_type: str) -> Mapping[str, Any]:
+    """The region's resources of an upper-case ``ResourceType`` (FLOWLOG, VPC, VSWITCH), by id."""
+    tables: dict[str, Mapping[str, Any]] = {"FLOWLOG": state.flow_logs, "VPC": state.vpcs, "VSWITCH": state.vswitches}
+    return tables[resource_type]
+
+
 def _tagged(ctx: Context, state: RegionState) -> tuple[str, list[Any]]:
     """The ``ResourceType`` and the resources ``ResourceId.N`` names (each must exist)."""
     resource_type = required(ctx.params, "ResourceType").upper()
@@ -472,9 +478,7 @@ def _tagged(ctx: Context, state: RegionState) -> tuple[str, list[Any]]:
     ids = indexed_values(ctx.params, "ResourceId")
     if len(ids) > MAX_TAG_RESOURCE_IDS:
         raise api_error("InvalidParameter", f"At most {MAX_TAG_RESOURCE_IDS} ResourceId.N are allowed.")
-    table: Mapping[str, Any] = {"FLOWLOG": state.flow_logs, "VPC": state.vpcs, "VSWITCH": state.vswitches}[
-        resource_type
-    ]
+    table = _taggable(state, resource_type)
     found = []
     for resource_id in ids:
         resource = table.get(resource_id)
@@ -532,10 +536,7 @@ def list_tag_resources(ctx: Context) -> dict[str, Any]:
         if not wanted:
             raise missing_parameter("ResourceId.1")
         _tagged(ctx, state)  # checks the type
-        table: Mapping[str, Any] = {"FLOWLOG": state.flow_logs, "VPC": state.vpcs, "VSWITCH": state.vswitches}[
-            resource_type
-        ]
-        resources = [r for r in table.values() if _tags_match(r.tags, wanted)]
+        resources = [r for r in _taggable(state, resource_type).values() if _tags_match(r.tags, wanted)]
     id_attr = {"FLOWLOG": "flow_log_id", "VPC": "vpc_id", "VSWITCH": "vswitch_id"}[resource_type]
     rows = [
         {"ResourceId": getattr(r, id_attr), "ResourceType": resource_type, "TagKey": k, "TagValue": v}
@@ -573,10 +574,7 @@ def move_resource_group(ctx: Context) -> dict[str, Any]:
         )
     if new_group not in ctx.account.resource_groups:
         raise api_error("IllegalParam.ResourceGroupId")
-    table: Mapping[str, Any] = {"flowlog": state.flow_logs, "vpc": state.vpcs, "vswitch": state.vswitches}[
-        resource_type
-    ]
-    resource = table.get(resource_id)
+    resource = _taggable(state, resource_type.upper()).get(resource_id)
     if resource is None:
         code = "InvalidFlowLogId.NotFound" if resource_type == "flowlog" else "InvalidInstanceId.NotFound"
         raise api_error(code, f"The specified resource {resource_id} does not exist.")
