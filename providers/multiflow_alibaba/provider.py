@@ -91,15 +91,13 @@ class AlibabaProvider(Provider):
                     )
             _check_tags(changes.tags)
         if changes.options:
-            try:
-                options = AlibabaOptions.model_validate(dict(changes.options))
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(part) for part in first["loc"])
-                raise SpecError(
-                    f"options.alibaba.{where}", first.get("input"), first["msg"], provider="alibaba"
-                ) from None
-            _check_options(options)
+            for name, value in changes.options.items():  # one at a time, so the error names the field
+                try:
+                    AlibabaOptions.model_validate({name: value})
+                except ValidationError as exc:
+                    reason = exc.errors()[0]["msg"]
+                    raise SpecError(f"options.alibaba.{name}", value, reason, provider="alibaba") from None
+            _check_options(AlibabaOptions.model_validate(dict(changes.options)))
 
     def connect(self, region: str, **options: Any) -> AlibabaSession:
         """A VPC session for ``region``; see :class:`multiflow_alibaba.session.AlibabaSession` for the options."""
