@@ -17,8 +17,8 @@ import multiflow
 from multiflow.auditing import CoverageCriteria
 from multiflow.client import Connections
 from multiflow.errors import AccountStateError, FlowLogFailed, MultiflowError, SpecError, UnsupportedFeature
-from multiflow.model import DeliveryStatus
-from multiflow.ownership import SPEC_TAG, options_digest
+from multiflow.model import DeliveryStatus, FlowLogStatus
+from multiflow.ownership import MANAGED_TAG, SPEC_TAG, options_digest
 from multiflow.planning import Action, Difference
 from multiflow_alibaba.options import AlibabaOptions
 from multiflow_alibaba.sandbox_support import connect_options
@@ -206,3 +206,18 @@ def test_an_overdue_account_is_an_account_state_error_not_a_key_problem() -> Non
         found = [e for e in errors if isinstance(e, AccountStateError)]
         assert found and found[0].code == "IncorrectBusinessStatus.FlowLog" and not found[0].retryable
         assert SECRET not in str(info.value)
+
+
+def test_waiting_on_a_few_in_a_busy_region_costs_their_pages_only() -> None:
+    with running_world(activation_delay=30.0, vswitches=62) as world:
+        client = world.connect()
+        client.create(world.spec(ids=world.vswitches[:60]), wait=False)  # someone else's, activating
+        ours = {MANAGED_TAG: "fleet", SPEC_TAG: "entry@digest"}
+        ids = [f.id for f in client.create(world.spec(ids=world.vswitches[60:]), wait=False, extra_tags=ours)]
+        fresh = world.connect()  # a session that knows our flow logs only from reading them
+        fresh.session.get(ids)
+        for session in (client.session, fresh.session):
+            world.emu.reset_calls()
+            states = session.get(ids, transitional=FlowLogStatus.ACTIVATING)
+            assert {f.status for f in states.values()} == {FlowLogStatus.ACTIVATING} and len(states) == 2
+            assert world.emu.calls == {"DescribeFlowLogs": 1}  # not ceil(62/50): the others are not listed
