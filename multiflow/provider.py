@@ -43,6 +43,7 @@ __all__ = [
     "ResourceInventory",
     "ResourceLister",
     "Sandbox",
+    "ServiceOptIn",
     "StartStop",
     "SwitchOutcome",
 ]
@@ -167,6 +168,20 @@ class Modifiable(Protocol):
 
     def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
         """Change the given attributes of one flow log in place."""
+        ...
+
+
+@runtime_checkable
+class ServiceOptIn(Protocol):
+    """A session whose cloud makes an account open its flow-log service once before any flow log (Alibaba's
+    OpenFlowLogService). Optional; ``multiflow open-service`` is the explicit opt-in from the command line."""
+
+    def service_opened(self, *, refresh: bool = False) -> bool:
+        """Whether the account has opened the flow-log service."""
+        ...
+
+    def open_service(self) -> None:
+        """Open the account's flow-log service (harmless when it is open)."""
         ...
 
 
