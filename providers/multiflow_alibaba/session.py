@@ -314,7 +314,9 @@ class AlibabaSession:
             return self._adopt(params, records, cause=exc)
         if isinstance(body, FlowLog):  # adopted by look_again
             return body
-        return flow_log_from_params(str(body["FlowLogId"]), params, body)
+        made = flow_log_from_params(str(body["FlowLogId"]), params, body)
+        self._reads.remember(made)
+        return made
 
     def _adopt(
         self, params: Mapping[str, Any], records: Sequence[Mapping[str, Any]], cause: ProviderError | None = None
