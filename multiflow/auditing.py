@@ -81,6 +81,9 @@ class CoverageCriteria(BaseModel):
         why = self.traffic_refusal(flow_log.traffic) or self.destination_refusal(flow_log.destination)
         if why:
             return why
+        if flow_log.delivery_status is DeliveryStatus.SUSPENDED:  # nothing is delivered, whatever the criteria
+            error = f": {flow_log.delivery_error}" if flow_log.delivery_error else ""
+            return f"is suspended by the cloud{error}"
         if self.require_delivery_ok and flow_log.delivery_status is not DeliveryStatus.OK:
             if flow_log.delivery_status is DeliveryStatus.FAILED:
                 error = f": {flow_log.delivery_error}" if flow_log.delivery_error else ""

@@ -289,11 +289,12 @@ class Client:
         session = self.session
         if not isinstance(session, Modifiable):
             raise UnsupportedFeature("modify", flow_log_id, "no in-place change", provider=self.provider.name)
+        changes_made = ModifyChanges(name=name, description=description, interval=interval, tags=tags, options=options)
+        self.provider.validate_changes(changes_made)  # the provider's own input rules, before any call
         if interval is not None:
             kind = self.get(flow_log_id).resource.kind
             if kind is not None:
                 resolve_interval(kind, interval, self.capabilities)
-        changes_made = ModifyChanges(name=name, description=description, interval=interval, tags=tags, options=options)
         session.modify(flow_log_id, changes_made)
         return self.get(flow_log_id)
 

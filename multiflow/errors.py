@@ -9,8 +9,10 @@ request id, so nothing the cloud said is lost in translation::
     ├── UnsupportedFeature        valid input a provider cannot do
     ├── WaitTimeout               a deadline passed while waiting on a state
     ├── PartialFailure            some resources succeeded, some failed (both listed)
+    ├── FlowLogFailed             a flow log settled in another state than the one waited for
     └── ProviderError             the cloud refused: provider, code, message, request id, retryable
         ├── AuthError             credentials missing, wrong or not allowed
+        ├── AccountStateError     the account's state (billing, overdue payment) refuses the call
         ├── NotFound              a resource or flow log that does not exist
         ├── AlreadyExists         a flow log the cloud considers a duplicate
         ├── QuotaExceeded         an account limit was reached
@@ -33,11 +35,13 @@ from typing import Any
 # every other module imports, so it imports none of them (not even for type checking).
 
 __all__ = [
+    "AccountStateError",
     "AlreadyExists",
     "AuthError",
     "CodeTable",
     "Conflict",
     "DryRunSucceeded",
+    "FlowLogFailed",
     "InvalidRequest",
     "MultiflowError",
     "NotFound",
@@ -246,6 +250,11 @@ class AuthError(ProviderError):
     """Credentials are missing, wrong, expired, or not allowed to make the call. Never retried."""
 
 
+class AccountStateError(ProviderError):
+    """The account's state refuses the call (an overdue payment, a suspension): not the credentials, and not
+    passing with time; put the account right with the cloud. Never retried."""
+
+
 class NotFound(ProviderError):
     """The resource or flow log does not exist."""
 
@@ -282,6 +291,20 @@ class ServiceError(ProviderError):
 
 class DryRunSucceeded(ProviderError):
     """A dry run found that the call would have succeeded (AWS ``DryRunOperation``)."""
+
+
+class FlowLogFailed(MultiflowError):
+    """A flow log left its transitional state for one other than the wanted one (e.g. ``inactive``), or reached
+    it with its delivery suspended by the cloud."""
+
+    def __init__(self, flow_log_id: str, wanted: str, status: str) -> None:
+        self.flow_log_id = flow_log_id
+        self.wanted = wanted
+        self.status = status
+        super().__init__(f"flow log {flow_log_id} became {status} while waiting for {wanted}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), (self.flow_log_id, self.wanted, self.status), {}))
 
 
 @dataclass(frozen=True)

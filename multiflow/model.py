@@ -44,6 +44,9 @@ class DeliveryStatus(str, Enum):
 
     OK = "ok"
     FAILED = "failed"
+    #: The cloud holds the flow log for the account's or the destination's state (Alibaba ``BusinessStatus``
+    #: ``Abnormal``: an overdue account, a deleted logstore): nothing is delivered until that is put right.
+    SUSPENDED = "suspended"
     UNKNOWN = "unknown"
 
 

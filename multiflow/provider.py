@@ -43,6 +43,7 @@ __all__ = [
     "ResourceInventory",
     "ResourceLister",
     "Sandbox",
+    "ServiceOptIn",
     "StartStop",
     "SwitchOutcome",
 ]
@@ -171,6 +172,20 @@ class Modifiable(Protocol):
 
 
 @runtime_checkable
+class ServiceOptIn(Protocol):
+    """A session whose cloud makes an account open its flow-log service once before any flow log (Alibaba's
+    OpenFlowLogService). Optional; ``multiflow open-service`` is the explicit opt-in from the command line."""
+
+    def service_opened(self, *, refresh: bool = False) -> bool:
+        """Whether the account has opened the flow-log service."""
+        ...
+
+    def open_service(self) -> None:
+        """Open the account's flow-log service (harmless when it is open)."""
+        ...
+
+
+@runtime_checkable
 class ResourceLister(Protocol):
     """A session that can list resources by kind and tags (for fleet selectors and audits). Optional."""
 
@@ -262,6 +277,12 @@ class Provider:
 
     def validate(self, spec: FlowLogSpec) -> None:
         """Refuse, with a SpecError, what this provider's own rules forbid; runs after the capability checks."""
+        return None
+
+    def validate_changes(self, changes: ModifyChanges) -> None:
+        """Refuse, with a SpecError, in-place changes this provider's own rules forbid (the same rules as
+        :meth:`validate` for a spec's name, description, tags and options); runs before ``modify`` calls the
+        cloud. The default: nothing more to check."""
         return None
 
     def normalize(self, spec: FlowLogSpec, region: str) -> FlowLogSpec:

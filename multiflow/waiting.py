@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from multiflow.backoff import Backoff
-from multiflow.errors import MultiflowError, ProviderError, ResourceFailure, WaitTimeout
-from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.errors import FlowLogFailed, ProviderError, ResourceFailure, WaitTimeout
+from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus
 from multiflow.provider import ProviderSession
 
-__all__ = ["WAIT_BACKOFF", "Backoff", "Progress", "WaitResult", "wait_until"]
+__all__ = ["WAIT_BACKOFF", "Backoff", "FlowLogFailed", "Progress", "WaitResult", "wait_until"]
 
 GONE = "gone"
 """The target for waiting on deletion: the flow log no longer exists."""
@@ -51,16 +51,6 @@ class WaitResult:
 
     done: dict[str, FlowLog | None] = field(default_factory=dict)
     failed: list[ResourceFailure] = field(default_factory=list)
-
-
-class FlowLogFailed(MultiflowError):
-    """A flow log left its transitional state for one other than the wanted one (e.g. ``inactive``)."""
-
-    def __init__(self, flow_log_id: str, wanted: str, status: str) -> None:
-        self.flow_log_id = flow_log_id
-        self.wanted = wanted
-        self.status = status
-        super().__init__(f"flow log {flow_log_id} became {status} while waiting for {wanted}")
 
 
 def wait_until(
@@ -147,6 +137,8 @@ def _judge(flow_log: FlowLog | None, wanted: FlowLogStatus | str) -> str:
     if flow_log is None:
         return GONE
     if flow_log.status == wanted:
+        if wanted == FlowLogStatus.ACTIVE and flow_log.delivery_status is DeliveryStatus.SUSPENDED:
+            return "active with its delivery suspended by the cloud"  # not a success: nothing is delivered
         return "done"
     if flow_log.status.transitional or flow_log.status == FlowLogStatus.UNKNOWN:
         return "pending"

@@ -22,7 +22,6 @@ from multiflow.client import Client, Connections
 from multiflow.errors import SpecError, UnsupportedFeature
 from multiflow.fleet import load, loads
 from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef
-from multiflow.plugins import get_provider
 from multiflow.spec import ResourceKind, Traffic
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
 from multiflow_alibaba_emulator import AlibabaEmulator

@@ -35,6 +35,7 @@ __all__ = [
     "cmd_audit",
     "cmd_destroy",
     "cmd_list",
+    "cmd_open_service",
     "cmd_plan",
     "cmd_providers",
     "cmd_sandbox_serve",
@@ -276,6 +277,33 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if passed else EXIT_UNDER_COVERAGE
 
 
+def cmd_open_service(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow open-service``: open the flow-log service of each provider's account in each region, where
+    the provider's sessions have one to open (:class:`multiflow.provider.ServiceOptIn`); nothing else changes."""
+    import multiflow
+    from multiflow.errors import UnsupportedFeature
+    from multiflow.provider import ServiceOptIn
+
+    rows: list[dict[str, Any]] = []
+    for provider, regions in provider_regions(names(args.provider), args.region).items():
+        for region in regions:
+            with multiflow.connect(provider, region=region) as client:
+                session = client.session
+                if not isinstance(session, ServiceOptIn):
+                    raise UnsupportedFeature("open-service", provider, "providers with a flow-log service to open")
+                was_open = session.service_opened(refresh=True)
+                if not was_open:
+                    session.open_service()
+                rows.append({"provider": provider, "region": region, "opened": not was_open, "open": True})
+    if args.output == "json":
+        rendering.write_json(rows, out)
+    else:
+        for row in rows:
+            state = "opened now" if row["opened"] else "already open"
+            out.write(f"{row['provider']} {row['region']}: flow-log service {state}\n")
+    return EXIT_OK
+
+
 #: Every command's function by its ``command_path`` (what the parser sets).
 COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "validate": cmd_validate,
@@ -286,5 +314,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "audit": cmd_audit,
     "providers": cmd_providers,
     "schema": cmd_schema,
+    "open-service": cmd_open_service,
     "sandbox serve": cmd_sandbox_serve,
 }

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="every plugin (also those offering no provider, disabled or not loaded) and every capability",
     )
     add("schema", "print the JSON Schema of fleet files (for editors)")
+    opener = add("open-service", "open the accounts' flow-log service where the cloud asks for it (Alibaba), opt-in")
+    opener.add_argument("--provider", required=True, help="provider name(s), comma-separated")
+    opener.add_argument("--region", required=True, help=_REGION_HELP)
     sandbox = commands.add_parser("sandbox", help="the offline sandboxes")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="COMMAND")
     serve = sandbox_commands.add_parser("serve", help="serve every provider's sandbox on loopback until stopped")

@@ -90,7 +90,11 @@ CAPABILITIES = Capabilities(
     description_max_length=256,
     start_stop=True,
     selectable_kinds=(ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE),
-    modifiable=("name", "description", "interval"),
+    # ModifyFlowLogAttribute (name, description, interval, IpVersion), TagResources/UnTagResources (tags) and
+    # MoveResourceGroup (resource group) change these in place; traffic paths only by replacing the flow log.
+    modifiable=("name", "description", "interval", "tags", "options.ip_version", "options.resource_group_id"),
+    # DescribeFlowLogs reports these back: plan compares them with the file, attribute by attribute.
+    readable_options=("traffic_paths", "ip_version", "resource_group_id"),
     async_activation=True,
     dry_run=False,
     # CreateFlowLog refuses a second flow log on a resource (InvalidResourceId.NotFound), whatever its destination.

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 
 from multiflow.errors import (
+    AccountStateError,
     AlreadyExists,
     AuthError,
     CodeTable,
@@ -75,7 +76,7 @@ SERVICE_NOT_OPENED_CODES = frozenset({"OptInRequired.FlowLog"})
 EXACT_CODES: dict[str, type[ProviderError]] = {
     # --- CreateFlowLog reference table (alibaba-vpc-createflowlog-api.txt) --------------------------------
     # The account's business state (overdue payment, suspension): not a parameter, not passing with time.
-    "IncorrectBusinessStatus.FlowLog": AuthError,
+    "IncorrectBusinessStatus.FlowLog": AccountStateError,
     "OptInRequired.FlowLog": AuthError,
     "OperationUnsupported.AdvancedFeature": InvalidRequest,
     "InvalidInstanceId": NotFound,
@@ -197,7 +198,7 @@ RETRYABLE_CODES = frozenset(
 
 def _retryable(code: str, http_status: int | None) -> bool:
     """Whether a later identical call may succeed: Terraform's list, ``*Throttling*``, 5xx, dropped connections."""
-    if ERROR_TABLE.classify(code, http_status) is AuthError:
+    if ERROR_TABLE.classify(code, http_status) in (AuthError, AccountStateError):
         return False
     return "Throttling" in code or (http_status is not None and http_status >= 500) or code in RETRYABLE_CODES
 

@@ -21,19 +21,25 @@ from multiflow_alibaba.capabilities import (
     STATUSES,
     TRAFFIC_TYPES,
 )
-from multiflow_alibaba.options import SlsDestination, options_of
+from multiflow_alibaba.options import AlibabaOptions, SlsDestination, options_of
 
 __all__ = [
+    "ABNORMAL",
     "create_params",
     "differences",
     "flow_log_from_params",
     "flow_log_from_record",
+    "options_from_record",
     "records_of",
 ]
 
 _KINDS = {api: kind for kind, api in RESOURCE_TYPES.items()}
 _TRAFFIC = {api: neutral for neutral, api in TRAFFIC_TYPES.items()}
 _DELIVERY = {"SUCCESS": DeliveryStatus.OK, "FAILED": DeliveryStatus.FAILED}
+#: Why a flow log whose ``BusinessStatus`` is ``Abnormal`` delivers nothing (the cloud gives no reason of its own).
+ABNORMAL = (
+    "BusinessStatus Abnormal: the cloud holds this flow log (an overdue account, or a deleted project or logstore)"
+)
 
 
 def create_params(spec: FlowLogSpec, resource_id: str, region: str, extra_tags: Mapping[str, str]) -> dict[str, Any]:
@@ -94,13 +100,35 @@ def _created_at(value: Any) -> datetime | None:
         return None
 
 
+def options_from_record(record: Mapping[str, Any]) -> AlibabaOptions:
+    """The ``alibaba:`` options as DescribeFlowLogs reports them; only the fields the record holds are set."""
+    read: dict[str, Any] = {}
+    paths = (record.get("TrafficPath") or {}).get("TrafficPathList")
+    if paths:
+        read["traffic_paths"] = list(paths)
+    if record.get("IpVersion") in ("IPv4", "DualStack"):
+        read["ip_version"] = record["IpVersion"]
+    if record.get("ResourceGroupId"):
+        read["resource_group_id"] = record["ResourceGroupId"]
+    return AlibabaOptions(**read)
+
+
+def _delivery(record: Mapping[str, Any]) -> tuple[DeliveryStatus, str | None]:
+    """The delivery status and error: ``suspended`` with the reason when ``BusinessStatus`` is ``Abnormal``."""
+    error = record.get("FlowLogDeliverErrorMessage") or None
+    if str(record.get("BusinessStatus") or "").lower() == "abnormal":
+        return DeliveryStatus.SUSPENDED, f"{ABNORMAL}; {error}" if error else ABNORMAL
+    return _DELIVERY.get(str(record.get("FlowLogDeliverStatus") or "").upper(), DeliveryStatus.UNKNOWN), error
+
+
 def flow_log_from_record(record: Mapping[str, Any], region: str, include_raw: bool = True) -> FlowLog:
-    """One DescribeFlowLogs record as a neutral FlowLog (the record itself kept in ``raw`` unless not wanted)."""
+    """One DescribeFlowLogs record as a neutral FlowLog (the record itself kept in ``raw`` unless not wanted):
+    its ``alibaba:`` options read back, a ``BusinessStatus`` ``Abnormal`` as a suspended delivery."""
     interval = record.get("AggregationInterval")
     traffic = _TRAFFIC.get(record.get("TrafficType") or "")
     project, logstore = record.get("ProjectName"), record.get("LogStoreName")
     destination = SlsDestination(project=project, logstore=logstore) if project and logstore else None
-    delivery = _DELIVERY.get(str(record.get("FlowLogDeliverStatus") or "").upper(), DeliveryStatus.UNKNOWN)
+    delivery, delivery_error = _delivery(record)
     return FlowLog(
         id=record["FlowLogId"],
         provider="alibaba",
@@ -114,8 +142,9 @@ def flow_log_from_record(record: Mapping[str, Any], region: str, include_raw: bo
         name=record.get("FlowLogName") or None,
         description=record.get("Description") or None,
         tags=_tags_of(record),
+        options=options_from_record(record),
         delivery_status=delivery,
-        delivery_error=record.get("FlowLogDeliverErrorMessage") or None,
+        delivery_error=delivery_error,
         created_at=_created_at(record.get("CreationTime")),
         raw=dict(record) if include_raw else {},
     )

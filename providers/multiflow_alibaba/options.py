@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from multiflow.spec import Destination, FlowLogSpec, ProviderOptions
 
@@ -31,6 +31,12 @@ class AlibabaOptions(ProviderOptions):
     )
     ip_version: Literal["IPv4", "DualStack"] | None = None
     resource_group_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @field_validator("traffic_paths")
+    @classmethod
+    def _in_order(cls, paths: list[str] | None) -> list[str] | None:
+        # A set in the cloud's eyes: kept sorted so a file's order and the cloud's compare equal in plans.
+        return sorted(paths) if paths is not None else None
 
 
 def options_of(spec: FlowLogSpec) -> AlibabaOptions | None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import ValidationError
 
 from multiflow.errors import SpecError
 from multiflow.model import Capabilities
-from multiflow.provider import Provider
+from multiflow.ownership import MANAGED_TAG_COUNT, OWNERSHIP_PREFIX
+from multiflow.provider import ModifyChanges, Provider
 from multiflow.spec import FlowLogSpec
 from multiflow_alibaba.capabilities import CAPABILITIES, IP_VERSIONS, TRAFFIC_PATHS
 from multiflow_alibaba.options import AlibabaOptions, SlsDestination, options_of
@@ -58,17 +62,42 @@ class AlibabaProvider(Provider):
                     "starting and ending with a letter or digit",
                     provider="alibaba",
                 )
-        for field, value, limit in (("name", spec.name, 128), ("description", spec.description, 256)):
-            if value is None:
-                continue
-            if not 1 <= len(value) <= limit:
-                raise SpecError(field, value, f"1 to {limit} characters", provider="alibaba")
-            if value.lower().startswith(_URL_PREFIXES):
+        _check_text(spec.name, spec.description)
+        _check_tags(spec.tags)
+        options = options_of(spec)
+        if options is not None:
+            _check_options(options)
+
+    def validate_changes(self, changes: ModifyChanges) -> None:
+        """The rules of :meth:`validate` for what ``Client.modify`` changes: name, description, tags (with the
+        room multiflow's own leave) and the ``alibaba:`` options, before any call."""
+        _check_text(changes.name, changes.description)
+        if changes.tags is not None:
+            room = CAPABILITIES.max_tags - MANAGED_TAG_COUNT
+            if len(changes.tags) > room:
                 raise SpecError(
-                    field, value, f"1 to {limit} characters not starting with http:// or https://", provider="alibaba"
+                    "tags",
+                    f"{len(changes.tags)} tags",
+                    f"at most {room} (Alibaba's {CAPABILITIES.max_tags}, less {MANAGED_TAG_COUNT} kept by multiflow)",
+                    provider="alibaba",
                 )
-        _check_tags(spec)
-        _check_options(spec)
+            for key in changes.tags:
+                if key.lower().startswith(OWNERSHIP_PREFIX):
+                    raise SpecError(
+                        f"tags.{key}",
+                        key,
+                        f"keys not starting with {OWNERSHIP_PREFIX!r} (kept for multiflow)",
+                        provider="alibaba",
+                    )
+            _check_tags(changes.tags)
+        if changes.options:
+            for name, value in changes.options.items():  # one at a time, so the error names the field
+                try:
+                    AlibabaOptions.model_validate({name: value})
+                except ValidationError as exc:
+                    reason = exc.errors()[0]["msg"]
+                    raise SpecError(f"options.alibaba.{name}", value, reason, provider="alibaba") from None
+            _check_options(AlibabaOptions.model_validate(dict(changes.options)))
 
     def connect(self, region: str, **options: Any) -> AlibabaSession:
         """A VPC session for ``region``; see :class:`multiflow_alibaba.session.AlibabaSession` for the options."""
@@ -87,8 +116,22 @@ class AlibabaProvider(Provider):
         return AlibabaSandbox()
 
 
-def _check_tags(spec: FlowLogSpec) -> None:
-    for key, value in spec.tags.items():
+def _check_text(name: str | None, description: str | None) -> None:
+    for field, value, limit in (("name", name, 128), ("description", description, 256)):
+        if value is None:
+            continue
+        if not 1 <= len(value) <= limit:
+            raise SpecError(field, value, f"1 to {limit} characters", provider="alibaba")
+        if value.lower().startswith(_URL_PREFIXES):
+            raise SpecError(
+                field, value, f"1 to {limit} characters not starting with http:// or https://", provider="alibaba"
+            )
+
+
+def _check_tags(tags: Mapping[str, str]) -> None:
+    for key, value in tags.items():
+        if len(key) > 128:
+            raise SpecError(f"tags.{key}", key, "keys of 1 to 128 characters", provider="alibaba")
         if not key.strip():
             raise SpecError(f"tags.{key}", key, "non-empty keys", provider="alibaba")
         lowered = key.lower()
@@ -109,10 +152,7 @@ def _check_tags(spec: FlowLogSpec) -> None:
             )
 
 
-def _check_options(spec: FlowLogSpec) -> None:
-    options = options_of(spec)
-    if options is None:
-        return
+def _check_options(options: AlibabaOptions) -> None:
     paths = options.traffic_paths
     if paths is not None:
         for index, path in enumerate(paths):

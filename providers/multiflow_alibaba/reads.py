@@ -9,13 +9,15 @@ The cost model, in calls; DescribeFlowLogs pages hold 50 records (:data:`PAGE_SI
   ``n`` ≤ :data:`PER_ID_LOOKUPS` (3); else one probe page of the region listing, then whichever is fewer of its
   remaining pages (``ceil(T/50) - 1``) and one call per id not yet seen: at most ``min(n, ceil(T/50) - 1) + 1``.
   A resource can carry several flow logs, so only a flow-log id is settled by being seen on the probe page;
-- :meth:`Reads.get` with a ``transitional`` hint (what the core's waiter passes): list that state a page at a
-  time, ``ceil(S/50)`` calls for the ``S`` flow logs in it (ours or not). Ids absent from it have left the state
-  (or were never in it: a ``deleting`` hint on a flow log nobody deletes must not read as gone), so they are
-  looked up as above. A poll costs ``ceil(S/50)`` while everything is pending and about ``ceil(T/50) + 1`` on
-  the poll where many settle at once; the waiter asks about each id until it settles, so each is looked up once
-  after it leaves the state. Should the cloud refuse that state as a ``Status`` filter (it documents Active,
-  Activating and Inactive), the ids are looked up instead, from then on;
+- :meth:`Reads.get` with a ``transitional`` hint (what the core's waiter passes): list that state a page at a time,
+  ``ceil(S/50)`` calls for the ``S`` flow logs in it (ours or not). Ids whose ownership tags the session has seen
+  (every flow log multiflow made or read) are listed by those tags too (``Status`` and ``Tags`` filters):
+  ``ceil(n/50)`` for ``n`` pending of one fleet entry, whatever else is in the state in the region. Ids absent from
+  it have left the state (or were never in it: a ``deleting`` hint on a flow log nobody deletes must not read as
+  gone), so they are looked up as above. A poll costs ``ceil(S/50)`` while everything is pending and about
+  ``ceil(T/50) + 1`` on the poll where many settle at once; the waiter asks about each id until it settles, so each
+  is looked up once after it leaves the state. Should the cloud refuse that state as a ``Status`` filter (it
+  documents Active, Activating and Inactive), the ids are looked up instead, from then on;
 - creating ``n`` flow logs: the lookup above by resource (to adopt instead of duplicating), then ``n`` creates;
 - resources of one kind (:meth:`Reads.listing`): ``ceil(n/50)`` calls for ``n`` VPCs or vSwitches,
   ``ceil(n/100)`` for ENIs, never one per resource.
@@ -32,6 +34,7 @@ from typing import Any, Protocol
 
 from multiflow.errors import InvalidRequest, NotFound, ProviderError, UnsupportedFeature
 from multiflow.model import FlowLog, FlowLogStatus
+from multiflow.ownership import MANAGED_TAG, SPEC_TAG
 from multiflow.provider import DescribeQuery
 from multiflow.spec import ResourceKind
 from multiflow_alibaba.capabilities import API_STATUSES, RESOURCE_TYPES
@@ -92,6 +95,8 @@ class Reads:
         self._workers = workers
         self.region = region
         self._unlisted_states: set[str] = set()
+        #: Flow log id -> its ownership tags (multiflow:managed, multiflow:spec), from every record read or made.
+        self._owners: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def __repr__(self) -> str:
         return f"<Reads {self.region}>"
@@ -146,7 +151,9 @@ class Reads:
     def flow_log(self, record: Mapping[str, Any], include_raw: bool = True) -> FlowLog:
         """A DescribeFlowLogs record as a FlowLog; one the cloud would never send is a ServiceError, not a crash."""
         try:
-            return flow_log_from_record(record, self.region, include_raw)
+            flow_log = flow_log_from_record(record, self.region, include_raw)
+            self.remember(flow_log)
+            return flow_log
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ERROR_TABLE.error(
                 UNEXPECTED_RESPONSE,
@@ -154,6 +161,14 @@ class Reads:
                 operation="DescribeFlowLogs",
                 resource_id=str(record.get("ResourceId") or "") or None,
             ) from exc
+
+    def remember(self, flow_log: FlowLog) -> None:
+        """Keep the flow log's ownership tags, by which :meth:`get` lists only its fellows in a state."""
+        owner = tuple((key, flow_log.tags[key]) for key in (MANAGED_TAG, SPEC_TAG) if key in flow_log.tags)
+        if len(owner) == 2:
+            self._owners[flow_log.id] = owner
+        else:
+            self._owners.pop(flow_log.id, None)
 
     def one(self, flow_log_id: str) -> FlowLog:
         """The flow log ``flow_log_id`` (one DescribeFlowLogs); NotFound if it is gone."""
@@ -198,20 +213,31 @@ class Reads:
             return {}
         found: dict[str, FlowLog] = {}
         state = API_STATUSES.get(transitional) if transitional is not None and transitional.transitional else None
-        listed = self._list_state(state) if state is not None else None
-        if listed is not None:
-            chosen = set(wanted)
-            found = {f.id: f for f in self.flow_logs(listed) if f.id in chosen}
+        if state is not None:
+            # Ids whose ownership tags are known are listed with their fellows only (Status and Tags filters),
+            # whatever else is in the state in the region; the others with the whole state, as before.
+            groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+            for flow_log_id in wanted:
+                groups.setdefault(self._owners.get(flow_log_id, ()), []).append(flow_log_id)
+            for owner, ids in groups.items():
+                listed = self._list_state(state, owner)
+                if listed is not None:
+                    chosen = set(ids)
+                    found.update({f.id: f for f in self.flow_logs(listed) if f.id in chosen})
             wanted = [i for i in wanted if i not in found]
         found.update({f.id: f for f in self.flow_logs(self.find("FlowLogId", wanted))})
         return found
 
-    def _list_state(self, state: str) -> list[dict[str, Any]] | None:
-        """Every flow log in ``state``; ``None`` if the cloud refuses that ``Status`` filter (not asked again)."""
+    def _list_state(self, state: str, owner: tuple[tuple[str, str], ...] = ()) -> list[dict[str, Any]] | None:
+        """Every flow log in ``state`` (with the ``owner`` tags, if given); ``None`` if the cloud refuses that
+        ``Status`` filter (not asked again)."""
         if state in self._unlisted_states:
             return None
+        filters: dict[str, Any] = {"Status": state}
+        if owner:
+            filters["Tags"] = [{"Key": key, "Value": value} for key, value in owner]
         try:
-            return self.records({"Status": state})
+            return self.records(filters)
         except InvalidRequest as exc:
             log.info("DescribeFlowLogs refuses Status=%s (%s); looking flow logs up by id instead", state, exc.code)
             self._unlisted_states.add(state)

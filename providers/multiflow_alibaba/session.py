@@ -30,6 +30,7 @@ from multiflow.errors import (
     WaitTimeout,
 )
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
+from multiflow.ownership import user_tags
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges, SwitchOutcome
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_alibaba.capabilities import INTERVALS
@@ -60,6 +61,8 @@ __all__ = ["PAGE_SIZE", "PER_ID_LOOKUPS", "SETTLE_BACKOFF", "AlibabaSession"]
 log = logging.getLogger("multiflow.alibaba")
 
 _SETTLED = (FlowLogStatus.ACTIVE, FlowLogStatus.INACTIVE)
+#: The ``alibaba:`` options ``modify`` changes in place (see capabilities.modifiable).
+_MODIFIABLE_OPTIONS = frozenset({"ip_version", "resource_group_id"})
 
 #: The sleeps of :meth:`AlibabaSession.wait_settled` between polls: 0.2 s doubling to 5 s, equal jitter.
 SETTLE_BACKOFF = Backoff(base=0.2, cap=5.0, factor=2.0, jitter="equal")
@@ -311,7 +314,9 @@ class AlibabaSession:
             return self._adopt(params, records, cause=exc)
         if isinstance(body, FlowLog):  # adopted by look_again
             return body
-        return flow_log_from_params(str(body["FlowLogId"]), params, body)
+        made = flow_log_from_params(str(body["FlowLogId"]), params, body)
+        self._reads.remember(made)
+        return made
 
     def _adopt(
         self, params: Mapping[str, Any], records: Sequence[Mapping[str, Any]], cause: ProviderError | None = None
@@ -433,11 +438,24 @@ class AlibabaSession:
             attempt += 1
 
     def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
-        """ModifyFlowLogAttribute (FlowLogName, Description, AggregationInterval), once the flow log is settled.
+        """Change the flow log in place, once it is settled (the cloud refuses changes while a flow log is
+        Activating or Deactivating, so this first waits, bounded by ``settle_timeout``, for Active or Inactive):
 
-        The cloud refuses changes while a flow log is Activating/Deactivating, so this first waits (bounded by
-        ``settle_timeout``) until it is Active or Inactive.
+        - name, description, interval and ``ip_version``: one ModifyFlowLogAttribute;
+        - ``resource_group_id``: MoveResourceGroup (``ResourceType`` FLOWLOG), if it is another group;
+        - tags (the user tags as they should be, whole): UnTagResources for the user tags to drop, then
+          TagResources for those to add or change (``ResourceType`` FLOWLOG); ``multiflow:`` tags are never touched.
         """
+        options = dict(changes.options or {})
+        unknown = sorted(set(options) - _MODIFIABLE_OPTIONS)
+        if unknown:
+            raise UnsupportedFeature(
+                f"options.alibaba.{unknown[0]}",
+                options[unknown[0]],
+                f"in-place changes of {', '.join(sorted(_MODIFIABLE_OPTIONS))}",
+                provider="alibaba",
+                reason="other options change by replacing the flow log",
+            )
         params: dict[str, Any] = {"FlowLogId": flow_log_id}
         if changes.name is not None:
             params["FlowLogName"] = changes.name
@@ -447,10 +465,33 @@ class AlibabaSession:
             if changes.interval not in INTERVALS:
                 raise SpecError("interval", changes.interval, INTERVALS, provider="alibaba", reason="seconds")
             params["AggregationInterval"] = changes.interval // 60
-        if len(params) == 1:
+        if options.get("ip_version") is not None:
+            params["IpVersion"] = options["ip_version"]
+        group = options.get("resource_group_id")
+        if len(params) == 1 and group is None and changes.tags is None:
             return
-        self.wait_settled(flow_log_id)
-        self._call("ModifyFlowLogAttribute", params, resource_id=flow_log_id)
+        current = self.wait_settled(flow_log_id)
+        if len(params) > 1:
+            self._call("ModifyFlowLogAttribute", params, resource_id=flow_log_id)
+        if group is not None and getattr(current.options, "resource_group_id", None) != group:
+            self._call(
+                "MoveResourceGroup",
+                {"ResourceId": flow_log_id, "ResourceType": "FLOWLOG", "NewResourceGroupId": group},
+                resource_id=flow_log_id,
+            )
+        if changes.tags is not None:
+            self._retag(flow_log_id, user_tags(current.tags), dict(changes.tags))
+
+    def _retag(self, flow_log_id: str, have: Mapping[str, str], want: Mapping[str, str]) -> None:
+        """Make the user tags ``want`` out of ``have``: drop first (so the count stays under the limit), then add."""
+        drop = sorted(key for key in have if key not in want)
+        add = {key: value for key, value in sorted(want.items()) if have.get(key) != value}
+        target = {"ResourceType": "FLOWLOG", "ResourceId": [flow_log_id]}
+        if drop:
+            self._call("UnTagResources", {**target, "TagKey": drop}, resource_id=flow_log_id)
+        if add:
+            tags = [{"Key": key, "Value": value} for key, value in add.items()]
+            self._call("TagResources", {**target, "Tag": tags}, resource_id=flow_log_id)
 
     def close(self) -> None:
         """Stop the worker threads (the SDK keeps no other resource of ours)."""

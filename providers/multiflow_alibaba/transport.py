@@ -52,6 +52,9 @@ _ACTIONS: dict[str, tuple[str, type[Any]]] = {
         vpc_models.GetFlowLogServiceStatusRequest,
     ),
     "OpenFlowLogService": ("open_flow_log_service_with_options", vpc_models.OpenFlowLogServiceRequest),
+    "TagResources": ("tag_resources_with_options", vpc_models.TagResourcesRequest),
+    "UnTagResources": ("un_tag_resources_with_options", vpc_models.UnTagResourcesRequest),
+    "MoveResourceGroup": ("move_resource_group_with_options", vpc_models.MoveResourceGroupRequest),
     "DescribeVpcs": ("describe_vpcs_with_options", vpc_models.DescribeVpcsRequest),
     "DescribeVSwitches": ("describe_vswitches_with_options", vpc_models.DescribeVSwitchesRequest),
 }

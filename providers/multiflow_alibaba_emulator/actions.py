@@ -159,6 +159,23 @@ def _require_status(fl: FlowLog, allowed: tuple[str, ...]) -> None:
         )
 
 
+def business_status(account: Account, fl: FlowLog) -> tuple[str, str]:
+    """The flow log's BusinessStatus and, if its records cannot be delivered, why.
+
+    ``Abnormal`` when the test forced it, when the account is overdue, or when the flow log's logstore is gone.
+    """
+    if (fl.region, fl.project_name, fl.logstore_name) not in account.logstores:
+        return "Abnormal", "ProjectOrLogstoreNotExist: the project or logstore of this flow log does not exist"
+    if account.overdue:
+        return "Abnormal", ""
+    return fl.business_status or "Normal", ""
+
+
+def _require_normal(ctx: Context, fl: FlowLog) -> None:
+    if business_status(ctx.account, fl)[0] != "Normal":
+        raise api_error("IncorrectBusinessStatus.FlowLog")
+
+
 # --- flow-log service ---------------------------------------------------------------------------------
 
 
@@ -221,6 +238,8 @@ def create_flow_log(ctx: Context) -> dict[str, Any]:
     resource_id = required(p, "ResourceId")
     traffic_type = required(p, "TrafficType")
     _require_service(ctx)
+    if ctx.account.overdue:
+        raise api_error("IncorrectBusinessStatus.FlowLog")
 
     if resource_type not in RESOURCE_PREFIXES:
         raise api_error("OperationUnsupported.ResourceType")
@@ -329,7 +348,9 @@ def describe_flow_logs(ctx: Context) -> dict[str, Any]:
         "TotalCount": str(len(matched)),
         "PageNumber": str(number),
         "PageSize": str(size),
-        "FlowLogs": {"FlowLog": [flow_log_view(fl) for fl in paginate(matched, number, size)]},
+        "FlowLogs": {
+            "FlowLog": [flow_log_view(fl, *business_status(ctx.account, fl)) for fl in paginate(matched, number, size)]
+        },
     }
 
 
@@ -354,7 +375,8 @@ def delete_flow_log(ctx: Context) -> dict[str, Any]:
 
 
 def active_flow_log(ctx: Context) -> dict[str, Any]:
-    """ActiveFlowLog: Inactive -> Activating -> Active."""
+    """ActiveFlowLog: Inactive -> Activating -> Active; refused while the flow log's BusinessStatus is Abnormal."""
+    _require_normal(ctx, _writable_flow_log(ctx))
     return _begin(ctx, (INACTIVE,), ACTIVATING)
 
 
@@ -363,10 +385,51 @@ def deactive_flow_log(ctx: Context) -> dict[str, Any]:
     return _begin(ctx, (ACTIVE,), DEACTIVATING)
 
 
+#: Parameters every call may carry: the RPC signature's and the SDK's common ones (never action parameters).
+COMMON_PARAMETERS = frozenset(
+    {
+        "Action",
+        "Version",
+        "Format",
+        "AccessKeyId",
+        "Signature",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "SignatureType",
+        "Timestamp",
+        "SecurityToken",
+        "RegionId",
+        "OwnerId",
+        "OwnerAccount",
+        "ResourceOwnerId",
+        "ResourceOwnerAccount",
+    }
+)
+#: What ModifyFlowLogAttribute emulates (alibabacloud_vpc20160428 ModifyFlowLogAttributeRequest's fields).
+MODIFY_FLOW_LOG_PARAMETERS = frozenset(
+    {"FlowLogId", "FlowLogName", "Description", "AggregationInterval", "IpVersion", "LogFormat"}
+)
+
+
+def _refuse_unemulated(params: Mapping[str, str], known: frozenset[str], action: str) -> None:
+    """A parameter the action does not emulate is refused by name, never silently ignored."""
+    unknown = sorted(name for name in params if name not in known and name not in COMMON_PARAMETERS)
+    if unknown:
+        raise api_error(
+            "InvalidParameter",
+            f"The specified parameter {', '.join(repr(n) for n in unknown)} is not valid: {action} in the emulator "
+            f"takes {', '.join(sorted(known))}.",
+        )
+
+
 def modify_flow_log_attribute(ctx: Context) -> dict[str, Any]:
-    """ModifyFlowLogAttribute: name, description, interval, IP version; only when Active or Inactive."""
+    """ModifyFlowLogAttribute: name, description, interval, IP version, LogFormat (kept as given); only when
+    Active or Inactive and the BusinessStatus is Normal. Any other parameter is refused by name."""
     p = ctx.params
+    _refuse_unemulated(p, MODIFY_FLOW_LOG_PARAMETERS, "ModifyFlowLogAttribute")
     fl = _writable_flow_log(ctx)
+    _require_normal(ctx, fl)
     name = optional(p, "FlowLogName")
     description = optional(p, "Description")
     _check_text(name, 128)
@@ -384,7 +447,139 @@ def modify_flow_log_attribute(ctx: Context) -> dict[str, Any]:
         fl.aggregation_interval = interval
     if ip_version is not None:
         fl.ip_version = ip_version
+    log_format = optional(p, "LogFormat")
+    if log_format is not None:
+        fl.log_format = log_format
     return {"Success": "true"}
+
+
+# --- tags and resource groups -------------------------------------------------------------------------
+
+#: TagResources / UnTagResources / ListTagResources ``ResourceType`` values emulated (the SDK documents more).
+TAG_RESOURCE_TYPES = ("FLOWLOG", "VPC", "VSWITCH")
+MAX_TAG_RESOURCE_IDS = 50
+TAG_PAGE_SIZE = 50
+
+
+def _taggable(state: RegionState, resource_type: str) -> Mapping[str, Any]:
+    """The region's resources of an upper-case ``ResourceType`` (FLOWLOG, VPC, VSWITCH), by id."""
+    tables: dict[str, Mapping[str, Any]] = {"FLOWLOG": state.flow_logs, "VPC": state.vpcs, "VSWITCH": state.vswitches}
+    return tables[resource_type]
+
+
+def _tagged(ctx: Context, state: RegionState) -> tuple[str, list[Any]]:
+    """The ``ResourceType`` and the resources ``ResourceId.N`` names (each must exist)."""
+    resource_type = required(ctx.params, "ResourceType").upper()
+    if resource_type not in TAG_RESOURCE_TYPES:
+        raise api_error(
+            "InvalidParameter",
+            f'The specified parameter "ResourceType" is not valid: the emulator tags {", ".join(TAG_RESOURCE_TYPES)}.',
+        )
+    ids = indexed_values(ctx.params, "ResourceId")
+    if len(ids) > MAX_TAG_RESOURCE_IDS:
+        raise api_error("InvalidParameter", f"At most {MAX_TAG_RESOURCE_IDS} ResourceId.N are allowed.")
+    table = _taggable(state, resource_type)
+    found = []
+    for resource_id in ids:
+        resource = table.get(resource_id)
+        if resource is None:
+            code = "InvalidFlowLogId.NotFound" if resource_type == "FLOWLOG" else "InvalidInstanceId.NotFound"
+            raise api_error(code, f"The specified resource {resource_id} does not exist.")
+        found.append(resource)
+    return resource_type, found
+
+
+def tag_resources(ctx: Context) -> dict[str, Any]:
+    """TagResources: add or overwrite tags (``Tag.N``) on ``ResourceId.N``; at most 20 user tags a resource."""
+    _, state = _region(ctx)
+    ids = indexed_values(ctx.params, "ResourceId")
+    if not ids:
+        raise missing_parameter("ResourceId.1")
+    _, resources = _tagged(ctx, state)
+    tags = _tags(ctx.params)
+    if not tags:
+        raise missing_parameter("Tag.1.Key")
+    for resource in resources:
+        if len({**resource.tags, **tags}) > MAX_TAGS:
+            raise api_error("QuotaExceeded.TagNum")
+    for resource in resources:
+        resource.tags.update(tags)
+    return {}
+
+
+def un_tag_resources(ctx: Context) -> dict[str, Any]:
+    """UnTagResources: remove ``TagKey.N`` (or, with ``All=true``, every tag) from ``ResourceId.N``."""
+    _, state = _region(ctx)
+    if not indexed_values(ctx.params, "ResourceId"):
+        raise missing_parameter("ResourceId.1")
+    _, resources = _tagged(ctx, state)
+    keys = indexed_values(ctx.params, "TagKey")
+    remove_all = parse_bool(optional(ctx.params, "All")) or False
+    if not keys and not remove_all:
+        raise missing_parameter("TagKey.1")
+    for resource in resources:
+        for key in list(resource.tags) if remove_all else keys:
+            resource.tags.pop(key, None)
+    return {}
+
+
+def list_tag_resources(ctx: Context) -> dict[str, Any]:
+    """ListTagResources: (resource, key, value) of ``ResourceId.N`` or of resources with ``Tag.N``, paged by
+    ``NextToken`` (an offset) and ``MaxResults``."""
+    p = ctx.params
+    _, state = _region(ctx)
+    resource_type = required(p, "ResourceType").upper()
+    wanted = _tag_filter(p, "Tag")
+    if indexed_values(p, "ResourceId"):
+        _, resources = _tagged(ctx, state)
+    else:
+        if not wanted:
+            raise missing_parameter("ResourceId.1")
+        _tagged(ctx, state)  # checks the type
+        resources = [r for r in _taggable(state, resource_type).values() if _tags_match(r.tags, wanted)]
+    id_attr = {"FLOWLOG": "flow_log_id", "VPC": "vpc_id", "VSWITCH": "vswitch_id"}[resource_type]
+    rows = [
+        {"ResourceId": getattr(r, id_attr), "ResourceType": resource_type, "TagKey": k, "TagValue": v}
+        for r in resources
+        for k, v in r.tags.items()
+    ]
+    try:
+        start = int(optional(p, "NextToken") or 0)
+        size = int(optional(p, "MaxResults") or TAG_PAGE_SIZE)
+    except ValueError:
+        raise api_error("InvalidParameter", "NextToken and MaxResults must be integers.") from None
+    if not 1 <= size <= TAG_PAGE_SIZE or start < 0:
+        raise api_error("InvalidParameter", f"MaxResults is 1 to {TAG_PAGE_SIZE}.")
+    chunk = rows[start : start + size]
+    more = start + size < len(rows)
+    return {"NextToken": str(start + size) if more else "", "TagResources": {"TagResource": chunk}}
+
+
+#: MoveResourceGroup ``ResourceType`` values emulated, with the resources each names.
+MOVABLE_RESOURCE_TYPES = ("flowlog", "vpc", "vswitch")
+
+
+def move_resource_group(ctx: Context) -> dict[str, Any]:
+    """MoveResourceGroup: put the flow log (or VPC, vSwitch) ``ResourceId`` in ``NewResourceGroupId``."""
+    p = ctx.params
+    _, state = _region(ctx)
+    resource_id = required(p, "ResourceId")
+    new_group = required(p, "NewResourceGroupId")
+    resource_type = required(p, "ResourceType").lower()
+    if resource_type not in MOVABLE_RESOURCE_TYPES:
+        raise api_error(
+            "InvalidParameter",
+            f'The specified parameter "ResourceType" is not valid: the emulator moves '
+            f"{', '.join(MOVABLE_RESOURCE_TYPES)}.",
+        )
+    if new_group not in ctx.account.resource_groups:
+        raise api_error("IllegalParam.ResourceGroupId")
+    resource = _taggable(state, resource_type.upper()).get(resource_id)
+    if resource is None:
+        code = "InvalidFlowLogId.NotFound" if resource_type == "flowlog" else "InvalidInstanceId.NotFound"
+        raise api_error(code, f"The specified resource {resource_id} does not exist.")
+    resource.resource_group_id = new_group
+    return {}
 
 
 # --- VPCs, vSwitches, ENIs ------------------------------------------------------------------------------
@@ -490,6 +685,10 @@ ACTIONS: dict[tuple[str, str], Handler] = {
     (VPC_VERSION, "ModifyFlowLogAttribute"): modify_flow_log_attribute,
     (VPC_VERSION, "GetFlowLogServiceStatus"): get_flow_log_service_status,
     (VPC_VERSION, "OpenFlowLogService"): open_flow_log_service,
+    (VPC_VERSION, "TagResources"): tag_resources,
+    (VPC_VERSION, "UnTagResources"): un_tag_resources,
+    (VPC_VERSION, "ListTagResources"): list_tag_resources,
+    (VPC_VERSION, "MoveResourceGroup"): move_resource_group,
     (VPC_VERSION, "DescribeVpcs"): describe_vpcs,
     (VPC_VERSION, "DescribeVSwitches"): describe_vswitches,
     (ECS_VERSION, "DescribeNetworkInterfaces"): describe_network_interfaces,

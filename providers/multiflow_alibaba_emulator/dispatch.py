@@ -91,8 +91,17 @@ class Dispatcher:
 
     def handle(self, method: str, target: str, headers: Mapping[str, Sequence[str]], body: bytes) -> Response | None:
         """Serve one call; ``None`` means: close the connection without answering."""
-        action = _first(headers, "x-acs-action") or ""
-        version = _first(headers, "x-acs-version") or ""
+        params = _params(target, headers, body)
+        # RPC style (SignatureVersion 1.0: the Tea SDK's "v2", aliyun-python-sdk-core, the aliyun CLI): no
+        # Authorization header; the signature, Action and Version are parameters (the Tea SDK also sends the
+        # x-acs-action/x-acs-version headers, which the signature does not cover).
+        rpc = _first(headers, "authorization") is None and (
+            "Signature" in params or _first(headers, "x-acs-action") is None
+        )
+        if rpc:
+            action, version = params.get("Action", ""), params.get("Version", "")
+        else:
+            action, version = _first(headers, "x-acs-action") or "", _first(headers, "x-acs-version") or ""
         self._count(action)
         faults = self.faults
         delay = faults.latency_for(action)
@@ -103,7 +112,7 @@ class Dispatcher:
             return None
         request_id = new_request_id()
         try:
-            response = self._ok(request_id, self._serve(method, target, headers, body, action, version))
+            response = self._ok(request_id, self._serve(method, target, headers, body, params, rpc, action, version))
         except ApiError as exc:
             self._count(action, exc.code)
             response = self._error(request_id, exc, version)
@@ -126,6 +135,8 @@ class Dispatcher:
         target: str,
         headers: Mapping[str, Sequence[str]],
         body: bytes,
+        params: dict[str, str],
+        rpc: bool,
         action: str,
         version: str,
     ) -> dict[str, Any]:
@@ -137,7 +148,10 @@ class Dispatcher:
             raise missing_parameter("Action")
         if not version:
             raise missing_parameter("Version")
-        access_key_id = self.verifier.verify(SignedRequest(method, split.path, query, headers, body))
+        if rpc:
+            access_key_id = self.verifier.verify_rpc(method, params)
+        else:
+            access_key_id = self.verifier.verify(SignedRequest(method, split.path, query, headers, body))
         if version not in VERSIONS:
             raise api_error("InvalidVersion")
         handler = ACTIONS.get((version, action))
@@ -149,10 +163,6 @@ class Dispatcher:
             raise scripted
         self.faults.check(action)
 
-        params = dict(query)
-        content_type = _first(headers, "content-type") or ""
-        if body and content_type.startswith("application/x-www-form-urlencoded"):
-            params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         with self.cloud.lock:
             self.cloud.settle()
             account = self.cloud.account(self.cloud.keys[access_key_id].account_id)
@@ -184,6 +194,15 @@ class Dispatcher:
         if exc.retry_after_ms:
             headers["x-acs-retry-after"] = str(exc.retry_after_ms)
         return Response(exc.http_status, _json(payload), headers)
+
+
+def _params(target: str, headers: Mapping[str, Sequence[str]], body: bytes) -> dict[str, str]:
+    """Every request parameter: the query's, then a form body's."""
+    params = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
+    content_type = _first(headers, "content-type") or ""
+    if body and content_type.startswith("application/x-www-form-urlencoded"):
+        params.update(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    return params
 
 
 def _first(headers: Mapping[str, Sequence[str]], name: str) -> str | None:

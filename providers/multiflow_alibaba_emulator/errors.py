@@ -9,7 +9,7 @@ from dataclasses import dataclass
 #: Where the documentation gives no status or message, the value here is a documented best guess.
 ERROR_CATALOGUE: dict[str, tuple[int, str]] = {
     # --- gateway: request shape and authentication -------------------------------------------------
-    "MissingParameter": (400, "The input parameter that is mandatory for processing this request is not supplied."),
+    "MissingParameter": (400, "Missing mandatory parameter"),
     "InvalidParameter": (400, "The specified parameter is not valid."),
     "IncompleteSignature": (400, "The request signature does not conform to Aliyun standards."),
     "SignatureDoesNotMatch": (400, "Specified signature is not matched with our calculation."),
@@ -148,11 +148,8 @@ def api_error(
 
 
 def missing_parameter(name: str) -> ApiError:
-    """``MissingParameter`` naming the parameter, worded as the cloud words it."""
-    return api_error(
-        "MissingParameter",
-        f'The input parameter "{name}" that is mandatory for processing this request is not supplied.',
-    )
+    """``MissingParameter`` worded as the CreateFlowLog reference has it, naming the parameter."""
+    return api_error("MissingParameter", f"Missing mandatory parameter {name}.")
 
 
 def invalid_parameter(name: str, detail: str = "") -> ApiError:

@@ -17,6 +17,7 @@ from typing import Any
 
 from multiflow.loopback import LOOPBACK, LoopbackHTTPServer, LoopbackServer
 
+from .actions import business_status
 from .clock import Clock
 from .dispatch import Dispatcher
 from .faults import Faults
@@ -469,6 +470,28 @@ class AlibabaEmulator:
                 raise KeyError(f"no flow log {flow_log_id!r}")
             self._cloud.transition(fl, status, duration)
 
+    def set_business_status(self, flow_log_id: str, status: str | None) -> None:
+        """Force a flow log's BusinessStatus (``Normal`` or ``Abnormal``); ``None`` goes back to what the account
+        and the logstore make it (Abnormal when the account is overdue or the logstore is gone)."""
+        if status not in (None, "Normal", "Abnormal"):
+            raise ValueError(f"business status must be Normal, Abnormal or None, not {status!r}")
+        with self._cloud.lock:
+            fl = self._cloud.flow_log_index.get(flow_log_id)
+            if fl is None:
+                raise KeyError(f"no flow log {flow_log_id!r}")
+            fl.business_status = status
+
+    def set_overdue(self, overdue: bool, *, account_id: str | None = None) -> None:
+        """Make the account overdue (its flow logs Abnormal; creating, starting and changing them refused with
+        ``IncorrectBusinessStatus.FlowLog``) or settled again."""
+        with self._cloud.lock:
+            self._cloud.account(self._account_id(account_id)).overdue = overdue
+
+    def remove_logstore(self, region: str, project: str, logstore: str, *, account_id: str | None = None) -> None:
+        """Delete an SLS logstore: the flow logs that deliver to it turn Abnormal, their delivery FAILED."""
+        with self._cloud.lock:
+            self._cloud.account(self._account_id(account_id)).logstores.discard((region, project, logstore))
+
     # --- observation ----------------------------------------------------------------------------------
 
     def flow_logs(self, region: str | None = None, account_id: str | None = None) -> list[dict[str, Any]]:
@@ -476,7 +499,10 @@ class AlibabaEmulator:
         with self._cloud.lock:
             self._cloud.settle()
             return [
-                {**flow_log_view(fl), "AccountId": fl.account_id}
+                {
+                    **flow_log_view(fl, *business_status(self._cloud.account(fl.account_id), fl)),
+                    "AccountId": fl.account_id,
+                }
                 for fl in self._cloud.flow_log_index.values()
                 if (region is None or fl.region == region) and (account_id is None or fl.account_id == account_id)
             ]

@@ -1,4 +1,13 @@
-"""Verification of Alibaba Cloud signature V3 (ACS3-HMAC-SHA256), recomputed the way the official SDK signs.
+"""Verification of Alibaba Cloud's signatures, recomputed the way the official clients sign.
+
+Two families are verified:
+
+- V3, ACS3-HMAC-SHA256 (the Tea SDK's default): an ``Authorization`` header, described below;
+- the RPC signature, HMAC-SHA1 ``SignatureVersion=1.0``, sent by the Tea SDK with ``signature_algorithm="v2"``
+  and by aliyun-python-sdk-core and the aliyun CLI: the signature is a parameter (``Signature``, in the query of
+  a GET, or beside the others in a form body), see :meth:`Verifier.verify_rpc`.
+
+V3 in detail:
 
 The SDK (``alibabacloud_tea_openapi.utils.Utils.get_authorization``) builds::
 
@@ -13,6 +22,7 @@ stripped, for every header the SDK had set at signing time (host, accept, user-a
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import threading
@@ -26,6 +36,11 @@ from urllib.parse import quote
 from .errors import ApiError, api_error, missing_parameter
 
 ALGORITHM = "ACS3-HMAC-SHA256"
+#: The RPC signature's method and version (the only ones the classic clients send for AccessKey pairs).
+RPC_SIGNATURE_METHOD = "HMAC-SHA1"
+RPC_SIGNATURE_VERSION = "1.0"
+#: The parameters every RPC-signed request carries besides ``Signature``.
+RPC_SIGNATURE_PARAMETERS = ("AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp")
 #: How far the request's ``x-acs-date`` may be from the emulator's wall clock, as in the cloud.
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 #: Headers that must be covered by the signature (besides every ``x-acs-*`` one). Not content-type: the SDK's
@@ -126,6 +141,25 @@ def signature_for(secret: str, to_sign: str) -> str:
     return hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def rpc_string_to_sign(method: str, params: Mapping[str, str]) -> str:
+    """``METHOD&%2F&<percent-encoded canonical query>``: every parameter but ``Signature``, sorted by name."""
+    canonical = "&".join(
+        f"{_rpc_encode(name)}={_rpc_encode(value)}" for name, value in sorted(params.items()) if name != "Signature"
+    )
+    return f"{method}&{_rpc_encode('/')}&{_rpc_encode(canonical)}"
+
+
+def rpc_signature_for(secret: str, to_sign: str) -> str:
+    """base64(HMAC-SHA1(secret + "&", string to sign)), as the RPC clients compute it."""
+    digest = hmac.new(f"{secret}&".encode(), to_sign.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _rpc_encode(text: str) -> str:
+    # RFC 3986 unreserved characters stay; everything else is %XX (space as %20, * as %2A), as the clients do.
+    return quote(text, safe="~")
+
+
 @dataclass
 class NonceCache:
     """Nonces seen per access key within the replay window; old ones are forgotten as time passes."""
@@ -169,12 +203,6 @@ class Verifier:
         """Return the verified access key id, or raise :class:`ApiError` with the cloud's code."""
         header = request.header("authorization")
         if header is None:
-            if any(name == "Signature" for name, _ in request.query):
-                raise api_error(
-                    "IncompleteSignature",
-                    "The request signature does not conform to Aliyun standards. "
-                    f"Signature V2 (query Signature) is not emulated: sign with {ALGORITHM}.",
-                )
             raise missing_parameter("Authorization")
         auth = parse_authorization(header)
         now = self._wall_time()
@@ -203,6 +231,43 @@ class Verifier:
         if not self._nonces.use(auth.access_key_id, nonce, now):
             raise api_error("SignatureNonceUsed")
         return auth.access_key_id
+
+    def verify_rpc(self, method: str, params: Mapping[str, str]) -> str:
+        """Check an RPC (HMAC-SHA1, ``SignatureVersion=1.0``) signature; return the verified access key id.
+
+        ``params`` are every request parameter (query and form body). A problem is refused by name: a missing
+        signature parameter, a method or version not emulated, an expired or malformed timestamp, an unknown key,
+        a signature that does not match (with the string to sign, as the cloud shows it), a nonce used before.
+        """
+        for name in ("Signature", *RPC_SIGNATURE_PARAMETERS):
+            if not params.get(name):
+                raise missing_parameter(name)
+        if params["SignatureMethod"] != RPC_SIGNATURE_METHOD:
+            raise _incomplete(
+                f"SignatureMethod {params['SignatureMethod']!r} is not emulated: {RPC_SIGNATURE_METHOD}, "
+                f"or sign with {ALGORITHM}."
+            )
+        if params["SignatureVersion"] != RPC_SIGNATURE_VERSION:
+            raise _incomplete(
+                f"SignatureVersion {params['SignatureVersion']!r} is not emulated: {RPC_SIGNATURE_VERSION}."
+            )
+        now = self._wall_time()
+        self._check_date(params["Timestamp"], now)
+        access_key_id = params["AccessKeyId"]
+        key = self._lookup(access_key_id)
+        if key is None:
+            raise api_error("InvalidAccessKeyId.NotFound")
+        if not key.active:
+            raise api_error("InvalidAccessKeyId.Inactive")
+        to_sign = rpc_string_to_sign(method, params)
+        if not hmac.compare_digest(rpc_signature_for(key.secret, to_sign), params["Signature"]):
+            raise api_error(
+                "SignatureDoesNotMatch",
+                f"Specified signature is not matched with our calculation. server string to sign is:{to_sign}",
+            )
+        if not self._nonces.use(access_key_id, params["SignatureNonce"], now):
+            raise api_error("SignatureNonceUsed")
+        return access_key_id
 
     @staticmethod
     def _check_date(value: str | None, now: float) -> None:

@@ -70,6 +70,8 @@ class Account:
     service_opened: bool = True
     traffic_path_enabled: bool = False
     flow_log_quota: int | None = None
+    #: An overdue account (unpaid bills): its flow logs are BusinessStatus Abnormal and cannot be changed.
+    overdue: bool = False
     default_resource_group_id: str = ""
     resource_groups: set[str] = field(default_factory=set)
     logstores: set[tuple[str, str, str]] = field(default_factory=set)
@@ -152,6 +154,8 @@ class FlowLog:
     description: str = ""
     log_format: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    #: A BusinessStatus forced by the test (``Normal``/``Abnormal``); ``None``: as the account and logstore make it.
+    business_status: str | None = None
     #: Bumped whenever a transition is scheduled or cancelled, so stale heap entries are ignored.
     token: int = 0
 

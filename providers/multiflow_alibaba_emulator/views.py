@@ -19,8 +19,9 @@ def _tags(tags: dict[str, str]) -> dict[str, list[dict[str, str]]]:
     return {"Tag": [{"Key": k, "Value": v} for k, v in tags.items()]}
 
 
-def flow_log_view(fl: FlowLog) -> dict[str, Any]:
-    """A flow log as an item of ``DescribeFlowLogs`` ``FlowLogs.FlowLog``."""
+def flow_log_view(fl: FlowLog, business_status: str = "Normal", deliver_error: str = "") -> dict[str, Any]:
+    """A flow log as an item of ``DescribeFlowLogs`` ``FlowLogs.FlowLog`` (``deliver_error``: why its records
+    are not delivered, if they are not)."""
     view: dict[str, Any] = {
         "FlowLogId": fl.flow_log_id,
         "FlowLogName": fl.name,
@@ -36,11 +37,11 @@ def flow_log_view(fl: FlowLog) -> dict[str, Any]:
         "IpVersion": fl.ip_version,
         "ResourceGroupId": fl.resource_group_id,
         "Status": fl.status,
-        "BusinessStatus": "Normal",
+        "BusinessStatus": business_status,
         "CreationTime": fl.creation_time,
         "ServiceType": "sls",
-        "FlowLogDeliverStatus": "SUCCESS",
-        "FlowLogDeliverErrorMessage": "",
+        "FlowLogDeliverStatus": "FAILED" if deliver_error else "SUCCESS",
+        "FlowLogDeliverErrorMessage": deliver_error,
         "Tags": _tags(fl.tags),
     }
     if fl.log_format:

@@ -419,7 +419,8 @@ def test_create_flow_log_rejects_with_the_clouds_code(
 
 def test_missing_parameter_names_the_parameter(client: Client, cloud: Inventory) -> None:
     exc = raises(ClientException, lambda: client.create_flow_log(create_request(cloud.vpc, traffic_type=None)))
-    assert '"TrafficType"' in exc.data["Message"]
+    # Worded as the CreateFlowLog reference has it ("Missing mandatory parameter"), naming the parameter.
+    assert exc.data["Message"] == "Missing mandatory parameter TrafficType."
 
 
 def test_unknown_vswitch_message_is_the_clouds(client: Client, cloud: Inventory) -> None:

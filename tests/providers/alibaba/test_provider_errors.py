@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 from multiflow.errors import (
+    AccountStateError,
     AlreadyExists,
     AuthError,
     Conflict,
@@ -78,8 +79,9 @@ REFERENCE_CODES = (
 
 #: The expected class of every code, written out by hand: the table under test must agree with it.
 EXPECTED: dict[type[ProviderError], tuple[str, ...]] = {
+    # An account/billing state: not the credentials (an AuthError would send users to check their keys).
+    AccountStateError: ("IncorrectBusinessStatus.FlowLog",),
     AuthError: (
-        "IncorrectBusinessStatus.FlowLog",
         "OptInRequired.FlowLog",
         "Unauthorized",
         "SignatureDoesNotMatch",

@@ -64,7 +64,15 @@ def test_capabilities_are_data() -> None:
     assert caps.reserved_tag_prefixes == ("aliyun", "acs:")
     assert (caps.name_max_length, caps.description_max_length) == (128, 256)
     assert caps.start_stop and caps.async_activation and not caps.dry_run
-    assert caps.modifiable == ("name", "description", "interval")
+    assert caps.modifiable == (
+        "name",
+        "description",
+        "interval",
+        "tags",
+        "options.ip_version",
+        "options.resource_group_id",
+    )
+    assert caps.readable_options == ("traffic_paths", "ip_version", "resource_group_id")
     from multiflow_alibaba.options import AlibabaOptions, SlsDestination
     from multiflow_alibaba.provider import AlibabaProvider
 
