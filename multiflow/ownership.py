@@ -85,9 +85,8 @@ def _v01_digest(spec: FlowLogSpec) -> str:
 
 
 def options_digests(spec: FlowLogSpec, provider: str, readable: Collection[str] = ()) -> frozenset[str]:
-    """Every digest that stands for ``spec`` on ``provider``: the current one, the one made before the provider
-    read its ``readable`` options back (those are compared attribute by attribute now), and version 0.1's."""
-    return frozenset({options_digest(spec, provider, readable), options_digest(spec, provider), _v01_digest(spec)})
+    """Every digest that stands for ``spec`` on ``provider``: the current one and version 0.1's."""
+    return frozenset({options_digest(spec, provider, readable), _v01_digest(spec)})
 
 
 def managed_tags(
