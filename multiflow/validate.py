@@ -75,6 +75,10 @@ def check_region(region: object, caps: Capabilities, field: str = "region") -> s
     return region
 
 
+#: Cyrillic and Greek letters that look like Latin ones, for suggestions only (the name itself is refused).
+_LOOK_ALIKES = str.maketrans("аеорсхуіѕјԁɡκνοτ", "aeopcxyisjdgkvot")
+
+
 def _known_regions(caps: Capabilities) -> object:
     return list(caps.regions) if caps.regions else "a region name of lower-case letters, digits and hyphens"
 
@@ -83,7 +87,7 @@ def _suggest(region: object, caps: Capabilities) -> str:
     if not isinstance(region, str) or not caps.regions:
         return ""
     # Compare what the name would be in ASCII lower case, so that a Cyrillic or upper-case look-alike is named.
-    folded = region.lower().encode("ascii", "replace").decode()
+    folded = region.lower().translate(_LOOK_ALIKES).encode("ascii", "replace").decode()
     close = difflib.get_close_matches(folded[:64], caps.regions, n=3, cutoff=0.6)
     return f"; did you mean {' or '.join(close)}?" if close else ""
 
