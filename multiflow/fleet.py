@@ -85,8 +85,8 @@ _LISTED = 50
 class FleetError(SpecError):
     """A fleet file that cannot be used, located: file, line, column, field, value and what is allowed.
 
-    ``problems`` holds every problem found in the file (this one first), in file order; the message lists them
-    (the first 50), each on its own line.
+    ``problems`` holds every problem found in the file (this one first), in file order; the message's first line
+    is the first problem, and the others follow (the first 50), each on its own line.
     """
 
     def __init__(
@@ -134,10 +134,10 @@ class FleetError(SpecError):
         others = [p for p in getattr(self, "problems", []) if p is not self]
         if not others:
             return own
-        listed = [own, *(p._own_message() for p in others[: _LISTED - 1])]
-        more = len(others) + 1 - len(listed)
+        listed = [p._own_message() for p in others[: _LISTED - 1]]
+        more = len(others) - len(listed)
         tail = [f"... and {more} more"] if more > 0 else []
-        return f"{len(others) + 1} problems:\n  " + "\n  ".join(listed + tail)
+        return "\n  ".join([f"{own} (and {len(others)} more problem(s) in the file:)", *listed, *tail])
 
     def _own_message(self) -> str:
         return f"{self.location()}: {SpecError._message(self)}"
@@ -416,7 +416,7 @@ class _Refused(MarkedYAMLError):  # type: ignore[misc]
 
 
 def _compose(text: str, source: str) -> Node | None:
-    yaml = YAML(typ="rt", pure=True)
+    yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)
     yaml.Composer = _FleetComposer
     yaml.max_depth = _MAX_DEPTH
@@ -539,6 +539,8 @@ def _problem(source: str, node: Node | None, error: Any) -> FleetError:
     value = error.get("input")
     allowed: object = error["msg"]
     reason = None
+    if error["type"] == "missing":
+        value, allowed = None, "a value: the key is required"
     if error["type"] == "extra_forbidden":
         unknown = str(path[-1])
         known = _known_keys(path[:-1])

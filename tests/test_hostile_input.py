@@ -181,7 +181,10 @@ def test_every_problem_of_the_file_is_reported_at_once_with_line_column_and_sugg
     assert (parsed.problems[0].line, parsed.problems[0].column) == (11, 5)
     assert "did you mean `destination`?" in str(parsed)
     assert "where: {} would select every resource" in str(parsed)
-    assert str(parsed).startswith("2 problems:\n  fleet.yaml:11:5: flow_logs[0].destinaton=")
+    assert str(parsed).startswith("fleet.yaml:11:5: flow_logs[0].destinaton=")
+    line, column = parsed.problems[1].line, parsed.problems[1].column
+    assert (line, column) == (20, 16)
+    assert f"(and 1 more problem(s) in the file:)\n  fleet.yaml:{line}:{column}: flow_logs[2].resources=" in str(parsed)
 
     fixed = text.replace("destinaton:", "destination:").replace("where: {}", "where: {'tag:env': prod}")
     validated = refused(fixed)
