@@ -329,3 +329,73 @@ def test_ids_of_the_providers_form_pass() -> None:
     check_spec(_spec("vpc", "vpc-0123456789abcdef0", "vpc-1"), AWS)
     check_spec(_spec("transit_gateway_attachment", "tgw-attach-0abc"), AWS)
     check_spec(_spec("subnet", "vsw-bp1abc", destination=SLS), ALIBABA)
+
+
+# -- the figures: every hostile file through plan, connections counted at a socket -------------------------------
+
+ALI = GOOD.replace("provider: aws", "provider: alibaba").replace("[us-east-1]", "[cn-hangzhou]")
+ALI = ALI.replace("{kind: vpc, ids: [vpc-0abc]}", "{kind: subnet, ids: [vsw-bp1abc]}")
+ALI = ALI.replace('{kind: s3, bucket: "arn:aws:s3:::central"}', "{kind: sls, project: flow-project, logstore: l}")
+LAUGHS = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 10)
+)
+HOSTILE: dict[str, str] = {
+    "second flow_logs block": GOOD + "flow_logs:\n  - {name: x, provider: aws}\n",
+    "repeated name": GOOD + "    name: again\n",
+    "repeated top-level name": GOOD + "name: other\n",
+    "billion laughs": LAUGHS + GOOD,
+    "merge key": GOOD.replace("defaults:\n", "b: &b {traffic: all}\ndefaults:\n  <<: *b\n"),
+    "!!set fields": GOOD + "    fields: !!set {srcaddr: null}\n",
+    "!!python tag": GOOD + "    description: !!python/object/apply:os.getcwd []\n",
+    "interval '60'": GOOD.replace("interval: 60", 'interval: "60"'),
+    "interval 0x3C": GOOD.replace("interval: 60", "interval: 0x3C"),
+    "interval 1:00": GOOD.replace("interval: 60", "interval: 1:00"),
+    "interval true": GOOD.replace("interval: 60", "interval: true"),
+    "where {}": GOOD.replace("ids: [vpc-0abc]", "where: {}"),
+    "unknown key": GOOD.replace("    destination:", "    destinaton:"),
+    "alibaba region redirect": ALI.replace("[cn-hangzhou]", "['x@127.0.0.1:1/']"),
+    "alibaba region typo": ALI.replace("[cn-hangzhou]", "[cn-hangzou]"),
+    "aws region injection": GOOD.replace("[us-east-1]", "['us-east-1; rm -rf /']"),
+    "aws region cyrillic": GOOD.replace("[us-east-1]", "[us-e\u0430st-1]"),
+    "aws unknown region": GOOD.replace("[us-east-1]", "[us-east-9]"),
+    "metadata url id": GOOD.replace("ids: [vpc-0abc]", "ids: ['http://169.254.169.254/latest']"),
+    "path traversal id": GOOD.replace("ids: [vpc-0abc]", "ids: ['vpc-../../etc/passwd']"),
+    "subnet id as vpc": GOOD.replace("ids: [vpc-0abc]", "ids: [subnet-0abc]"),
+    "alibaba vpc id as subnet": ALI.replace("vsw-bp1abc", "vpc-bp1abc"),
+    "huge description": ALI + "    description: " + "d" * 1_000_000 + "\n",
+    "empty document": "",
+    "a list": "- flow_logs\n",
+}
+
+
+@pytest.fixture
+def counted(listener: _Listener, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Connections to both clouds, each pointed at the counting socket."""
+    endpoint = f"127.0.0.1:{listener.port}"
+    aws = {"endpoint_url": f"http://{endpoint}", "aws_access_key_id": "fake", "aws_secret_access_key": "fake"}
+
+    def options(provider: str, region: str) -> dict[str, Any]:
+        return aws if provider == "aws" else {**FAKE_KEYS, "endpoint": endpoint, "max_attempts": 1}
+
+    with multiflow.Connections(options) as made:
+        yield made
+
+
+def test_every_hostile_file_is_a_clear_error_before_any_connection(
+    counted: multiflow.Connections, listener: _Listener
+) -> None:
+    outcomes: dict[str, str] = {}
+    for label, text in HOSTILE.items():
+        try:
+            multiflow.plan(loads(text, source="hostile.yaml"), counted)
+        except FleetError as exc:
+            assert str(exc).startswith("hostile.yaml:") and len(str(exc)) < 5000, (label, str(exc)[:300])
+            outcomes[label] = str(exc).splitlines()[0][:160]
+        else:
+            outcomes[label] = "ACCEPTED"
+    accepted = [label for label, outcome in outcomes.items() if outcome == "ACCEPTED"]
+    assert not accepted and listener.accepted == 0
+    print(f"\nhostile files: {len(HOSTILE)} tried, {len(HOSTILE) - len(accepted)} clear FleetErrors, ", end="")
+    print(f"{listener.accepted} connections made")
+    for label, outcome in outcomes.items():
+        print(f"  {label}: {outcome}")
