@@ -148,13 +148,15 @@ class Plan:
     """What apply would do, change by change: a value. :func:`multiflow.apply` carries it out.
 
     ``failed_targets`` are the providers and regions that could not be read: nothing is planned there, and the
-    plan is not a whole one until they can be (:attr:`complete`).
+    plan is not a whole one until they can be (:attr:`complete`). ``warnings`` say what is likely a mistake but
+    not an error (a selector that matches nothing in a region).
     """
 
     fleet: Fleet
     changes: tuple[Change, ...]
     destroy: bool = False
     failed_targets: tuple[FailedTarget, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def pending(self) -> list[Change]:
@@ -184,6 +186,7 @@ class Plan:
             "fleet": self.fleet.name,
             "destroy": self.destroy,
             "failed_targets": [t.as_dict() for t in self.failed_targets],
+            "warnings": list(self.warnings),
             "changes": [c.as_dict() for c in self.changes],
             "counts": [
                 {"provider": p, "region": r, **dict(sorted(c.items()))} for (p, r), c in sorted(self.counts().items())
@@ -199,8 +202,8 @@ def plan(fleet: Fleet, connections: Connections | None = None, *, destroy: bool 
     """
     validate_fleet(fleet)
     with _bulk_reading(), _borrowed(connections) as clients:
-        changes, failed = _changes(fleet, clients, destroy)
-    return Plan(fleet=fleet, changes=tuple(changes), destroy=destroy, failed_targets=failed)
+        changes, failed, warnings = _changes(fleet, clients, destroy)
+    return Plan(fleet=fleet, changes=tuple(changes), destroy=destroy, failed_targets=failed, warnings=warnings)
 
 
 @contextmanager
@@ -223,7 +226,9 @@ def _read(connections: Connections, where: tuple[str, str]) -> list[FlowLog] | M
         return exc
 
 
-def _changes(fleet: Fleet, connections: Connections, destroy: bool) -> tuple[list[Change], tuple[FailedTarget, ...]]:
+def _changes(
+    fleet: Fleet, connections: Connections, destroy: bool
+) -> tuple[list[Change], tuple[FailedTarget, ...], tuple[str, ...]]:
     regions = sorted({(t.provider, t.region) for t in fleet.targets()})
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(regions)))) as pool:
         read = pool.map(lambda pr: _read(connections, pr), regions)
@@ -231,6 +236,7 @@ def _changes(fleet: Fleet, connections: Connections, destroy: bool) -> tuple[lis
     errors = {where: r for where, r in results.items() if isinstance(r, MultiflowError)}
     observed = {where: r for where, r in results.items() if not isinstance(r, MultiflowError)}
     desired: dict[tuple[str, str, str, str], _Wanted] = {}
+    warnings: list[str] = []
     if not destroy:
         resolved = _resolve_all(fleet, connections, errors)
         for target in fleet.targets():
@@ -239,6 +245,11 @@ def _changes(fleet: Fleet, connections: Connections, destroy: bool) -> tuple[lis
                 continue
             ids = resolved[(entry.name, target.region)]
             if not ids:
+                if entry.resources.where is not None and (entry.provider, target.region) not in errors:
+                    warnings.append(
+                        f"{entry.name}: where {entry.resources.where} matches no {entry.resources.kind.value} "
+                        f"in {entry.provider} {target.region}"
+                    )
                 continue
             provider = get_provider(entry.provider)
             spec = provider.normalize(target.with_ids(ids), target.region)
@@ -262,7 +273,7 @@ def _changes(fleet: Fleet, connections: Connections, destroy: bool) -> tuple[lis
         )
         for (provider, region), error in sorted(errors.items())
     )
-    return changes, failed
+    return changes, failed, tuple(warnings)
 
 
 @contextmanager

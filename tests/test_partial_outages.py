@@ -109,3 +109,15 @@ def test_a_flow_log_deleted_by_hand_after_plan_is_done_not_failed(estate: list[s
         result = multiflow.apply(destroy, connections)
         assert result.ok and len(result.done) == len(estate), [str(f.error) for f in result.failed]
         assert client.describe() == []
+
+
+def test_a_selector_that_matches_nothing_is_warned_about_at_plan_time(estate: list[str], aws_env: Any) -> None:
+    with Connections(lambda provider, region: aws_env.connect_options()) as connections:
+        text = fleet_text().split("  - name: ali-subnets")[0].replace("prod}", "staging}")
+        made = plan(multiflow.loads(text), connections)
+    assert made.changes == () and made.complete
+    assert made.warnings == ("aws-vpcs: where {'tag:env': 'staging'} matches no vpc in aws us-east-1",)
+    shown = io.StringIO()
+    rendering.print_plan(made, shown)
+    assert "Warning: aws-vpcs: where {'tag:env': 'staging'} matches no vpc in aws us-east-1" in shown.getvalue()
+    assert made.as_dict()["warnings"] == list(made.warnings)

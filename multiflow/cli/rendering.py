@@ -83,6 +83,10 @@ def print_plan(plan: Plan, out: TextIO) -> None:
     out.write(table(counts, ["provider", "region", "create", "update", "replace", "delete", "keep", "conflict"]))
     out.write("\n")
     print_failed_targets(plan.failed_targets, out)
+    for warning in plan.warnings:
+        out.write(f"\nWarning: {warning}")
+    if plan.warnings:
+        out.write("\n")
     pending = len(plan.pending)
     matched = "the clouds read match the file" if plan.failed_targets else "the clouds match the file"
     out.write(f"\n{pending} change(s) to make" if pending else f"\nNo changes: {matched}")
