@@ -211,6 +211,6 @@ def test_the_cli_never_shows_the_secret_even_at_debug(world: dict[str, Any], tmp
     answer = json.loads(wrong.stdout)
     # Each cloud that refuses the key is a failed target of the plan, with the cloud's error (issue #17).
     refused = {t["provider"]: t for t in answer["failed_targets"]}
-    assert refused["aws"]["error_class"] == "AuthError" and "SignatureDoesNotMatch" in refused["aws"]["error"]
+    assert refused["alibaba"]["error_class"] == "AuthError" and "SignatureDoesNotMatch" in refused["alibaba"]["error"]
     texts = [t for done in [*runs, wrong] for t in (done.stdout, done.stderr)]
     assert not leaks(*texts)
