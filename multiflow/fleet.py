@@ -214,7 +214,8 @@ class Fleet(_Strict):
     defaults: _Settings = Field(default_factory=_Settings)
     flow_logs: list[FleetEntry] = Field(min_length=1)
     source: str = Field(default="<fleet>", exclude=True)
-    _node: Any = PrivateAttr(default=None)
+    _text: str | None = PrivateAttr(default=None)
+    _located: Any = PrivateAttr(default=None)
     _validated: bool = PrivateAttr(default=False)
 
     @property
@@ -271,7 +272,7 @@ class Fleet(_Strict):
 
     def line_of(self, *path: str | int) -> int | None:
         """The line in the file of ``path`` (e.g. ``"flow_logs", 0, "interval"``), or of its nearest parent."""
-        return _position(self._node, list(path))[0]
+        return _position(self._nodes(), list(path))[0]
 
     def error_at(self, index: int, exc: SpecError) -> FleetError:
         """``exc`` about entry ``index``, located in the file."""
@@ -285,7 +286,7 @@ class Fleet(_Strict):
         index_in = re.match(r"(resources\.ids|regions)\[(\d+)\]", exc.field)
         if index_in and first in entry.model_fields_set:
             path += [*index_in.group(1).split(".")[1:], int(index_in.group(2))]
-        line, column = _position(self._node, path)
+        line, column = _position(self._nodes(), path)
         return FleetError(
             self.source,
             line,
@@ -296,6 +297,16 @@ class Fleet(_Strict):
             provider=exc.provider,
             reason=exc.reason,
         )
+
+    def _nodes(self) -> Node | None:
+        """The document's nodes, to locate an error: composed again from the text only when an error needs them.
+
+        The file is parsed once on the way in; keeping its nodes (two marks each) would cost some 10 kB an entry,
+        so they are made again, once, on the way to an error.
+        """
+        if self._located is None and self._text is not None:
+            self._located = _compose(self._text, self.source)
+        return self._located
 
     def targets(self) -> tuple[Target, ...]:
         """Every (entry, region) pair, in file order, each with the entry's spec: resolved once, then shared.
@@ -353,7 +364,7 @@ def loads(text: str, source: str = "<fleet>", default_name: str = "fleet") -> Fl
         raise FleetError.of([*problems, FleetError(source, None, exc.field, exc.value, exc.allowed)]) from None
     if problems:
         raise FleetError.of(problems)
-    fleet._node = node
+    fleet._text = text
     return fleet
 
 
