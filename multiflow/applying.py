@@ -4,8 +4,13 @@
 
 Provider/region groups run concurrently; inside a group, deletes come first (a replacement on a cloud that allows
 one flow log per resource, or per destination, needs the old one gone), then updates, then creates, each batched
-by the provider (AWS: 1000 a call; Alibaba: concurrent calls under its rate limit) and waited on in bulk. A
-failure on some resources never stops the others: every change ends in ``done`` or ``failed`` with its error.
+by the provider (AWS: 1000 a call; Alibaba: concurrent calls under its rate limit) and waited on in bulk; then
+flow logs planned as ``wait`` (still activating) are waited on, under the same timeout. A failure on some
+resources never stops the others: every change ends in ``done`` or ``failed`` with its error. A flow log already
+gone when apply deletes it (deleted by hand after plan) is done: NotFound on a delete means gone.
+
+The plan's failed targets (providers or regions plan could not read) are carried into the result, which is then
+not ``ok``: what could be read is applied, the rest is reported.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from multiflow.client import Client, Connections
-from multiflow.errors import MultiflowError, PartialFailure, ProviderError
-from multiflow.model import FlowLog
+from multiflow.errors import MultiflowError, NotFound, PartialFailure, ProviderError
+from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.ownership import managed_tags
-from multiflow.planning import Action, Change, Plan
+from multiflow.planning import Action, Change, FailedTarget, Plan
 from multiflow.waiting import Progress
 
 __all__ = ["ApplyResult", "Failure", "ProgressEvent", "apply"]
@@ -62,22 +67,24 @@ class Failure:
 
 @dataclass
 class ApplyResult:
-    """Every change of the plan, done or failed; conflicts are skipped."""
+    """Every change of the plan, done or failed; conflicts are skipped; the plan's unread targets, as they were."""
 
     done: list[Change] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)
     created: list[FlowLog] = field(default_factory=list)
+    failed_targets: list[FailedTarget] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Whether nothing failed."""
-        return not self.failed
+        """Whether nothing failed, and every target of the fleet was read."""
+        return not self.failed and not self.failed_targets
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
         return {
             "ok": self.ok,
+            "failed_targets": [t.as_dict() for t in self.failed_targets],
             "done": [c.as_dict() for c in self.done],
             "failed": [f.as_dict() for f in self.failed],
             "skipped": [c.as_dict() for c in self.skipped],
@@ -96,7 +103,7 @@ def apply(
 
     >>> result = multiflow.apply(multiflow.plan(fleet, connections), connections)   # doctest: +SKIP
     """
-    result = ApplyResult(skipped=list(plan.conflicts))
+    result = ApplyResult(skipped=list(plan.conflicts), failed_targets=list(plan.failed_targets))
     groups: dict[tuple[str, str], list[Change]] = {}
     for change in plan.pending:
         groups.setdefault((change.provider, change.region), []).append(change)
@@ -167,7 +174,28 @@ class _Group:
                 self._fail([change], MultiflowError(f"{change.resource_id}: not created, {held} could not be deleted"))
             creates = [c for c in creates if c.resource_id not in still_held]
         self._create(creates)
+        self._wait([c for c in changes if c.action is Action.WAIT])
         return self.result
+
+    def _wait(self, changes: list[Change]) -> None:
+        """Wait for flow logs still activating when planned; each ends done (active) or failed."""
+        by_id = {c.flow_log.id: c for c in changes if c.flow_log is not None}
+        if not by_id:
+            return
+        self._report("wait", 0, len(by_id))
+        failed: dict[str, MultiflowError] = {}
+        try:
+            self.client.wait(list(by_id), FlowLogStatus.ACTIVE, timeout=self.timeout, on_progress=self._waiting("wait"))
+        except PartialFailure as exc:
+            failed = {f.resource_id: f.error for f in exc.failed}
+        except MultiflowError as exc:
+            failed = dict.fromkeys(by_id, exc)
+        for flow_log_id, change in by_id.items():
+            if flow_log_id in failed:
+                self.result.failed.append(Failure(change, failed[flow_log_id]))
+            else:
+                self.result.done.append(change)
+        self._report("wait", len(by_id) - len(failed), len(by_id), len(failed))
 
     def _fail(self, changes: Iterable[Change], error: MultiflowError) -> None:
         self.result.failed += [Failure(c, error) for c in changes]
@@ -185,6 +213,8 @@ class _Group:
             failed = {f.resource_id: f.error for f in exc.failed}
         except MultiflowError as exc:
             failed = dict.fromkeys(by_id, exc)
+        # Already gone (deleted by hand since plan, or by a concurrent run): that is what a delete is for.
+        failed = {i: error for i, error in failed.items() if not isinstance(error, NotFound)}
         for flow_log_id, change in by_id.items():
             if flow_log_id in failed:
                 self.result.failed.append(Failure(change, failed[flow_log_id]))

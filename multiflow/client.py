@@ -30,7 +30,7 @@ from multiflow.provider import (
     StartStop,
 )
 from multiflow.spec import FlowLogSpec, ResourceKind
-from multiflow.validate import check, resolve_interval
+from multiflow.validate import check, check_region, resolve_interval
 from multiflow.waiting import GONE, Progress, wait_until
 
 __all__ = ["Client", "Connections", "connect"]
@@ -45,6 +45,8 @@ def connect(provider: str, region: str, **options: Any) -> Client:
     Credentials otherwise come from the cloud's standard chain (environment, profile, instance role).
     """
     found = get_provider(provider)
+    # Before any client is built: an SDK may make a host name of the region by string replacement.
+    check_region(region, found.capabilities)
     return Client(found, found.connect(region, **options))
 
 

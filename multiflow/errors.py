@@ -61,6 +61,20 @@ class MultiflowError(Exception):
     """Base class of every error multiflow raises."""
 
 
+#: The most characters of a value an error message echoes: a 20 MB description is not put on stderr.
+SHOWN_VALUE_LIMIT = 200
+
+
+def shown(value: object, limit: int = SHOWN_VALUE_LIMIT) -> str:
+    """``repr(value)``, cut to ``limit`` characters (saying how long it was); a huge value is never formatted whole."""
+    if isinstance(value, str | bytes) and len(value) > limit:
+        return repr(value[:limit]) + f"... ({len(value)} characters)"
+    if isinstance(value, dict | list | tuple | set | frozenset) and len(value) > limit:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
 def _describe_allowed(allowed: object) -> str:
     if isinstance(allowed, str):
         return allowed
@@ -106,7 +120,9 @@ class SpecError(MultiflowError, ValueError):
     def _message(self) -> str:
         where = f"{self.provider}: " if self.provider else ""
         why = f" ({self.reason})" if self.reason else ""
-        return f"{where}{self.field}={self.value!r} is not allowed{why}; allowed: {_describe_allowed(self.allowed)}"
+        return (
+            f"{where}{self.field}={shown(self.value)} is not allowed{why}; allowed: {_describe_allowed(self.allowed)}"
+        )
 
 
 class UnsupportedFeature(SpecError):
@@ -119,7 +135,7 @@ class UnsupportedFeature(SpecError):
     def _message(self) -> str:
         why = f" ({self.reason})" if self.reason else ""
         return (
-            f"{self.provider or 'provider'} does not support {self.field}={self.value!r}{why}; "
+            f"{self.provider or 'provider'} does not support {self.field}={shown(self.value)}{why}; "
             f"it offers: {_describe_allowed(self.allowed)}"
         )
 

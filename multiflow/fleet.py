@@ -14,20 +14,35 @@ flow_logs:
     destination: {kind: s3, bucket: arn:aws:s3:::central-flowlogs, prefix: prod/}
 ```
 
-Errors point at the file, the line and the field: ``fleet.yaml:12: flow_logs[0].interval=61 is not allowed ...``.
+Errors point at the file, the line, the column and the field: ``fleet.yaml:12:15: flow_logs[0].interval=61 is not
+allowed ...``; every problem of a file is reported at once (:attr:`FleetError.problems`).
+
+The file is read once, bounded (:data:`MAX_FLEET_BYTES`, regular files only: never a FIFO or a device), decoded
+as UTF-8 and parsed once as YAML 1.2 (``yes`` is a string; ``0x3C`` and ``1:00`` are not numbers) with
+ruamel.yaml. Duplicate keys, aliases (``*name``, ``<<:``) and explicit tags (``!!set``, ``!!python/...``) are
+refused: each is a located error, and none can make a small file expand into a large value.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
+import os
 import re
+import stat
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from multiflow.errors import SpecError
 from multiflow.spec import (
@@ -42,6 +57,7 @@ from multiflow.spec import (
 )
 
 __all__ = [
+    "MAX_FLEET_BYTES",
     "SELECTED",
     "Fleet",
     "FleetEntry",
@@ -58,18 +74,73 @@ SELECTED = "selected-by-where"
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
+#: The largest fleet file read (16 MiB: some 150,000 entries written one a line); a larger one is refused unread.
+MAX_FLEET_BYTES = 16 * 1024 * 1024
+#: How deep mappings and sequences may nest (a fleet file needs six levels).
+_MAX_DEPTH = 32
+#: How many problems a FleetError's message lists (all are kept in ``problems``).
+_LISTED = 50
+
 
 class FleetError(SpecError):
-    """A fleet file that cannot be used, located: file, line, field, value and what is allowed."""
+    """A fleet file that cannot be used, located: file, line, column, field, value and what is allowed.
 
-    def __init__(self, source: str, line: int | None, field: str, value: Any, allowed: object, **kw: Any) -> None:
+    ``problems`` holds every problem found in the file (this one first), in file order; the message's first line
+    is the first problem, and the others follow (the first 50), each on its own line.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        line: int | None,
+        field: str,
+        value: Any,
+        allowed: object,
+        *,
+        column: int | None = None,
+        problems: Iterable[FleetError] = (),
+        **kw: Any,
+    ) -> None:
         self.source = source
         self.line = line
+        self.column = column
+        self.problems: list[FleetError] = [self, *problems]
         super().__init__(field, value, allowed, **kw)
 
+    @classmethod
+    def of(cls, problems: list[FleetError]) -> FleetError:
+        """One error carrying every problem of ``problems`` (at least one), in file order."""
+        ordered = sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
+        first = ordered[0]
+        return cls(
+            first.source,
+            first.line,
+            first.field,
+            first.value,
+            first.allowed,
+            column=first.column,
+            problems=ordered[1:],
+            provider=first.provider,
+            reason=first.reason,
+        )
+
+    def location(self) -> str:
+        """``file:line:column``, as far as it is known."""
+        parts = [self.source] + [str(n) for n in (self.line, self.column) if n]
+        return ":".join(parts[: 2 if self.line and not self.column else 3])
+
     def _message(self) -> str:
-        where = f"{self.source}:{self.line}: " if self.line else f"{self.source}: "
-        return where + super()._message()
+        own = f"{self.location()}: {super()._message()}"
+        others = [p for p in getattr(self, "problems", []) if p is not self]
+        if not others:
+            return own
+        listed = [p._own_message() for p in others[: _LISTED - 1]]
+        more = len(others) - len(listed)
+        tail = [f"... and {more} more"] if more > 0 else []
+        return "\n  ".join([f"{own} (and {len(others)} more problem(s) in the file:)", *listed, *tail])
+
+    def _own_message(self) -> str:
+        return f"{self.location()}: {SpecError._message(self)}"
 
 
 class _Strict(BaseModel):
@@ -90,6 +161,8 @@ class ResourceSelector(_Strict):
     def _one_of(self) -> ResourceSelector:
         if (self.ids is None) == (self.where is None):
             raise ValueError("give exactly one of ids or where")
+        if self.where == {}:
+            raise ValueError("where: {} would select every resource of the region (the default VPC too); give tag:KEY")
         for key in self.where or {}:
             if not key.startswith("tag:") or len(key) < 5:
                 raise ValueError(f"where keys are tag:KEY; got {key!r}")
@@ -141,7 +214,8 @@ class Fleet(_Strict):
     defaults: _Settings = Field(default_factory=_Settings)
     flow_logs: list[FleetEntry] = Field(min_length=1)
     source: str = Field(default="<fleet>", exclude=True)
-    _node: Any = PrivateAttr(default=None)
+    _text: str | None = PrivateAttr(default=None)
+    _located: Any = PrivateAttr(default=None)
     _validated: bool = PrivateAttr(default=False)
 
     @property
@@ -184,17 +258,21 @@ class Fleet(_Strict):
     @cached_property
     def _targets(self) -> tuple[Target, ...]:
         targets = []
+        problems = []
         for index, entry in enumerate(self.flow_logs):
             try:
                 spec = self.spec_for(entry, list(entry.resources.ids or [SELECTED]))
             except SpecError as exc:
-                raise self.error_at(index, exc) from None
+                problems.append(self.error_at(index, exc))
+                continue
             targets += [Target(entry=entry, region=region, spec=spec, index=index) for region in entry.regions]
+        if problems:
+            raise FleetError.of(problems)
         return tuple(targets)
 
     def line_of(self, *path: str | int) -> int | None:
         """The line in the file of ``path`` (e.g. ``"flow_logs", 0, "interval"``), or of its nearest parent."""
-        return _line_of(self._node, list(path))
+        return _position(self._nodes(), list(path))[0]
 
     def error_at(self, index: int, exc: SpecError) -> FleetError:
         """``exc`` about entry ``index``, located in the file."""
@@ -205,15 +283,30 @@ class Fleet(_Strict):
             path.append(first)
         elif first in self.defaults.model_fields_set:
             path = ["defaults", first]
+        index_in = re.match(r"(resources\.ids|regions)\[(\d+)\]", exc.field)
+        if index_in and first in entry.model_fields_set:
+            path += [*index_in.group(1).split(".")[1:], int(index_in.group(2))]
+        line, column = _position(self._nodes(), path)
         return FleetError(
             self.source,
-            self.line_of(*path),
+            line,
             f"flow_logs[{index}].{exc.field}",
             exc.value,
             exc.allowed,
+            column=column,
             provider=exc.provider,
             reason=exc.reason,
         )
+
+    def _nodes(self) -> Node | None:
+        """The document's nodes, to locate an error: composed again from the text only when an error needs them.
+
+        The file is parsed once on the way in; keeping its nodes (two marks each) would cost some 10 kB an entry,
+        so they are made again, once, on the way to an error.
+        """
+        if self._located is None and self._text is not None:
+            self._located = _compose(self._text, self.source)
+        return self._located
 
     def targets(self) -> tuple[Target, ...]:
         """Every (entry, region) pair, in file order, each with the entry's spec: resolved once, then shared.
@@ -247,42 +340,229 @@ class Target:
 
 
 def loads(text: str, source: str = "<fleet>", default_name: str = "fleet") -> Fleet:
-    """Parse a fleet document; a FleetError names the line of whatever is wrong."""
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # a safe loader: see _Loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise FleetError(source, line, "yaml", getattr(exc, "problem", str(exc)), "a valid YAML document") from None
+    """Parse a fleet document; a FleetError names the line and column of everything that is wrong."""
+    if len(text) > MAX_FLEET_BYTES:
+        raise FleetError(source, None, "document", f"{len(text)} characters", f"at most {MAX_FLEET_BYTES} characters")
+    node = _compose(text, source)
+    problems: list[FleetError] = []
+    data = _Builder(source, problems).value(node, [])
     if not isinstance(data, dict):
-        raise FleetError(source, 1, "document", type(data).__name__, "a mapping with flow_logs (and defaults)")
+        problems.append(
+            FleetError(source, 1, "document", type(data).__name__, "a mapping with flow_logs (and defaults)")
+        )
+        raise FleetError.of(problems)
     data.setdefault("name", _safe_name(default_name))
     try:
         with nested_validation():
-            fleet = Fleet.model_validate({**data, "source": source})
+            # Strict, as JSON: "60" or true is no interval, "yes" no boolean; enum values are their strings.
+            fleet = Fleet.model_validate_json(json.dumps({**data, "source": source}), strict=True)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        path = list(first["loc"])
-        raise FleetError(source, _line_of(node, path), _dotted(path), first.get("input"), first["msg"]) from None
+        seen = {p.field for p in problems}  # a value the walk refused (and left out) is not reported twice
+        found = [_problem(source, node, error) for error in exc.errors(include_url=False)]
+        raise FleetError.of(problems + [p for p in found if p.field not in seen]) from None
     except SpecError as exc:
-        raise FleetError(source, None, exc.field, exc.value, exc.allowed) from None
-    fleet._node = node
+        raise FleetError.of([*problems, FleetError(source, None, exc.field, exc.value, exc.allowed)]) from None
+    if problems:
+        raise FleetError.of(problems)
+    fleet._text = text
     return fleet
 
 
 def load(path: str | Path) -> Fleet:
-    """Read and parse a fleet file."""
+    """Read and parse a fleet file: a regular file of at most :data:`MAX_FLEET_BYTES`, in UTF-8."""
     file = Path(path)
+    raw = _read_bounded(file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FleetError(str(file), None, "path", str(file), f"a readable file ({exc.strerror})") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise FleetError(
+            str(file), line, "encoding", f"byte 0x{bad} at offset {exc.start}", "UTF-8 text", reason=exc.reason
+        ) from None
     return loads(text, source=str(file), default_name=file.stem)
 
 
-#: libyaml's safe loader where PyYAML was built with it (ten times faster on large files), else PyYAML's own.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _read_bounded(file: Path) -> bytes:
+    """The bytes of ``file``, a regular file of at most MAX_FLEET_BYTES; never blocks on a FIFO or a device."""
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise FleetError(str(file), None, "path", str(file), f"a readable file ({exc.strerror})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+            raise FleetError(str(file), None, "path", str(file), "a regular file", reason=f"it is {kind}")
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if size > MAX_FLEET_BYTES:
+                raise FleetError(
+                    str(file), None, "path", str(file), f"a file of at most {MAX_FLEET_BYTES} bytes", reason="too large"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+class _FleetComposer(Composer):  # type: ignore[misc]
+    """ruamel's composer, refusing aliases and explicit tags where they appear (before any expansion)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            raise _Refused(event.start_mark, "alias", f"*{event.anchor}", "no aliases or merge keys in fleet files")
+        if isinstance(event, ScalarEvent | CollectionStartEvent) and event.ctag is not None:
+            raise _Refused(event.start_mark, "tag", str(event.ctag), "no explicit tags (!!set, !!python/...) here")
+        return super().compose_node(parent, index)
+
+
+class _Refused(MarkedYAMLError):  # type: ignore[misc]
+    def __init__(self, mark: Any, what: str, value: str, allowed: str) -> None:
+        super().__init__(problem=f"{what} {value}", problem_mark=mark)
+        self.what, self.value, self.allowed = what, value, allowed
+
+
+def _compose(text: str, source: str) -> Node | None:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.version = (1, 2)
+    yaml.Composer = _FleetComposer
+    yaml.max_depth = _MAX_DEPTH
+    try:
+        return yaml.compose(text)
+    except _Refused as exc:
+        mark = exc.problem_mark
+        raise FleetError(source, mark.line + 1, exc.what, exc.value, exc.allowed, column=mark.column + 1) from None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        problem = str(getattr(exc, "problem", None) or exc)
+        raise FleetError(source, line, "yaml", problem, "a valid YAML document", column=column) from None
+
+
+_INT = re.compile(r"[-+]?[0-9]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+
+
+class _Builder:
+    """Plain values (dict, list, str, int, float, bool, None) from composed nodes, strictly, in one walk.
+
+    Problems (a repeated key, a key that is not a string, a number YAML 1.2 would read but a person might not
+    mean) are collected with their position; the walk goes on, so that a file's every problem is reported.
+    """
+
+    def __init__(self, source: str, problems: list[FleetError]) -> None:
+        self.source = source
+        self.problems = problems
+
+    def _fail(self, node: Node, path: list[Any], value: Any, allowed: str, reason: str | None = None) -> None:
+        mark = node.start_mark
+        self.problems.append(
+            FleetError(self.source, mark.line + 1, _dotted(path), value, allowed, column=mark.column + 1, reason=reason)
+        )
+
+    def value(self, node: Node | None, path: list[Any]) -> Any:
+        if node is None:
+            return None
+        if isinstance(node, MappingNode):
+            out: dict[str, Any] = {}
+            first: dict[str, Node] = {}
+            for key_node, value_node in node.value:
+                key = self.value(key_node, path)
+                if not isinstance(key, str):
+                    self._fail(key_node, path, key, "a string key")
+                    continue
+                if key in first:
+                    line = first[key].start_mark.line + 1
+                    self._fail(key_node, [*path, key], key, "each key once", reason=f"already given on line {line}")
+                    continue
+                first[key] = key_node
+                out[key] = self.value(value_node, [*path, key])
+            return out
+        if isinstance(node, SequenceNode):
+            return [self.value(item, [*path, n]) for n, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: ScalarNode, path: list[Any]) -> Any:
+        tag = str(node.tag).rsplit(":", 1)[-1]
+        text = node.value
+        if tag == "null":
+            return None
+        if tag == "bool":
+            return text.lower() == "true"
+        if tag == "int":
+            if _INT.fullmatch(text):
+                return int(text)
+            self._fail(node, path, text, "a decimal integer (write 60, not 0x3C or 0o74)")
+            return None
+        if tag == "float":
+            if _FLOAT.fullmatch(text):
+                return float(text)
+            self._fail(node, path, text, "a finite decimal number")
+            return None
+        return text
+
+
+def _known_keys(path: list[Any]) -> tuple[str, ...]:
+    """The keys a mapping at ``path`` takes, for "did you mean" (the fleet's own models; any field otherwise)."""
+    names = [p for p in path if isinstance(p, str)]
+    if not names:
+        return tuple(f for f in Fleet.model_fields if f != "source")
+    if names[-1] == "resources":
+        return tuple(ResourceSelector.model_fields)
+    if names == ["defaults"]:
+        return (*_Settings.model_fields, *_option_blocks())
+    if names == ["flow_logs"]:
+        return (*FleetEntry.model_fields, *_option_blocks())
+    if names[-1] == "destination":
+        return _destination_keys()
+    return ()
+
+
+def _option_blocks() -> tuple[str, ...]:
+    from multiflow.plugins import providers
+
+    try:
+        return tuple(providers())
+    except Exception:  # the suggestion is a help only: a plugin that cannot load leaves it out
+        return ()
+
+
+def _destination_keys() -> tuple[str, ...]:
+    from multiflow.plugins import destination_models
+
+    try:
+        return tuple(sorted({f for model in destination_models().values() for f in model.model_fields}))
+    except Exception:  # as above: a help only
+        return ()
+
+
+def _problem(source: str, node: Node | None, error: Any) -> FleetError:
+    """A pydantic error as a located FleetError; an unknown key gets "did you mean" from the keys known there."""
+    path = list(error["loc"])
+    # pydantic adds the union member's tag ("function-after[...]", a kind) to the location: drop what is not data.
+    path = [p for p in path if isinstance(p, int) or not ("[" in p or p in _UNION_TAGS)]
+    line, column = _position(node, path, at_key=error["type"] == "extra_forbidden")
+    value = error.get("input")
+    allowed: object = error["msg"]
+    reason = None
+    if error["type"] == "missing":
+        value, allowed = None, "a value: the key is required"
+    if error["type"] == "extra_forbidden":
+        unknown = str(path[-1])
+        known = _known_keys(path[:-1])
+        close = difflib.get_close_matches(unknown, known, n=1, cutoff=0.6)
+        allowed = sorted(known) if known else "no other key here"
+        reason = f"unknown key {unknown!r}; did you mean `{close[0]}`?" if close else f"unknown key {unknown!r}"
+    return FleetError(source, line, _dotted(path), value, allowed, column=column, reason=reason)
+
+
+#: Tags pydantic puts in a location for a union's member, which are not keys of the file.
+_UNION_TAGS = frozenset({"str", "int", "list", "dict", "none", "bool", "float"})
 
 
 def _safe_name(name: str) -> str:
@@ -297,21 +577,25 @@ def _dotted(path: list[Any]) -> str:
     return out or "document"
 
 
-def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
-    """The 1-based line of the deepest node on ``path`` that exists in the document."""
-    line = node.start_mark.line + 1 if node is not None else None
+def _position(node: Node | None, path: list[Any], *, at_key: bool = False) -> tuple[int | None, int | None]:
+    """The 1-based line and column of the deepest node on ``path`` that exists in the document (a key's own
+    position where the path ends at a key the document has, or names one it lacks)."""
+    if node is None:
+        return None, None
+    mark = node.start_mark
     for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((value for key, value in node.value if getattr(key, "value", None) == part), None)
-            if match is None and part == "options":
-                continue  # a provider's block written at the top level (aws:), lifted into options
-            if match is None:
-                key_node = next((key for key, _ in node.value if getattr(key, "value", None) == part), None)
-                return key_node.start_mark.line + 1 if key_node is not None else line
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        if isinstance(node, MappingNode):
+            pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
+            if pair is None:
+                if part == "options":
+                    continue  # a provider's block written at the top level (aws:), lifted into options
+                return mark.line + 1, mark.column + 1
+            key, node = pair
+            last = part is path[-1]
+            mark = key.start_mark if last and (at_key or isinstance(node, ScalarNode)) else node.start_mark
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
             node = node.value[part]
+            mark = node.start_mark
         else:
-            return line
-        line = node.start_mark.line + 1
-    return line
+            break
+    return mark.line + 1, mark.column + 1

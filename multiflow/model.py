@@ -185,6 +185,18 @@ class Capabilities(BaseModel):
     one_flow_log_per_resource: bool = Field(
         default=False, description="Whether the cloud refuses a second flow log on a resource whatever its destination"
     )
+    regions: tuple[str, ...] = Field(
+        default=(), description="The regions the provider knows; empty where it keeps no list (any safe name then)"
+    )
+    region_pattern: str | None = Field(
+        default=None,
+        description="A strict pattern (full match) of region names; a region newer than the list passes only "
+        "when listed in MULTIFLOW_EXTRA_REGIONS and matching it",
+    )
+    id_patterns: dict[ResourceKind, str] = Field(
+        default_factory=dict,
+        description="The pattern (full match) of a resource id per kind; kinds absent here take any safe id",
+    )
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready view, for ``multiflow providers`` and the docs."""

@@ -8,6 +8,11 @@ a change made by hand (drift) shows up and is corrected by apply; an interrupted
 
 Reading is in bulk: one paginated describe of all flow logs per provider and region, and one paginated resource
 listing per selector, joined in memory.
+
+A provider or region that cannot be read (an outage, refused credentials) does not stop the others: its targets
+are the plan's :attr:`Plan.failed_targets`, each with its error, and the rest is planned as usual. A flow log the
+fleet wants that is still activating is a ``wait``, not a ``keep``: the clouds do not match the file until it is
+active.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from multiflow.client import Connections
-from multiflow.errors import SpecError
+from multiflow.errors import MultiflowError, SpecError
 from multiflow.fleet import Fleet, Target
 from multiflow.model import Capabilities, FlowLog, FlowLogStatus
 from multiflow.ownership import options_digest, options_digests, owner_of, user_tags
@@ -34,7 +39,7 @@ from multiflow.provider import ResourceLister
 from multiflow.spec import FlowLogSpec
 from multiflow.validate import effective_interval, effective_traffic, validate_fleet
 
-__all__ = ["Action", "Change", "Difference", "Plan", "plan"]
+__all__ = ["Action", "Change", "Difference", "FailedTarget", "Plan", "plan"]
 
 
 class Action(str, Enum):
@@ -44,6 +49,7 @@ class Action(str, Enum):
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
+    WAIT = "wait"
     KEEP = "keep"
     CONFLICT = "conflict"
 
@@ -116,17 +122,51 @@ class Change:
 
 
 @dataclass(frozen=True)
+class FailedTarget:
+    """A provider and region plan could not read (so planned nothing for), the entries it holds, and why."""
+
+    provider: str
+    region: str
+    entries: tuple[str, ...]
+    error: MultiflowError
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (the error keeps the provider's code and request id)."""
+        return {
+            "provider": self.provider,
+            "region": self.region,
+            "entries": list(self.entries),
+            "error": str(self.error),
+            "error_class": type(self.error).__name__,
+            "code": getattr(self.error, "code", None),
+            "request_id": getattr(self.error, "request_id", None),
+        }
+
+
+@dataclass(frozen=True)
 class Plan:
-    """What apply would do, change by change: a value. :func:`multiflow.apply` carries it out."""
+    """What apply would do, change by change: a value. :func:`multiflow.apply` carries it out.
+
+    ``failed_targets`` are the providers and regions that could not be read: nothing is planned there, and the
+    plan is not a whole one until they can be (:attr:`complete`). ``warnings`` say what is likely a mistake but
+    not an error (a selector that matches nothing in a region).
+    """
 
     fleet: Fleet
     changes: tuple[Change, ...]
     destroy: bool = False
+    failed_targets: tuple[FailedTarget, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def pending(self) -> list[Change]:
-        """Changes apply would make (everything but keep and conflict)."""
+        """Changes apply would make or wait for (everything but keep and conflict)."""
         return [c for c in self.changes if c.action not in (Action.KEEP, Action.CONFLICT)]
+
+    @property
+    def complete(self) -> bool:
+        """Whether every provider and region of the fleet was read."""
+        return not self.failed_targets
 
     @property
     def conflicts(self) -> list[Change]:
@@ -145,6 +185,8 @@ class Plan:
         return {
             "fleet": self.fleet.name,
             "destroy": self.destroy,
+            "failed_targets": [t.as_dict() for t in self.failed_targets],
+            "warnings": list(self.warnings),
             "changes": [c.as_dict() for c in self.changes],
             "counts": [
                 {"provider": p, "region": r, **dict(sorted(c.items()))} for (p, r), c in sorted(self.counts().items())
@@ -160,8 +202,8 @@ def plan(fleet: Fleet, connections: Connections | None = None, *, destroy: bool 
     """
     validate_fleet(fleet)
     with _bulk_reading(), _borrowed(connections) as clients:
-        changes = _changes(fleet, clients, destroy)
-    return Plan(fleet=fleet, changes=tuple(changes), destroy=destroy)
+        changes, failed, warnings = _changes(fleet, clients, destroy)
+    return Plan(fleet=fleet, changes=tuple(changes), destroy=destroy, failed_targets=failed, warnings=warnings)
 
 
 @contextmanager
@@ -174,18 +216,40 @@ def _borrowed(connections: Connections | None) -> Iterator[Connections]:
         yield made
 
 
-def _changes(fleet: Fleet, connections: Connections, destroy: bool) -> list[Change]:
+def _read(connections: Connections, where: tuple[str, str]) -> list[FlowLog] | MultiflowError:
+    """Every flow log of one provider and region, or the error that kept them from being read."""
+    try:
+        return connections.client(*where).describe(include_raw=False)
+    except SpecError:
+        raise  # bad input, not an outage: the whole plan stops, as validation would have
+    except MultiflowError as exc:
+        return exc
+
+
+def _changes(
+    fleet: Fleet, connections: Connections, destroy: bool
+) -> tuple[list[Change], tuple[FailedTarget, ...], tuple[str, ...]]:
     regions = sorted({(t.provider, t.region) for t in fleet.targets()})
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(regions)))) as pool:
-        read = pool.map(lambda pr: connections.client(*pr).describe(include_raw=False), regions)
-        observed = dict(zip(regions, read, strict=True))
+        read = pool.map(lambda pr: _read(connections, pr), regions)
+        results = dict(zip(regions, read, strict=True))
+    errors = {where: r for where, r in results.items() if isinstance(r, MultiflowError)}
+    observed = {where: r for where, r in results.items() if not isinstance(r, MultiflowError)}
     desired: dict[tuple[str, str, str, str], _Wanted] = {}
+    warnings: list[str] = []
     if not destroy:
-        resolved = _resolve_all(fleet, connections)
+        resolved = _resolve_all(fleet, connections, errors)
         for target in fleet.targets():
             entry = target.entry
+            if (entry.provider, target.region) in errors:
+                continue
             ids = resolved[(entry.name, target.region)]
             if not ids:
+                if entry.resources.where is not None and (entry.provider, target.region) not in errors:
+                    warnings.append(
+                        f"{entry.name}: where {entry.resources.where} matches no {entry.resources.kind.value} "
+                        f"in {entry.provider} {target.region}"
+                    )
                 continue
             provider = get_provider(entry.provider)
             spec = provider.normalize(target.with_ids(ids), target.region)
@@ -193,14 +257,23 @@ def _changes(fleet: Fleet, connections: Connections, destroy: bool) -> list[Chan
             for resource_id in ids:
                 desired[(entry.provider, target.region, entry.name, resource_id)] = wanted
     changes: list[Change] = []
-    for provider_name, region in regions:
+    for provider_name, region in observed:
         flow_logs = observed[(provider_name, region)]
         caps = get_provider(provider_name).capabilities
         here = {k: v for k, v in desired.items() if k[:2] == (provider_name, region)}
         changes += _diff(fleet, provider_name, region, caps, here, flow_logs)
     order = {a: n for n, a in enumerate(Action)}
     changes.sort(key=lambda c: (c.provider, c.region, order[c.action], c.entry or "", c.resource_id))
-    return changes
+    failed = tuple(
+        FailedTarget(
+            provider,
+            region,
+            tuple(t.entry.name for t in fleet.targets() if (t.provider, t.region) == (provider, region)),
+            error,
+        )
+        for (provider, region), error in sorted(errors.items())
+    )
+    return changes, failed, tuple(warnings)
 
 
 @contextmanager
@@ -220,13 +293,21 @@ def _bulk_reading() -> Iterator[None]:
             gc.enable()
 
 
-def _resolve_all(fleet: Fleet, connections: Connections) -> dict[tuple[str, str], list[str]]:
-    """Resource ids per (entry, region): explicit ids, or a listing per distinct selector (in parallel)."""
+def _resolve_all(
+    fleet: Fleet, connections: Connections, errors: dict[tuple[str, str], MultiflowError]
+) -> dict[tuple[str, str], list[str]]:
+    """Resource ids per (entry, region): explicit ids, or a listing per distinct selector (in parallel).
+
+    A listing that fails puts its provider and region in ``errors`` (plan plans nothing there); a region
+    already in ``errors`` is not listed.
+    """
     jobs: dict[tuple[str, str, str, str], Callable[[], list[str]]] = {}
     keys: dict[tuple[str, str], tuple[str, str, str, str]] = {}
     resolved: dict[tuple[str, str], list[str]] = {}
     for target in fleet.targets():
         entry, region = target.entry, target.region
+        if (entry.provider, region) in errors:
+            continue
         if entry.resources.ids is not None:
             resolved[(entry.name, region)] = list(entry.resources.ids)
             continue
@@ -235,10 +316,23 @@ def _resolve_all(fleet: Fleet, connections: Connections) -> dict[tuple[str, str]
         keys[(entry.name, region)] = key
         jobs.setdefault(key, _lister(connections, target, tags))
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(jobs)))) as pool:
-        results = dict(zip(jobs, pool.map(lambda job: job(), jobs.values()), strict=True))
+        results = dict(zip(jobs, pool.map(_listed, jobs.values()), strict=True))
+    for key, listed in results.items():
+        if isinstance(listed, MultiflowError):
+            errors.setdefault(key[:2], listed)
     for name_region, key in keys.items():
-        resolved[name_region] = results[key]
+        listed = results[key]
+        resolved[name_region] = [] if isinstance(listed, MultiflowError) else listed
     return resolved
+
+
+def _listed(job: Callable[[], list[str]]) -> list[str] | MultiflowError:
+    try:
+        return job()
+    except SpecError:
+        raise
+    except MultiflowError as exc:
+        return exc
 
 
 def _lister(connections: Connections, target: Target, tags: dict[str, str | None]) -> Callable[[], list[str]]:
@@ -303,6 +397,11 @@ def _diff(
         current, *duplicates = existing
         changes += [change(Action.DELETE, d, note="a duplicate of " + current.id, wanted_spec=None) for d in duplicates]
         action, differences = _compare(want, current, caps)
+        if action is Action.KEEP and current.status is FlowLogStatus.ACTIVATING:
+            # Right in every attribute, but not running yet (an apply that timed out): not converged until it is.
+            action, note = Action.WAIT, f"{current.status.value}: apply waits until it is active"
+            changes.append(change(action, current, note=note))
+            continue
         changes.append(change(action, current, differences=differences))
     for (entry, resource_id), leftovers in ours.items():
         for flow_log in leftovers:

@@ -6,8 +6,12 @@ and what the provider allows. Providers add their own finer rules (name syntax, 
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
+
 from multiflow.errors import MultiflowError, SpecError, UnsupportedFeature
-from multiflow.fleet import Fleet
+from multiflow.fleet import SELECTED, Fleet, FleetError
 from multiflow.model import Capabilities
 from multiflow.ownership import MANAGED_TAG_COUNT, OWNERSHIP_PREFIX
 from multiflow.plugins import get_provider
@@ -15,7 +19,10 @@ from multiflow.provider import Provider
 from multiflow.spec import FlowLogSpec, ResourceKind, Traffic
 
 __all__ = [
+    "EXTRA_REGIONS_VARIABLE",
     "check",
+    "check_ids",
+    "check_region",
     "check_selector",
     "check_spec",
     "effective_interval",
@@ -23,6 +30,79 @@ __all__ = [
     "resolve_interval",
     "validate_fleet",
 ]
+
+#: A region name of any provider: lower-case ASCII letters, digits and inner hyphens, at most 64 characters.
+#: Nothing else ever reaches an SDK, which may build a host name from it by string replacement.
+_SAFE_REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: A resource id of any provider, where the provider declares no pattern for the kind.
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+#: Regions newer than a provider's list, comma-separated, taken where they match the provider's pattern.
+EXTRA_REGIONS_VARIABLE = "MULTIFLOW_EXTRA_REGIONS"
+
+
+def check_region(region: object, caps: Capabilities, field: str = "region") -> str:
+    """``region`` if ``caps`` knows it; else a SpecError naming the closest known regions. Makes no call.
+
+    A provider with no region list takes any name of lower-case letters, digits and hyphens (and its
+    ``region_pattern`` where it has one). A region the list lacks passes only when it is named in
+    ``MULTIFLOW_EXTRA_REGIONS`` and matches the provider's strict pattern: a typo (``cn-hangzou``) is an error
+    that suggests the real name, not a plan that quietly finds nothing or a request to an unintended host.
+    """
+    provider = caps.provider
+    if not isinstance(region, str) or len(region) > 64 or not _SAFE_REGION.fullmatch(region):
+        raise SpecError(
+            field,
+            region,
+            _known_regions(caps),
+            provider=provider,
+            reason="lower-case ASCII letters, digits and hyphens only" + _suggest(region, caps),
+        )
+    pattern = caps.region_pattern
+    if caps.regions and region in caps.regions:
+        return region
+    extra = {r.strip() for r in os.environ.get(EXTRA_REGIONS_VARIABLE, "").split(",")}
+    if caps.regions and region not in extra:
+        hint = f"; a region newer than multiflow's list: add it to {EXTRA_REGIONS_VARIABLE}"
+        raise SpecError(
+            field,
+            region,
+            _known_regions(caps),
+            provider=provider,
+            reason="not a known region" + _suggest(region, caps) + hint,
+        )
+    if pattern is not None and not re.fullmatch(pattern, region):
+        raise SpecError(field, region, f"a region name matching {pattern}", provider=provider)
+    return region
+
+
+#: Cyrillic and Greek letters that look like Latin ones, for suggestions only (the name itself is refused).
+_LOOK_ALIKES = str.maketrans("аеорсхуіѕјԁɡκνοτ", "aeopcxyisjdgkvot")
+
+
+def _known_regions(caps: Capabilities) -> object:
+    return list(caps.regions) if caps.regions else "a region name of lower-case letters, digits and hyphens"
+
+
+def _suggest(region: object, caps: Capabilities) -> str:
+    if not isinstance(region, str) or not caps.regions:
+        return ""
+    # Compare what the name would be in ASCII lower case, so that a Cyrillic or upper-case look-alike is named.
+    folded = region.lower().translate(_LOOK_ALIKES).encode("ascii", "replace").decode()
+    close = difflib.get_close_matches(folded[:64], caps.regions, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+def check_ids(spec: FlowLogSpec, caps: Capabilities) -> None:
+    """Refuse a resource id that is not of the provider's form for the spec's kind (a SpecError naming it)."""
+    kind = spec.resources.kind
+    pattern = caps.id_patterns.get(kind)
+    compiled = re.compile(pattern) if pattern is not None else _SAFE_ID
+    for index, resource_id in enumerate(spec.resources.ids):
+        if resource_id == SELECTED or compiled.fullmatch(resource_id):
+            continue
+        allowed = f"a {kind.value} id matching {pattern}" if pattern is not None else "a plain resource id"
+        raise SpecError(f"resources.ids[{index}]", resource_id, allowed, provider=caps.provider)
 
 
 def effective_traffic(spec: FlowLogSpec, caps: Capabilities) -> Traffic | None:
@@ -82,6 +162,7 @@ def check_spec(spec: FlowLogSpec, caps: Capabilities) -> None:
         if spec.traffic not in allowed_traffic:
             raise SpecError("traffic", spec.traffic.value, [t.value for t in allowed_traffic], provider=provider)
 
+    check_ids(spec, caps)
     effective_interval(spec, caps)
 
     if spec.destination.kind not in caps.destinations:
@@ -156,12 +237,14 @@ def check(spec: FlowLogSpec, provider: Provider) -> None:
 
 
 def validate_fleet(fleet: Fleet) -> None:
-    """Check every entry against its provider, without any API call, once per entry; a located FleetError.
+    """Check every entry against its provider, without any API call, once per entry: its regions, then its spec.
 
-    Each entry's spec is built once (:meth:`Fleet.targets`) and shared by all its regions.
+    Every problem of the file is reported at once, in one FleetError (each located); each entry's spec is built
+    once (:meth:`Fleet.targets`) and shared by all its regions, so the work is linear in the number of entries.
     """
     if fleet.validated:
         return
+    problems: list[FleetError] = []
     checked: set[int] = set()
     for target in fleet.targets():
         if target.index in checked:
@@ -170,13 +253,21 @@ def validate_fleet(fleet: Fleet) -> None:
         try:
             provider = get_provider(target.provider)
         except MultiflowError as exc:
-            raise fleet.error_at(target.index, SpecError("provider", target.provider, str(exc))) from None
+            problems.append(fleet.error_at(target.index, SpecError("provider", target.provider, str(exc))))
+            continue
+        for n, region in enumerate(target.entry.regions):
+            try:
+                check_region(region, provider.capabilities, field=f"regions[{n}]")
+            except SpecError as exc:
+                problems.append(fleet.error_at(target.index, exc))
         try:
             check(target.spec, provider)
             if target.entry.resources.ids is None:
                 check_selector(target.entry.resources.kind, provider.capabilities)
         except SpecError as exc:
-            raise fleet.error_at(target.index, exc) from None
+            problems.append(fleet.error_at(target.index, exc))
+    if problems:
+        raise FleetError.of(problems)
     fleet.mark_validated()
 
 

@@ -79,7 +79,7 @@ def test_entries_merge_defaults_and_tags() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        (fleet_text(interval=-5), 4, "fleet.yaml:4: defaults.interval=-5 is not allowed"),
+        (fleet_text(interval=-5), 4, "fleet.yaml:4:3: defaults.interval=-5 is not allowed"),
         (
             fleet_text().replace("kind: vpc, where", "kind: vpc, ids: [vpc-1], where"),
             10,
@@ -112,9 +112,9 @@ def test_provider_refusals_are_located_too(tmp_path: Path) -> None:
     path.write_text(fleet_text(interval=300))
     with pytest.raises(FleetError) as caught:
         multiflow.plan(load(path))
-    assert str(caught.value).startswith(f"{path}:4: aws: flow_logs[0].interval=300 is not allowed")
+    assert str(caught.value).startswith(f"{path}:4:3: aws: flow_logs[0].interval=300 is not allowed")
     path.write_text(fleet_text().replace("provider: aws", "provider: gcp"))
-    with pytest.raises(FleetError, match=r"fleet.yaml:8: flow_logs\[0\].provider='gcp'.*no provider named 'gcp'"):
+    with pytest.raises(FleetError, match=r"fleet.yaml:8:5: flow_logs\[0\].provider='gcp'.*no provider named 'gcp'"):
         multiflow.plan(load(path))
 
 

@@ -457,7 +457,7 @@ def test_a_selector_on_a_kind_that_cannot_be_listed_is_refused_located_before_an
         ):
             multiflow.plan(multiflow.loads(text, source="fleet.yaml"), connections)
         assert sum(proxy.calls.values()) == 0
-    assert str(caught.value).startswith("fleet.yaml:5: aws: flow_logs[0].resources.where='regional_nat_gateway'")
+    assert str(caught.value).startswith("fleet.yaml:5:16: aws: flow_logs[0].resources.where='regional_nat_gateway'")
     assert "cannot be listed: give ids" in str(caught.value)
 
 

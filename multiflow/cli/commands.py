@@ -106,6 +106,8 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
             rendering.write_json(plan.as_dict(), out)
         else:
             rendering.print_plan(plan, out)
+    if plan.failed_targets:
+        return EXIT_ERROR
     if getattr(args, "detailed_exitcode", False) and plan.pending:
         return EXIT_PENDING
     return EXIT_OK
@@ -124,8 +126,8 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
             rendering.print_plan(plan, out)
         if not plan.pending:
             if args.output == "json":
-                rendering.write_json({"ok": True, "plan": plan.as_dict(), "result": None}, out)
-            return EXIT_OK
+                rendering.write_json({"ok": plan.complete, "plan": plan.as_dict(), "result": None}, out)
+            return EXIT_OK if plan.complete else EXIT_ERROR
         if not _confirm(args, f"{'Destroy' if destroy else 'Apply'} {len(plan.pending)} change(s)?"):
             out.write("Nothing done.\n")
             return EXIT_OK

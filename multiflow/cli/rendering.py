@@ -13,13 +13,14 @@ if TYPE_CHECKING:
     from multiflow.auditing import AuditReport
     from multiflow.fleet import Fleet
     from multiflow.model import FlowLog
-    from multiflow.planning import Plan
+    from multiflow.planning import FailedTarget, Plan
     from multiflow.plugins import PluginInfo
     from multiflow.provider import Provider
 
 __all__ = [
     "percent",
     "print_audit",
+    "print_failed_targets",
     "print_fix",
     "print_flow_logs",
     "print_plan",
@@ -81,11 +82,29 @@ def print_plan(plan: Plan, out: TextIO) -> None:
     ]
     out.write(table(counts, ["provider", "region", "create", "update", "replace", "delete", "keep", "conflict"]))
     out.write("\n")
+    print_failed_targets(plan.failed_targets, out)
+    for warning in plan.warnings:
+        out.write(f"\nWarning: {warning}")
+    if plan.warnings:
+        out.write("\n")
     pending = len(plan.pending)
-    out.write(f"\n{pending} change(s) to make" if pending else "\nNo changes: the clouds match the file")
+    matched = "the clouds read match the file" if plan.failed_targets else "the clouds match the file"
+    out.write(f"\n{pending} change(s) to make" if pending else f"\nNo changes: {matched}")
     if plan.conflicts:
         out.write(f"; {len(plan.conflicts)} conflict(s) multiflow will not touch")
+    if plan.failed_targets:
+        out.write(f"; {len(plan.failed_targets)} target(s) could not be read, nothing planned there")
     out.write(".\n")
+
+
+def print_failed_targets(failed: Sequence[FailedTarget], out: TextIO) -> None:
+    """The providers and regions plan could not read, each with its error (nothing when all were read)."""
+    if not failed:
+        return
+    out.write("\nNot read (nothing planned there):\n")
+    for target in failed:
+        entries = ", ".join(target.entries)
+        out.write(f"  {target.provider} {target.region} (entries {entries}): {target.error}\n")
 
 
 def print_result(result: ApplyResult, elapsed: float, out: TextIO) -> None:
@@ -123,7 +142,8 @@ def print_result(result: ApplyResult, elapsed: float, out: TextIO) -> None:
         ]
         out.write(table(failures, ["action", "provider", "region", "resource", "code", "request id", "message"]))
         out.write("\n")
-    status = "with failures" if result.failed else "ok"
+    print_failed_targets(result.failed_targets, out)
+    status = "ok" if result.ok else "with failures"
     out.write(
         f"\nApplied in {elapsed:.1f}s: {len(result.done)} done, {len(result.failed)} failed, "
         f"{len(result.skipped)} skipped ({status}).\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -178,7 +179,7 @@ class CapabilityChecks:
         problems: list[str] = []
         for label, field, kind, overrides in cases:
             try:
-                spec = h.spec(kind, ids=["conformance-undeclared-0"], **overrides)
+                spec = h.spec(kind, ids=[_well_formed_id(caps.id_patterns.get(kind))], **overrides)
             except SpecError:
                 continue  # the spec model itself refuses it: earlier still
             raised, calls = h.refused_before_any_call(partial(_create_without_waiting, spec=spec))
@@ -210,7 +211,7 @@ class CapabilityChecks:
                     (f"modify {field}", partial(Client.modify, flow_log_id="fl-conformance", **{field: value}))
                 )
         if not caps.dry_run:
-            spec = h.spec(ids=["conformance-0"])
+            spec = h.spec(ids=[_well_formed_id(caps.id_patterns.get(caps.resource_kinds[0]))])
             actions.append(("dry run", partial(Client.create, specs=spec, dry_run=True)))
         if not actions:
             pytest.skip("the provider declares every optional operation")
@@ -306,3 +307,12 @@ class CapabilityChecks:
 
 def _create_without_waiting(client: Client, spec: FlowLogSpec) -> object:
     return client.create(spec, wait=False)
+
+
+def _well_formed_id(pattern: str | None) -> str:
+    """An id of the provider's form for a kind (its pattern's literal prefix, then ``0``): refused for another
+    reason than its form."""
+    if pattern is None:
+        return "conformance-undeclared-0"
+    prefix = re.match(r"[A-Za-z0-9-]*", pattern)
+    return (prefix.group(0) if prefix else "") + "0"

@@ -13,8 +13,11 @@ __all__ = [
     "API_STATUSES",
     "CAPABILITIES",
     "DEFAULT_INTERVAL_MINUTES",
+    "ID_PATTERNS",
     "INTERVALS",
     "IP_VERSIONS",
+    "REGIONS",
+    "REGION_PATTERN",
     "RESOURCE_TYPES",
     "STATUSES",
     "TRAFFIC_PATHS",
@@ -70,6 +73,28 @@ STATUSES: dict[str, FlowLogStatus] = {
 #: Neutral status → the ``Status`` filter of DescribeFlowLogs.
 API_STATUSES: dict[FlowLogStatus, str] = {neutral: api for api, neutral in STATUSES.items()}
 
+#: The regions where VPC flow logs are offered, from Alibaba Cloud's public VPC endpoint list
+#: (``vpc.<region>.aliyuncs.com``, DescribeRegions of VPC).
+REGIONS: tuple[str, ...] = (
+    "cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu", "cn-hangzhou", "cn-shanghai",
+    "cn-nanjing", "cn-fuzhou", "cn-shenzhen", "cn-heyuan", "cn-guangzhou", "cn-chengdu", "cn-wuhan-lr",
+    "cn-hongkong", "cn-shanghai-finance-1", "cn-shenzhen-finance-1", "cn-beijing-finance-1", "cn-north-2-gov-1",
+    "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7", "ap-south-1", "us-east-1", "us-west-1", "eu-west-1", "eu-central-1",
+    "me-east-1", "me-central-1", "na-south-1",
+)  # fmt: skip
+
+#: What an Alibaba region name looks like: ``cn-hangzhou``, ``ap-southeast-1``, ``cn-shanghai-finance-1``.
+#: The transport refuses any other name before the SDK builds a host name from it.
+REGION_PATTERN = r"[a-z]{2}-[a-z]+(-[0-9]{1,2})?(-[a-z]+)?(-[0-9]{1,2})?"
+
+#: Resource ids: a prefix, then lower-case letters and digits.
+ID_PATTERNS: dict[ResourceKind, str] = {
+    ResourceKind.VPC: r"vpc-[a-z0-9]{1,64}",
+    ResourceKind.SUBNET: r"vsw-[a-z0-9]{1,64}",
+    ResourceKind.NETWORK_INTERFACE: r"eni-[a-z0-9]{1,64}",
+}
+
 CAPABILITIES = Capabilities(
     provider="alibaba",
     resource_kinds=_KINDS,
@@ -99,4 +124,7 @@ CAPABILITIES = Capabilities(
     dry_run=False,
     # CreateFlowLog refuses a second flow log on a resource (InvalidResourceId.NotFound), whatever its destination.
     one_flow_log_per_resource=True,
+    regions=REGIONS,
+    region_pattern=REGION_PATTERN,
+    id_patterns=ID_PATTERNS,
 )

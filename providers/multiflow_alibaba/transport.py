@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,7 +29,8 @@ from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
-from multiflow.errors import ProviderError
+from multiflow.errors import ProviderError, SpecError
+from multiflow_alibaba.capabilities import REGION_PATTERN
 from multiflow_alibaba.errors import CONNECTION_ERROR, ERROR_TABLE, NO_CREDENTIALS, UNEXPECTED_RESPONSE
 from multiflow_alibaba.retry import RateLimiter, RetryPolicy, Stop
 
@@ -128,6 +130,10 @@ class Transport:
         connect_timeout: float,
         read_timeout: float,
     ) -> None:
+        if not isinstance(region, str) or not re.fullmatch(REGION_PATTERN, region):
+            # The last line: the SDK makes vpc.<region>.aliyuncs.com by string replacement, so a region that is
+            # not a region name never reaches it (multiflow.validate.check_region refuses it long before).
+            raise SpecError("region", region, f"an Alibaba region name matching {REGION_PATTERN}", provider="alibaba")
         self.region = region
         self.endpoint = endpoint
         self._redact = Redactor(access_key_secret, security_token)

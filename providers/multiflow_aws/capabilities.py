@@ -6,7 +6,15 @@ from multiflow.model import Capabilities
 from multiflow.spec import ResourceKind, Traffic
 from multiflow_aws.fields import TGW_FIELDS, VPC_FIELDS
 
-__all__ = ["CAPABILITIES", "DESTINATION_TYPES", "RESOURCE_TYPES", "TRAFFIC_TYPES"]
+__all__ = [
+    "CAPABILITIES",
+    "DESTINATION_TYPES",
+    "ID_PATTERNS",
+    "REGIONS",
+    "REGION_PATTERN",
+    "RESOURCE_TYPES",
+    "TRAFFIC_TYPES",
+]
 
 _TGW_KINDS = (ResourceKind.TRANSIT_GATEWAY, ResourceKind.TRANSIT_GATEWAY_ATTACHMENT)
 _ENI_KINDS = (ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE, ResourceKind.REGIONAL_NAT_GATEWAY)
@@ -32,6 +40,32 @@ DESTINATION_TYPES: dict[str, str] = {
     "firehose": "kinesis-data-firehose",
 }
 
+#: Every EC2 region of every partition, from botocore's bundled endpoints data (botocore 1.43,
+#: ``get_available_regions("ec2", partition_name=...)`` over its partitions), copied here at dev time: the
+#: provider checks regions without importing botocore.
+REGIONS: tuple[str, ...] = (
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "cn-north-1", "cn-northwest-1",
+    "eu-central-1", "eu-central-2", "eu-isoe-west-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
+    "eu-west-2", "eu-west-3", "eusc-de-east-1", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+    "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-iso-east-1", "us-iso-west-1",
+    "us-isob-east-1", "us-isob-west-1", "us-isof-east-1", "us-isof-south-1", "us-west-1", "us-west-2",
+)  # fmt: skip
+
+#: What an AWS region name looks like (a region newer than the list must match it).
+REGION_PATTERN = r"[a-z]{2,4}(-(gov|iso[a-z]?|de))?-[a-z]+-[0-9]{1,2}"
+
+#: Resource ids: a prefix, then 8 or 17 hexadecimal digits (any count up to 17 is taken).
+ID_PATTERNS: dict[ResourceKind, str] = {
+    ResourceKind.VPC: r"vpc-[0-9a-f]{1,17}",
+    ResourceKind.SUBNET: r"subnet-[0-9a-f]{1,17}",
+    ResourceKind.NETWORK_INTERFACE: r"eni-[0-9a-f]{1,17}",
+    ResourceKind.TRANSIT_GATEWAY: r"tgw-[0-9a-f]{1,17}",
+    ResourceKind.TRANSIT_GATEWAY_ATTACHMENT: r"tgw-attach-[0-9a-f]{1,17}",
+    ResourceKind.REGIONAL_NAT_GATEWAY: r"nat-[0-9a-f]{1,17}",
+}
+
 CAPABILITIES = Capabilities(
     provider="aws",
     resource_kinds=(*_ENI_KINDS[:3], *_TGW_KINDS, ResourceKind.REGIONAL_NAT_GATEWAY),
@@ -54,4 +88,7 @@ CAPABILITIES = Capabilities(
     modifiable=(),
     async_activation=False,
     dry_run=True,
+    regions=REGIONS,
+    region_pattern=REGION_PATTERN,
+    id_patterns=ID_PATTERNS,
 )

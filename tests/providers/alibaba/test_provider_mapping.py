@@ -272,7 +272,7 @@ def _search(pattern: str, text: str) -> bool:
 )
 def test_unsupported_features(world: World, fields: dict[str, Any], kind: str, what: str) -> None:
     client = world.connect()
-    spec = FlowLogSpec(resources={"kind": kind, "ids": ["x-1"]}, **fields)
+    spec = FlowLogSpec(resources={"kind": kind, "ids": ["vsw-x1" if kind == "subnet" else "x-1"]}, **fields)
     with pytest.raises(UnsupportedFeature, match=r"^alibaba does not support " + what):
         client.create(spec)
     assert world.emu.calls == {}
