@@ -383,6 +383,15 @@ class AwsSession:
         else:
             outcome.failed += [ResourceFailure(i, unknown[i]) for i in again]
 
+    # -- tags in place -----------------------------------------------------------------------------------------
+
+    def add_tags(self, flow_log_ids: Sequence[str], tags: Mapping[str, str]) -> None:
+        """CreateTags on flow logs (multiflow.adopting.TagWriter): add ``tags``, or overwrite those of the same key
+        (multiflow's own included), 1000 flow logs a call."""
+        listed = [{"Key": key, "Value": value} for key, value in tags.items()]
+        for batch in _chunks(list(flow_log_ids), IDS_PER_CALL):
+            self._call("CreateTags", self.ec2.create_tags, Resources=batch, Tags=listed)
+
     # -- what AWS does not offer -----------------------------------------------------------------------------
 
     def close(self) -> None:
