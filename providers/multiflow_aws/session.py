@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from multiflow.backoff import Backoff, retry
-from multiflow.errors import AlreadyExists, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
+from multiflow.errors import AlreadyExists, AuthError, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery
 from multiflow.spec import FlowLogSpec, ResourceKind
@@ -89,12 +89,19 @@ class AwsSession:
         self.endpoint_url = endpoint_url
         self.iam_propagation_timeout = iam_propagation_timeout
         self._sleep = sleep
-        session = boto3_session or boto3.Session(
-            profile_name=profile_name,
-            aws_access_key_id=aws_access_key_id,
-            aws_secret_access_key=aws_secret_access_key,
-            aws_session_token=aws_session_token,
-        )
+        try:
+            session = boto3_session or boto3.Session(
+                profile_name=profile_name,
+                aws_access_key_id=aws_access_key_id,
+                aws_secret_access_key=aws_secret_access_key,
+                aws_session_token=aws_session_token,
+            )
+        except botocore.exceptions.ProfileNotFound as exc:
+            raise AuthError(
+                "aws",
+                "ProfileNotFound",
+                f"{exc}: name one in ~/.aws/config or $AWS_CONFIG_FILE (profile_name, --profile aws=NAME, AWS_PROFILE)",
+            ) from None
         config = Config(
             retries={"mode": retry_mode, "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
