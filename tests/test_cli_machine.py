@@ -262,6 +262,13 @@ def test_profile_picks_each_sdks_named_profile(served: dict[str, Any], tmp_path:
     assert listed.returncode == 0, listed.stderr
     assert isinstance(json.loads(listed.stdout), list)
 
+    fleet = write_fleet(tmp_path, served["seeded"])
+    planned = multiflow(
+        "plan", str(fleet), "-o", "json", "--profile", "aws=sandbox", "--profile", "alibaba=ops", env=env
+    )
+    assert planned.returncode == 0, planned.stderr
+    audited = multiflow(*AUDIT, "-o", "csv", "--profile", "aws=sandbox", "--profile", "alibaba=ops", env=env)
+    assert audited.returncode in (0, 3), audited.stderr
     without = multiflow("list", "--provider", "aws", "--region", "us-east-1", env=env)
     assert without.returncode != 0
     unknown = multiflow("list", "--provider", "aws", "--region", "us-east-1", "--profile", "aws=nosuch", env=env)
@@ -272,5 +279,5 @@ def test_profile_picks_each_sdks_named_profile(served: dict[str, Any], tmp_path:
         assert refused.returncode == 1, refused.stderr
         assert "--profile" in refused.stderr or "'nosuch'" in refused.stderr
         assert "Traceback" not in refused.stderr
-    sandboxed = multiflow("plan", str(write_fleet(tmp_path, served["seeded"])), "--sandbox", "--profile", "aws=x")
+    sandboxed = multiflow("plan", str(fleet), "--sandbox", "--profile", "aws=x")
     assert sandboxed.returncode == 1 and "--profile with --sandbox" in sandboxed.stderr
