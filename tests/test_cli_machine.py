@@ -157,30 +157,35 @@ def test_audit_writes_sarif_junit_and_csv_and_checks_the_destination(fleet: Path
     assert "Traceback" not in unknown.stderr
 
 
-def _unmanaged(client: Any, after: dict[str, Any], **changes: Any) -> str:
+def _unmanaged(client: Any, after: dict[str, Any], extra_tags: dict[str, str] | None = None, **changes: Any) -> str:
     from multiflow.spec import FlowLogSpec
 
     spec = FlowLogSpec.model_validate({**after, **changes})
-    (made,) = client.create(spec)
+    (made,) = client.create(spec, extra_tags=extra_tags)
     return str(made.id)
 
 
 def test_adopt_takes_over_unmanaged_flow_logs_that_match_and_names_the_others(
-    fleet: Path, env: dict[str, str], client: Any
+    fleet: Path, env: dict[str, str], client: Any, served: dict[str, Any]
 ) -> None:
+    vpcs = [*served["seeded"]["aws"]["vpcs"]["prod"], *served["seeded"]["aws"]["vpcs"]["dev"]]
+    fleet.write_text(fleet.read_text().replace('where: {"tag:env": prod}', f"ids: [{', '.join(vpcs)}]"))
     plan = as_json(multiflow("plan", str(fleet), "-o", "json", env=env))
     aws = [c for c in plan["changes"] if c["provider"] == "aws"]
     matching = _unmanaged(client, aws[0]["after"])
     different = _unmanaged(client, aws[1]["after"], interval=600)
+    others = _unmanaged(client, aws[2]["after"], extra_tags={"multiflow:managed": "other", "multiflow:spec": "x@0"})
     try:
         conflicts = as_json(multiflow("plan", str(fleet), "--adopt", "-o", "json", env=env))
-        assert {c["flow_log_id"] for c in conflicts["changes"] if c["action"] == "conflict"} == {matching, different}
+        in_the_way = {c["flow_log_id"] for c in conflicts["changes"] if c["action"] == "conflict"}
+        assert in_the_way == {matching, different, others}
         assert [a["flow_log_id"] for a in conflicts["adopt"]["adoptions"]] == [matching]
-        (left,) = conflicts["adopt"]["not_adoptable"]
-        assert left["flow_log_id"] == different and "interval: 600 → 60" in left["why_not"]
+        why_not = {r["flow_log_id"]: r["why_not"] for r in conflicts["adopt"]["not_adoptable"]}
+        assert "interval: 600 → 60" in why_not[different]
+        assert why_not[others] == f"{others} is managed by fleet 'other'"
 
         shown = multiflow("plan", str(fleet), "--adopt", env=env)
-        assert "1 flow log(s) to adopt; 1 conflict(s) adopt leaves alone." in shown.stdout
+        assert "1 flow log(s) to adopt; 2 conflict(s) adopt leaves alone." in shown.stdout
 
         adopted = multiflow("adopt", str(fleet), "--yes", "-o", "json", env=env)
         assert adopted.returncode == 0, adopted.stdout + adopted.stderr
@@ -188,10 +193,10 @@ def test_adopt_takes_over_unmanaged_flow_logs_that_match_and_names_the_others(
 
         after = as_json(multiflow("plan", str(fleet), "-o", "json", env=env))
         by_id = {c["flow_log_id"]: c["action"] for c in after["changes"] if c["flow_log_id"]}
-        assert by_id == {matching: "keep", different: "conflict"}
+        assert by_id == {matching: "keep", different: "conflict", others: "conflict"}
         assert client.get(matching).tags["multiflow:managed"] == "e2e"
     finally:
-        client.delete([different])
+        client.delete([different, others])
 
 
 def test_adopt_says_when_a_provider_cannot_tag_in_place(
