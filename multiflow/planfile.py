@@ -164,7 +164,8 @@ def moved(saved: SavedPlan, fresh: Plan) -> list[str]:
         then.setdefault(_key(change), []).append(change)
     now: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for change in fresh.changes:
-        document = change.as_dict()
+        # Through JSON, as the saved side went, so that a tuple and a list (say) compare equal.
+        document = json.loads(json.dumps(change.as_dict(), default=str))
         now.setdefault(_key(document), []).append(document)
     lines = []
     for key in sorted(set(then) | set(now), key=lambda k: tuple(str(v) for v in k)):
