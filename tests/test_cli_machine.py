@@ -214,7 +214,11 @@ def test_adopt_says_when_a_provider_cannot_tag_in_place(
         monkeypatch.setenv(key, value)
     from multiflow.spec import FlowLogSpec
 
-    with library.connect("alibaba", region="cn-hangzhou") as alibaba_client:
+    keys = {  # explicit: the credential chain may have read the environment when first imported
+        "access_key_id": env["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+        "access_key_secret": env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+    }
+    with library.connect("alibaba", region="cn-hangzhou", **keys) as alibaba_client:
         (made,) = alibaba_client.create(FlowLogSpec.model_validate(alibaba["after"]))
         try:
             done = multiflow("adopt", str(fleet), "--yes", env=env)
