@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from multiflow.client import Client, Connections
@@ -273,7 +273,7 @@ class _Group:
             except MultiflowError as exc:
                 failures = dict.fromkeys(by_resource, exc)
             self.result.created += created
-            made = {f.resource.id for f in created}
+            made = {f.resource.id: f for f in created}
             # A failure while waiting names the flow log, not the resource: map it back.
             resource_of = {f.id: f.resource.id for f in created}
             for key, error in failures.items():
@@ -282,7 +282,8 @@ class _Group:
                     self.result.failed.append(Failure(by_resource.pop(resource), error))
             for resource_id, change in by_resource.items():
                 if resource_id in made:
-                    self.result.done.append(change)
+                    # The done change carries the flow log created, so that its id is reported.
+                    self.result.done.append(replace(change, flow_log=made[resource_id]))
                 elif not any(f.change is change for f in self.result.failed):
                     self._fail([change], MultiflowError(f"{resource_id}: the cloud reported no flow log created"))
             finished += len(entry_changes)

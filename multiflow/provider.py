@@ -261,12 +261,15 @@ class Provider:
     as data; ``options`` the model of its options block (``options: {name: ...}``, ``name:`` in a fleet file),
     or ``None``; ``destinations`` the destination models it adds, each with a ``kind`` of its own (a kind is
     declared by one provider only; another may write to it by naming it in its capabilities).
+    ``profile_option`` is the ``connect`` option that names a profile of the SDK's shared configuration (what
+    ``multiflow --profile PROVIDER=NAME`` sets), or ``None`` where the SDK has no profiles.
     """
 
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     options: ClassVar[type[ProviderOptions] | None] = None
     destinations: ClassVar[tuple[type[Destination], ...]] = ()
+    profile_option: ClassVar[str | None] = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 from multiflow.cli import rendering
-from multiflow.cli.parsing import names, provider_regions
+from multiflow.cli.parsing import names, profiles, provider_regions
 from multiflow.errors import MultiflowError
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PENDING",
     "EXIT_UNDER_COVERAGE",
+    "cmd_adopt",
     "cmd_apply",
     "cmd_audit",
     "cmd_destroy",
@@ -47,16 +48,35 @@ EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_UNDER_COVERAGE = 3
 
 
+def _profile_options(given: Sequence[str], sandbox: bool = False) -> dict[str, dict[str, Any]]:
+    """``--profile PROVIDER=NAME``: each provider's connect options naming the profile (its ``profile_option``)."""
+    from multiflow.plugins import get_provider
+
+    chosen = profiles(given)
+    if chosen and sandbox:
+        raise MultiflowError("--profile with --sandbox: the sandboxes have credentials of their own; drop one")
+    options: dict[str, dict[str, Any]] = {}
+    for provider_name, profile in chosen.items():
+        provider = get_provider(provider_name)
+        if provider.profile_option is None:
+            raise MultiflowError(f"--profile {provider_name}={profile}: provider {provider_name!r} has no profiles")
+        options[provider_name] = {provider.profile_option: profile}
+    return options
+
+
 @contextmanager
-def _connections(sandbox: bool, fleet: Fleet | None = None, providers: Sequence[str] = ()) -> Iterator[Connections]:
-    """Connections to the clouds; with ``--sandbox``, to sandboxes prepared for ``fleet`` (or, without a fleet,
-    seeded with the demo estates of ``providers``)."""
+def _connections(
+    sandbox: bool, fleet: Fleet | None = None, providers: Sequence[str] = (), profile: Sequence[str] = ()
+) -> Iterator[Connections]:
+    """Connections to the clouds (with each provider's ``--profile``); with ``--sandbox``, to sandboxes prepared
+    for ``fleet`` (or, without a fleet, seeded with the demo estates of ``providers``)."""
     from multiflow import sandbox as sandboxes
     from multiflow.client import Connections
 
+    options = _profile_options(profile, sandbox)
     with ExitStack() as stack:
         if not sandbox:
-            connections = stack.enter_context(Connections())
+            connections = stack.enter_context(Connections(lambda p, r: dict(options.get(p, {}))))
         else:
             try:
                 connections = stack.enter_context(
@@ -97,15 +117,26 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
     """``multiflow plan FILE``: what apply would change; exit 2 with ``--detailed-exitcode`` when anything would."""
+    from multiflow.planfile import plan_document, write_saved
     from multiflow.planning import plan as make_plan
 
     fleet = _load(args.file)
-    with _connections(args.sandbox, fleet) as connections:
+    with _connections(args.sandbox, fleet, profile=args.profile) as connections:
         plan = make_plan(fleet, connections)
+        adoption = _adoptions(plan) if args.adopt else None
+        if args.out:
+            write_saved(plan, args.file, args.out)
         if args.output == "json":
-            rendering.write_json(plan.as_dict(), out)
+            document = plan_document(plan, args.file)
+            if adoption is not None:
+                document["adopt"] = adoption.as_dict()
+            rendering.write_json(document, out)
         else:
             rendering.print_plan(plan, out)
+            if adoption is not None:
+                rendering.print_adoptions(adoption, out)
+            if args.out:
+                out.write(f"\nPlan saved to {args.out}; apply it with: multiflow apply {args.out}\n")
     if plan.failed_targets:
         return EXIT_ERROR
     if getattr(args, "detailed_exitcode", False) and plan.pending:
@@ -113,22 +144,63 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _saved_plan_path(args: argparse.Namespace) -> str | None:
+    """The saved plan ``apply`` is to execute (``--plan PATH``, or a FILE that is one), or ``None``."""
+    from multiflow.planfile import is_plan_file
+
+    given = getattr(args, "plan", None)
+    if given:
+        if args.file:
+            raise MultiflowError(f"apply {args.file} --plan {given}: give a fleet file or a saved plan, not both")
+        return str(given)
+    if not args.file:
+        raise MultiflowError("apply needs a fleet file, or a plan file saved by multiflow plan FILE --out PLANFILE")
+    return str(args.file) if is_plan_file(args.file) else None
+
+
 def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -> int:
-    """``multiflow apply FILE``: plan, confirm, make the changes; exit 1 when any failed."""
+    """``multiflow apply FILE``: plan, confirm, make the changes; exit 1 when any failed.
+
+    ``apply PLANFILE`` (or ``--plan PLANFILE``) executes a plan saved by ``plan --out``, without asking: only if
+    the fleet file is the same and the clouds have not moved since (else an error naming what moved)."""
     from multiflow.applying import apply
     from multiflow.cli.progress import ProgressPrinter
+    from multiflow.planfile import FORMAT_VERSION, load_saved, moved, plan_document
     from multiflow.planning import plan as make_plan
 
-    fleet = _load(args.file)
-    with _connections(args.sandbox, fleet) as connections:
+    saved_path = _saved_plan_path(args) if not destroy else None
+    saved = load_saved(saved_path) if saved_path else None
+    if saved is not None:
+        saved.check_fleet_file()
+        destroy = saved.destroy
+    fleet_file = saved.fleet_file if saved is not None else args.file
+    fleet = _load(fleet_file)
+    with _connections(args.sandbox, fleet, profile=args.profile) as connections:
         plan = make_plan(fleet, connections, destroy=destroy)
+        if saved is not None:
+            moves = moved(saved, plan)
+            if moves:
+                raise MultiflowError(
+                    f"{saved_path}: the clouds moved since the plan was saved, nothing done:\n  "
+                    + "\n  ".join(moves)
+                    + "\nrun multiflow plan --out again"
+                )
         if args.output != "json":
             rendering.print_plan(plan, out)
         if not plan.pending:
             if args.output == "json":
-                rendering.write_json({"ok": plan.complete, "plan": plan.as_dict(), "result": None}, out)
+                rendering.write_json(
+                    {
+                        "format_version": FORMAT_VERSION,
+                        "ok": plan.complete,
+                        "plan": plan_document(plan, fleet_file),
+                        "result": None,
+                    },
+                    out,
+                )
             return EXIT_OK if plan.complete else EXIT_ERROR
-        if not _confirm(args, f"{'Destroy' if destroy else 'Apply'} {len(plan.pending)} change(s)?"):
+        asked = f"{'Destroy' if destroy else 'Apply'} {len(plan.pending)} change(s)?"
+        if saved is None and not _confirm(args, asked):
             out.write("Nothing done.\n")
             return EXIT_OK
         started = time.monotonic()
@@ -137,7 +209,13 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
         elapsed = time.monotonic() - started
     if args.output == "json":
         rendering.write_json(
-            {"ok": result.ok, "elapsed_seconds": round(elapsed, 2), "plan": plan.as_dict(), "result": result.as_dict()},
+            {
+                "format_version": FORMAT_VERSION,
+                "ok": result.ok,
+                "elapsed_seconds": round(elapsed, 2),
+                "plan": plan_document(plan, fleet_file),
+                "result": result.as_dict(),
+            },
             out,
         )
     else:
@@ -155,9 +233,10 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     import multiflow
 
     found: list[FlowLog] = []
+    options = _profile_options(args.profile)
     for provider, regions in provider_regions(names(args.provider), args.region).items():
         for region in regions:
-            with multiflow.connect(provider, region=region) as client:
+            with multiflow.connect(provider, region=region, **options.get(provider, {})) as client:
                 found.extend(client.describe())
     if args.output == "json":
         rendering.write_json([f.model_dump(mode="json", exclude={"raw"}) for f in found], out)
@@ -222,6 +301,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     """``multiflow audit``: coverage of VPCs, subnets and ENIs; exit 3 below ``--fail-under``; ``--fix`` plans
     flow logs for what is uncovered."""
     from multiflow.audit_fix import fix_fleet, fleet_yaml
+    from multiflow.audit_formats import FORMAT_VERSION as AUDIT_FORMAT_VERSION
     from multiflow.auditing import CoverageCriteria, audit
     from multiflow.fleet import load
     from multiflow.planning import plan as make_plan
@@ -230,15 +310,17 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     regions = provider_regions(providers, args.region)
     if args.fail_under is not None and not 0 <= args.fail_under <= 100:
         raise MultiflowError(f"--fail-under {args.fail_under:g}: a percentage from 0 to 100")
-    criteria = CoverageCriteria(
+    criteria = _criteria(
+        CoverageCriteria,
         traffic=args.traffic,
         destination_kind=args.destination_kind,
         require_active=not args.include_inactive,
         require_delivery_ok=args.require_delivery,
+        **({"destination": _destination_argument(args.destination)} if args.destination else {}),
     )
     template = load(args.fix) if args.fix else None
     fix = plan = None
-    with _connections(args.sandbox, providers=providers) as connections:
+    with _connections(args.sandbox, providers=providers, profile=args.profile) as connections:
         report = audit(
             providers,
             regions,
@@ -260,7 +342,11 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
                     file.write(fix_text)
             except OSError as exc:
                 raise MultiflowError(f"--fix-output {args.fix_output}: {exc.strerror}") from None
-    if args.output == "json":
+    if args.output in AUDIT_MACHINE_FORMATS:
+        from multiflow.audit_formats import render
+
+        out.write(render(report, args.output))
+    elif args.output == "json":
         fixed = None
         if template is not None:
             fixed = {
@@ -269,7 +355,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
                 "fleet_yaml": fix_text,
                 "plan": plan.as_dict() if plan else None,
             }
-        rendering.write_json({"ok": passed, "fail_under": args.fail_under, **report.as_dict(), "fix": fixed}, out)
+        document = {"format_version": AUDIT_FORMAT_VERSION, "ok": passed, "fail_under": args.fail_under}
+        rendering.write_json({**document, **report.as_dict(), "fix": fixed}, out)
     else:
         rendering.print_audit(report, args.all, out)
         if args.fail_under is not None and not passed:
@@ -306,12 +393,92 @@ def cmd_open_service(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+#: ``audit -o`` formats written by :mod:`multiflow.audit_formats`.
+AUDIT_MACHINE_FORMATS = ("sarif", "junit", "csv")
+
+
+def _destination_argument(text: str) -> dict[str, Any]:
+    """``--destination s3:bucket=central-logs`` or ``sls:project=p,logstore=l``, or a JSON object."""
+    import json
+
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise MultiflowError(f"--destination {text!r}: not a JSON object ({exc.msg})") from None
+        if not isinstance(value, dict):
+            raise MultiflowError(f"--destination {text!r}: a JSON object")
+        return value
+    kind, colon, rest = stripped.partition(":")
+    fields: dict[str, Any] = {"kind": kind.strip()}
+    for item in (i for i in rest.split(",") if i.strip()):
+        key, equals, value_text = item.partition("=")
+        if not equals or not key.strip():
+            raise MultiflowError(f"--destination {text!r}: {item!r} is not FIELD=VALUE")
+        fields[key.strip()] = value_text.strip()
+    if not colon or not kind.strip() or len(fields) == 1:
+        raise MultiflowError(
+            f"--destination {text!r}: KIND:FIELD=VALUE[,FIELD=VALUE], e.g. s3:bucket=central-logs or "
+            "sls:project=audit,logstore=flows"
+        )
+    return fields
+
+
+def _criteria(model: Any, **given: Any) -> Any:
+    """``CoverageCriteria`` of the audit's options; a pydantic refusal as a MultiflowError naming the option."""
+    from pydantic import ValidationError
+
+    try:
+        return model(**given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        option = "--destination" if where.startswith("destination") else f"--{where.replace('_', '-')}"
+        value = given.get("destination") if option == "--destination" else error.get("input")
+        raise MultiflowError(f"{option} {value!r}: {error['msg']} (at {where})") from None
+
+
+def _adoptions(plan: Any) -> Any:
+    from multiflow.adopting import adoptions
+
+    return adoptions(plan)
+
+
+def cmd_adopt(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow adopt FILE``: tag unmanaged flow logs that already match an entry as the fleet's (after the
+    confirmation), so plan keeps them instead of reporting conflicts; exit 1 when any could not be tagged."""
+    from multiflow.adopting import adopt
+    from multiflow.planning import plan as make_plan
+
+    fleet = _load(args.file)
+    with _connections(args.sandbox, fleet, profile=args.profile) as connections:
+        plan = make_plan(fleet, connections)
+        chosen = _adoptions(plan)
+        if args.output != "json":
+            rendering.print_adoptions(chosen, out)
+        if not chosen.adoptions:
+            if args.output == "json":
+                rendering.write_json({"ok": True, **chosen.as_dict(), "result": None}, out)
+            return EXIT_OK
+        if not _confirm(args, f"Adopt {len(chosen.adoptions)} flow log(s) into fleet {fleet.name!r}?"):
+            out.write("Nothing done.\n")
+            return EXIT_OK
+        result = adopt(chosen, connections)
+    if args.output == "json":
+        rendering.write_json({"ok": result.ok, **chosen.as_dict(), "result": result.as_dict()}, out)
+    else:
+        rendering.print_adopted(result, out)
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
 #: Every command's function by its ``command_path`` (what the parser sets).
 COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "validate": cmd_validate,
     "plan": cmd_plan,
     "apply": cmd_apply,
     "destroy": cmd_destroy,
+    "adopt": cmd_adopt,
     "list": cmd_list,
     "audit": cmd_audit,
     "providers": cmd_providers,

@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from multiflow import __version__
 from multiflow.errors import MultiflowError
 
-__all__ = ["build_parser", "names", "provider_regions"]
+__all__ = ["AUDIT_FORMATS", "build_parser", "names", "profiles", "provider_regions"]
+
+#: ``multiflow audit -o``: the table, JSON, and the CI formats of :mod:`multiflow.audit_formats`.
+AUDIT_FORMATS = ("table", "json", "sarif", "junit", "csv")
 
 _REGION_HELP = "region(s), comma-separated; PROVIDER:REGION for one provider only"
 
@@ -23,9 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"multiflow {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, help_text: str, formats: Sequence[str] = ("table", "json")) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--output", "-o", choices=("table", "json"), default="table", help="output format")
+        sub.add_argument("--output", "-o", choices=tuple(formats), default="table", help="output format")
         sub.set_defaults(command_path=name)
         return sub
 
@@ -34,18 +37,27 @@ def build_parser() -> argparse.ArgumentParser:
     plan = add("plan", "show what apply would change")
     _fleet_file(plan)
     plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes to make")
+    _plan_arguments(plan)
     for name, text in (
         ("apply", "make the clouds match the file"),
         ("destroy", "delete every flow log this fleet manages"),
     ):
         sub = add(name, text)
-        _fleet_file(sub)
+        _fleet_file(sub, saved_plan=name == "apply")
         sub.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
         sub.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the clouds (900)")
+        _profile_argument(sub)
+    adopt = add("adopt", "tag unmanaged flow logs that already match an entry as the fleet's (shown in plan --adopt)")
+    _fleet_file(adopt)
+    adopt.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    _profile_argument(adopt)
     listing = add("list", "list flow logs of providers and regions")
     listing.add_argument("--provider", required=True, help="provider name(s), comma-separated")
     listing.add_argument("--region", required=True, help=_REGION_HELP)
-    _audit_arguments(add("audit", "which VPCs, subnets and ENIs lack a flow log that counts"))
+    _profile_argument(listing)
+    audit = add("audit", "which VPCs, subnets and ENIs lack a flow log that counts", AUDIT_FORMATS)
+    _audit_arguments(audit)
+    _profile_argument(audit)
     providers = add("providers", "show loaded provider plugins, versions and capabilities")
     providers.add_argument(
         "--all",
@@ -65,9 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fleet_file(sub: argparse.ArgumentParser) -> None:
+def _fleet_file(sub: argparse.ArgumentParser, *, saved_plan: bool = False) -> None:
     """The fleet file argument and ``--sandbox`` of plan, apply and destroy."""
-    sub.add_argument("file", help="the fleet YAML file")
+    if saved_plan:
+        sub.add_argument("file", nargs="?", help="the fleet YAML file, or a plan file saved by plan --out")
+        sub.add_argument("--plan", metavar="PLANFILE", help="apply this saved plan (if the clouds have not moved)")
+    else:
+        sub.add_argument("file", help="the fleet YAML file")
     sub.add_argument(
         "--sandbox",
         action="store_true",
@@ -89,6 +105,12 @@ def _audit_arguments(sub: argparse.ArgumentParser) -> None:
         help="traffic a flow log must record to count (any; accept/reject also take all)",
     )
     sub.add_argument("--destination-kind", help="count only flow logs delivering to this kind (s3, sls...)")
+    sub.add_argument(
+        "--destination",
+        metavar="KIND:FIELD=VALUE,...",
+        help="count only flow logs delivering here: s3:bucket=central-logs, sls:project=p,logstore=flows "
+        "(the fields given must match), or a JSON object",
+    )
     sub.add_argument("--include-inactive", action="store_true", help="count flow logs that are not active")
     sub.add_argument("--require-delivery", action="store_true", help="count only flow logs delivering successfully")
     sub.add_argument("--fail-under", type=float, metavar="PCT", help="exit 3 when coverage is below PCT percent")
@@ -98,6 +120,38 @@ def _audit_arguments(sub: argparse.ArgumentParser) -> None:
         "--fix", metavar="TEMPLATE", help="plan flow logs for what is uncovered, with a fleet file's settings"
     )
     sub.add_argument("--fix-output", metavar="PATH", help="write the fix's fleet file here (default: print it)")
+
+
+def _plan_arguments(plan: argparse.ArgumentParser) -> None:
+    """``plan --out`` (a saved plan for ``apply PLANFILE``), ``--adopt`` and ``--profile``."""
+    plan.add_argument("--out", metavar="PLANFILE", help="save the plan here, for multiflow apply PLANFILE")
+    plan.add_argument(
+        "--adopt", action="store_true", help="also show which unmanaged flow logs multiflow adopt would take over"
+    )
+    _profile_argument(plan)
+
+
+def _profile_argument(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="PROVIDER=NAME",
+        help="a named profile of a provider's SDK configuration (aws=prod, alibaba=ops); repeatable",
+    )
+
+
+def profiles(given: Sequence[str]) -> dict[str, str]:
+    """``--profile aws=prod --profile alibaba=ops``: the profile name per provider."""
+    chosen: dict[str, str] = {}
+    for item in given:
+        provider, equals, name = (part.strip() for part in item.partition("="))
+        if not equals or not provider or not name:
+            raise MultiflowError(f"--profile {item!r}: PROVIDER=NAME, e.g. --profile aws=prod")
+        if provider in chosen and chosen[provider] != name:
+            raise MultiflowError(f"--profile {item!r}: {provider} already has profile {chosen[provider]!r}")
+        chosen[provider] = name
+    return chosen
 
 
 def names(text: str) -> list[str]:

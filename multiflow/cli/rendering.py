@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from multiflow.adopting import AdoptionPlan, AdoptionResult
     from multiflow.apply import ApplyResult
     from multiflow.auditing import AuditReport
     from multiflow.fleet import Fleet
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "percent",
+    "print_adopted",
+    "print_adoptions",
     "print_audit",
     "print_failed_targets",
     "print_fix",
@@ -269,3 +272,35 @@ def print_fix(fix: Fleet | None, plan: Plan | None, text: str | None, path: str 
         out.write(f"\nFleet file written to {path}; apply it with: multiflow apply {path}\n")
     else:
         out.write("\n" + (text or ""))
+
+
+def print_adoptions(chosen: AdoptionPlan, out: TextIO) -> None:
+    """``plan --adopt`` and ``adopt``: the flow logs adopt takes over, then the conflicts it leaves and why."""
+    rows = [
+        ("adopt", a.change.provider, a.change.region, a.change.entry, a.change.resource_id, a.flow_log.id, "matches")
+        for a in chosen.adoptions
+    ]
+    rows += [
+        (
+            "conflict",
+            r.change.provider,
+            r.change.region,
+            r.change.entry,
+            r.change.resource_id,
+            r.change.flow_log.id if r.change.flow_log else "",
+            r.reason,
+        )
+        for r in chosen.refused
+    ]
+    if rows:
+        out.write("\n" + table(rows, ["adopt?", "provider", "region", "entry", "resource", "flow log", "why"]) + "\n")
+    out.write(
+        f"\n{len(chosen.adoptions)} flow log(s) to adopt; {len(chosen.refused)} conflict(s) adopt leaves alone.\n"
+    )
+
+
+def print_adopted(result: AdoptionResult, out: TextIO) -> None:
+    """What adopt did: the flow logs now the fleet's, and every failure with its error."""
+    for adoption, error in result.failed:
+        out.write(f"failed: {adoption.flow_log.id} ({adoption.change.provider} {adoption.change.region}): {error}\n")
+    out.write(f"\nAdopted {len(result.done)} flow log(s); {len(result.failed)} failed.\n")

@@ -40,6 +40,7 @@ class AlibabaProvider(Provider):
     name = "alibaba"
     capabilities: ClassVar[Capabilities] = CAPABILITIES
     options = AlibabaOptions
+    profile_option = "profile_name"
     destinations = (SlsDestination,)
 
     def validate(self, spec: FlowLogSpec) -> None:

@@ -78,6 +78,7 @@ class AlibabaSession:
     :param access_key_secret: the AccessKey secret; never logged, shown or written anywhere.
     :param security_token: an STS token, with temporary keys.
     :param credential: a ready ``alibabacloud_credentials.client.Client`` to use instead.
+    :param profile_name: a profile of the Alibaba Cloud CLI's ``~/.aliyun/config.json`` to take credentials from.
     :param endpoint: the VPC endpoint (``127.0.0.1:PORT`` for the sandbox); default: ``$MULTIFLOW_ALIBABA_ENDPOINT``
         if set (``multiflow sandbox serve`` prints it), else the SDK's (``vpc.aliyuncs.com`` or
         ``vpc.<region>.aliyuncs.com``).
@@ -106,6 +107,7 @@ class AlibabaSession:
         access_key_secret: str | None = None,
         security_token: str | None = None,
         credential: Any = None,
+        profile_name: str | None = None,
         endpoint: str | None = None,
         protocol: str | None = None,
         ecs_endpoint: str | None = None,
@@ -124,6 +126,8 @@ class AlibabaSession:
         if max_concurrency < 1:
             raise SpecError("max_concurrency", max_concurrency, "1 or more", provider="alibaba")
         self.endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or None
+        if profile_name is not None and credential is None and access_key_id is None:
+            credential = _profile_credential(profile_name)
         self.settle_timeout = settle_timeout
         self._transport = Transport(
             region,
@@ -496,6 +500,14 @@ class AlibabaSession:
     def close(self) -> None:
         """Stop the worker threads (the SDK keeps no other resource of ours)."""
         self._workers.close()
+
+
+def _profile_credential(profile_name: str) -> Any:
+    """The credential of one profile of the Alibaba Cloud CLI's configuration (read at the first call)."""
+    from alibabacloud_credentials.client import Client as CredentialClient
+    from alibabacloud_credentials.provider.cli_profile import CLIProfileCredentialsProvider
+
+    return CredentialClient(provider=CLIProfileCredentialsProvider(profile_name=profile_name))
 
 
 def _check_key_pair(access_key_id: str | None, access_key_secret: str | None) -> None:

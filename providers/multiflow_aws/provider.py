@@ -33,6 +33,7 @@ class AwsProvider(Provider):
     name = "aws"
     capabilities: ClassVar[Capabilities] = CAPABILITIES
     options = AwsOptions
+    profile_option = "profile_name"
     destinations = (CloudWatchLogsDestination, S3Destination, FirehoseDestination)
 
     def validate(self, spec: FlowLogSpec) -> None:

@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from multiflow.backoff import Backoff, retry
-from multiflow.errors import AlreadyExists, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
+from multiflow.errors import AlreadyExists, AuthError, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery
 from multiflow.spec import FlowLogSpec, ResourceKind
@@ -89,12 +89,19 @@ class AwsSession:
         self.endpoint_url = endpoint_url
         self.iam_propagation_timeout = iam_propagation_timeout
         self._sleep = sleep
-        session = boto3_session or boto3.Session(
-            profile_name=profile_name,
-            aws_access_key_id=aws_access_key_id,
-            aws_secret_access_key=aws_secret_access_key,
-            aws_session_token=aws_session_token,
-        )
+        try:
+            session = boto3_session or boto3.Session(
+                profile_name=profile_name,
+                aws_access_key_id=aws_access_key_id,
+                aws_secret_access_key=aws_secret_access_key,
+                aws_session_token=aws_session_token,
+            )
+        except botocore.exceptions.ProfileNotFound as exc:
+            raise AuthError(
+                "aws",
+                "ProfileNotFound",
+                f"{exc}: name one in ~/.aws/config or $AWS_CONFIG_FILE (profile_name, --profile aws=NAME, AWS_PROFILE)",
+            ) from None
         config = Config(
             retries={"mode": retry_mode, "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
@@ -382,6 +389,15 @@ class AwsSession:
             self._delete_batch(again, outcome, retried=True)
         else:
             outcome.failed += [ResourceFailure(i, unknown[i]) for i in again]
+
+    # -- tags in place -----------------------------------------------------------------------------------------
+
+    def add_tags(self, flow_log_ids: Sequence[str], tags: Mapping[str, str]) -> None:
+        """CreateTags on flow logs (multiflow.adopting.TagWriter): add ``tags``, or overwrite those of the same key
+        (multiflow's own included), 1000 flow logs a call."""
+        listed = [{"Key": key, "Value": value} for key, value in tags.items()]
+        for batch in _chunks(list(flow_log_ids), IDS_PER_CALL):
+            self._call("CreateTags", self.ec2.create_tags, Resources=batch, Tags=listed)
 
     # -- what AWS does not offer -----------------------------------------------------------------------------
 
