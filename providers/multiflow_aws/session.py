@@ -1,6 +1,8 @@
 """One region of one AWS account, through boto3's EC2 client.
 
-Throttling and transient failures are retried by botocore's own retry modes (``standard`` by default). The one
+Throttling and transient failures are retried by botocore's own retry modes, configured as botocore configures
+them (``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``, ``retry_mode``/``max_attempts`` in ``~/.aws/config``) unless the
+caller passes ``retry_mode`` or ``max_attempts``. The one
 case botocore cannot know is retried here: a just-created IAM role that EC2 cannot assume yet
 (``InvalidParameter`` "Unable to assume given IAM role"), for up to ``iam_propagation_timeout`` seconds with
 backoff from 0.5 s doubling to 10 s, as Terraform does.
@@ -21,7 +23,15 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from multiflow.backoff import Backoff, retry
-from multiflow.errors import AlreadyExists, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
+from multiflow.errors import (
+    AlreadyExists,
+    AuthError,
+    DryRunSucceeded,
+    NotFound,
+    ProviderError,
+    ResourceFailure,
+    UnsupportedFeature,
+)
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery
 from multiflow.spec import FlowLogSpec, ResourceKind
@@ -59,8 +69,10 @@ class AwsSession:
     :param aws_secret_access_key: see above.
     :param aws_session_token: see above.
     :param boto3_session: a ready ``boto3.Session`` to use instead of building one.
-    :param retry_mode: botocore's retry mode: ``standard`` (default), ``adaptive`` or ``legacy``.
-    :param max_attempts: attempts per call, retries included (botocore counts the first one).
+    :param retry_mode: botocore's retry mode (``standard``, ``adaptive`` or ``legacy``); ``None`` leaves it to
+        botocore's own chain (``AWS_RETRY_MODE``, the profile's ``retry_mode``, botocore's default).
+    :param max_attempts: attempts per call, retries included (botocore counts the first one); ``None`` leaves it
+        to ``AWS_MAX_ATTEMPTS``, the profile's ``max_attempts`` or the mode's default.
     :param iam_propagation_timeout: seconds to keep retrying "Unable to assume given IAM role".
     :param connect_timeout: seconds to wait for a connection.
     :param read_timeout: seconds to wait for a response.
@@ -78,8 +90,8 @@ class AwsSession:
         aws_secret_access_key: str | None = None,
         aws_session_token: str | None = None,
         boto3_session: boto3.Session | None = None,
-        retry_mode: str = "standard",
-        max_attempts: int = 5,
+        retry_mode: str | None = None,
+        max_attempts: int | None = None,
         iam_propagation_timeout: float = 120.0,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
@@ -95,8 +107,13 @@ class AwsSession:
             aws_secret_access_key=aws_secret_access_key,
             aws_session_token=aws_session_token,
         )
+        retries: dict[str, Any] = {}
+        if retry_mode is not None:
+            retries["mode"] = retry_mode
+        if max_attempts is not None:
+            retries["total_max_attempts"] = max_attempts
         config = Config(
-            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+            retries=retries or None,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             user_agent_extra="multiflow",
@@ -170,20 +187,34 @@ class AwsSession:
 
     def create(self, specs: Sequence[FlowLogSpec], *, extra_tags: Mapping[str, str], dry_run: bool) -> CreateOutcome:
         """Create flow logs, grouping resources with identical settings into calls of ≤1000 ids (25 for TGW)."""
-        groups: dict[str, tuple[FlowLogSpec, list[str]]] = {}
+        groups: dict[str, tuple[FlowLogSpec, dict[str, None]]] = {}
         for spec in specs:
-            _, ids = groups.setdefault(spec.settings_digest(), (spec, []))
-            ids.extend(i for i in spec.resources.ids if i not in ids)
+            _, ids = groups.setdefault(spec.settings_digest(), (spec, {}))
+            ids.update(dict.fromkeys(spec.resources.ids))
         outcome = CreateOutcome()
+        passed: DryRunSucceeded | None = None
         for spec, ids in groups.values():
             size = CAPABILITIES.ids_per_call[spec.resources.kind]
-            for batch in _chunks(ids, size):
+            for batch in _chunks(list(ids), size):
                 params = create_params(spec, batch, self.region, extra_tags)
                 if dry_run:
-                    self._call("CreateFlowLogs", self.ec2.create_flow_logs, DryRun=True, **params)
-                    continue  # unreachable: AWS answers a dry run with an error either way
+                    passed = self._dry_run(params)
+                    continue
                 self._create_batch(params, outcome)
+        if passed is not None:
+            raise passed
         return outcome
+
+    def _dry_run(self, params: dict[str, Any]) -> DryRunSucceeded:
+        """One CreateFlowLogs with ``DryRun``: its DryRunSucceeded, or the refusal raised (every call of a create
+        is tried, so a later batch's refusal is not hidden behind the first one's success)."""
+        try:
+            self._call("CreateFlowLogs", self.ec2.create_flow_logs, DryRun=True, **params)
+        except DryRunSucceeded as passed:
+            return passed
+        raise ERROR_TABLE.error(  # pragma: no cover - EC2 answers a dry run with an error either way
+            UNEXPECTED_RESPONSE, "a dry run answered as a real call", operation="CreateFlowLogs"
+        )
 
     def _create_batch(
         self, params: dict[str, Any], outcome: CreateOutcome, retried: bool = False, salt: str = ""
@@ -192,19 +223,27 @@ class AwsSession:
         try:
             response = self._create_call({**params, "ClientToken": client_token(params, salt)})
         except AlreadyExists as exc:
-            if retried:
-                outcome.failed += [ResourceFailure(i, exc) for i in batch]
-                return
-            # One duplicate refuses the whole call: set the duplicates aside and create the rest.
-            duplicates = self._duplicates(params)
-            outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch if i in duplicates]
+            # One duplicate refuses the whole call: set the duplicates aside and create the rest. A duplicate that
+            # carries every tag this call sends (same fleet, entry, digest, name and tags) is what this call would
+            # have made, by a run beside this one: it is adopted as created, not reported as a failure.
+            records = self._duplicates(params)
+            duplicates = {r.get("ResourceId", "") for r in records}
+            sent = _sent_tags(params)
+            twins = [r for r in records if sent and sent.items() <= _record_tags(r).items()]
+            adopted = {r.get("ResourceId", "") for r in twins}
+            outcome.created += self._flow_logs(twins)
+            outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch if i in duplicates and i not in adopted]
             rest = [i for i in batch if i not in duplicates]
-            if rest and len(rest) < len(batch):
+            if rest and len(rest) < len(batch) and not retried:
                 self._create_batch({**params, "ResourceIds": rest}, outcome, retried=True)
             elif rest:
                 outcome.failed += [ResourceFailure(i, exc.about(i)) for i in rest]
             return
         except ProviderError as exc:
+            if isinstance(exc, AuthError) and not outcome.created and not outcome.failed:
+                # A refusal of the whole call (credentials, permission) before anything succeeded: the call's own
+                # error, not a PartialFailure of every resource with nothing done.
+                raise
             outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch]
             return
         outcome.failed += _unsuccessful(response, "CreateFlowLogs")
@@ -220,16 +259,16 @@ class AwsSession:
                 log.info("ClientToken answered with deleted flow logs; creating %d again", len(missing))
                 self._create_batch({**params, "ResourceIds": missing}, outcome, retried, salt=uuid.uuid4().hex)
 
-    def _duplicates(self, params: Mapping[str, Any]) -> set[str]:
-        """Resources in ``params`` that already have a flow log to the same destination."""
+    def _duplicates(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The flow logs of resources in ``params`` that already log to the same destination."""
         existing = self._records([{"Name": "resource-id", "Values": params["ResourceIds"]}])
         target = (params.get("LogGroupName"), params.get("LogDestination"))
-        return {
-            r.get("ResourceId", "")
+        return [
+            r
             for r in existing
             if (r.get("LogGroupName"), r.get("LogDestination")) == target
             or (target[1] is not None and r.get("LogDestination") == target[1])
-        }
+        ]
 
     # -- read ------------------------------------------------------------------------------------------------
 
@@ -397,6 +436,16 @@ _LISTERS = {
     ResourceKind.SUBNET: ("describe_subnets", "Subnets", "SubnetId"),
     ResourceKind.NETWORK_INTERFACE: ("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
 }
+
+
+def _sent_tags(params: Mapping[str, Any]) -> dict[str, str]:
+    """The tags a CreateFlowLogs call puts on each flow log."""
+    specs = params.get("TagSpecifications") or [{}]
+    return {t["Key"]: t.get("Value", "") for t in specs[0].get("Tags", [])}
+
+
+def _record_tags(record: Mapping[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t.get("Value", "") for t in record.get("Tags", []) if "Key" in t}
 
 
 def _unsuccessful(response: Mapping[str, Any], operation: str) -> list[ResourceFailure]:
