@@ -15,7 +15,7 @@ from multiflow.validate import effective_interval, effective_traffic
 from multiflow_aws.capabilities import CAPABILITIES, DESTINATION_TYPES, RESOURCE_TYPES, TRAFFIC_TYPES
 from multiflow_aws.destinations import CloudWatchLogsDestination, FirehoseDestination, S3Destination
 from multiflow_aws.fields import format_log_format, parse_log_format
-from multiflow_aws.options import options_of
+from multiflow_aws.options import AwsOptions, AwsTagField, options_of
 
 __all__ = [
     "client_token",
@@ -251,11 +251,24 @@ def flow_log_from_record(record: Mapping[str, Any], region: str, include_raw: bo
         name=name,
         description=None,
         tags=tags,
-        options=None,
+        options=_options(record.get("DeliverCrossAccountRole"), _tag_fields_key(record.get("TagFieldSpecifications"))),
         delivery_status=_DELIVERY.get(record.get("DeliverLogsStatus", ""), DeliveryStatus.UNKNOWN),
         delivery_error=record.get("DeliverLogsErrorMessage"),
         created_at=record.get("CreationTime"),
         raw=(record if isinstance(record, dict) else dict(record)) if include_raw else {},
+    )
+
+
+def _tag_fields_key(items: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((str(i.get("ResourceType", "")), tuple(i.get("TagKeys") or ())) for i in items or ())
+
+
+@functools.lru_cache(maxsize=1024)
+def _options(role: str | None, tag_fields: tuple[tuple[str, tuple[str, ...]], ...]) -> AwsOptions:
+    """The ``aws`` options DescribeFlowLogs reports (both fields read, so both set), one object per value."""
+    return AwsOptions.model_construct(
+        cross_account_role=role,
+        tag_fields=[AwsTagField.model_construct(resource_type=kind, keys=list(keys)) for kind, keys in tag_fields],
     )
 
 

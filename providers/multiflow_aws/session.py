@@ -33,7 +33,8 @@ from multiflow.errors import (
     UnsupportedFeature,
 )
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
-from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery
+from multiflow.ownership import OWNERSHIP_PREFIX, user_tags
+from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_aws.capabilities import CAPABILITIES
 from multiflow_aws.errors import ERROR_TABLE, UNEXPECTED_RESPONSE, from_client_error
@@ -421,6 +422,35 @@ class AwsSession:
             self._delete_batch(again, outcome, retried=True)
         else:
             outcome.failed += [ResourceFailure(i, unknown[i]) for i in again]
+
+    # -- in place ------------------------------------------------------------------------------------------
+
+    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
+        """Change a flow log's tags (and its name, the ``Name`` tag) in place with CreateTags/DeleteTags;
+        multiflow's own ``multiflow:`` tags are never touched."""
+        found = self.get([flow_log_id])
+        if flow_log_id not in found:
+            raise ERROR_TABLE.error(
+                "InvalidFlowLogId.NotFound",
+                f"The flow log ID '{flow_log_id}' does not exist",
+                operation="DescribeFlowLogs",
+                resource_id=flow_log_id,
+            )
+        current = _record_tags(found[flow_log_id].raw)
+        wanted = {k: v for k, v in current.items() if k.startswith(OWNERSHIP_PREFIX)}
+        wanted.update(changes.tags if changes.tags is not None else user_tags(current))
+        name = changes.name if changes.name is not None else current.get("Name")
+        wanted.pop("Name", None)
+        if name is not None:
+            wanted["Name"] = name
+        put = {k: v for k, v in wanted.items() if current.get(k) != v}
+        drop = [k for k in current if k not in wanted]
+        if put:
+            tags = [{"Key": k, "Value": v} for k, v in sorted(put.items())]
+            self._call("CreateTags", self.ec2.create_tags, Resources=[flow_log_id], Tags=tags)
+        if drop:
+            keys = [{"Key": k} for k in sorted(drop)]
+            self._call("DeleteTags", self.ec2.delete_tags, Resources=[flow_log_id], Tags=keys)
 
     # -- what AWS does not offer -----------------------------------------------------------------------------
 

@@ -129,3 +129,42 @@ def test_both_firehose_arn_forms_are_accepted(separator: str) -> None:
     arn = f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream{separator}my_stream"
     spec = FlowLogSpec(resources={"kind": "vpc", "ids": ["vpc-1"]}, destination={"kind": "firehose", "stream_arn": arn})
     check(spec, get_provider("aws"))
+
+
+def test_a_tag_change_is_an_update_in_place_that_keeps_the_id(aws_env: Any, connections: Any) -> None:
+    vpcs = aws_env.seed_vpcs(REGION, 2, tags={"env": "prod"})
+    aws_env.create_bucket("central-flowlogs")
+    destination = {"kind": "s3", "bucket": "central-flowlogs"}
+    first = loads(fleet_text(destination, extra="tags: {team: netops, old: x}\n"))
+    assert multiflow.apply(plan(first, connections), connections).ok
+    before = {f.resource.id: f for f in connections.client("aws", REGION).describe()}
+    changed = loads(fleet_text(destination, extra="tags: {team: sre}\n"))
+    made = plan(changed, connections)
+    assert actions(made) == {"update": sorted(vpcs)}
+    assert multiflow.apply(made, connections).ok
+    after = {f.resource.id: f for f in connections.client("aws", REGION).describe()}
+    assert {v: f.id for v, f in after.items()} == {v: f.id for v, f in before.items()}
+    for vpc in vpcs:
+        tags = after[vpc].tags
+        assert {k: v for k, v in tags.items() if not k.startswith("multiflow:")} == {"team": "sre"}
+        assert tags["multiflow:managed"] == "netops" and after[vpc].name == "vpcs"
+    assert actions(plan(changed, connections)) == {"keep": sorted(vpcs)}
+
+
+def test_the_cross_account_role_and_tag_fields_are_read_back_and_compared(aws_env: Any, connections: Any) -> None:
+    [vpc] = aws_env.seed_vpcs(REGION, 1, tags={"env": "prod"})
+    stream = f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/x"
+    destination = {"kind": "firehose", "stream_arn": stream}
+    other = "arn:aws:iam::123456789012:role/other"
+    block = 'aws: {cross_account_role: "%s", tag_fields: [{resource_type: instance, keys: [env]}]}\n'
+    fleet = loads(fleet_text(destination, extra=block % ROLE))
+    assert multiflow.apply(plan(fleet, connections), connections).ok
+    [flow_log] = connections.client("aws", REGION).describe()
+    assert flow_log.options is not None
+    assert flow_log.options.cross_account_role == ROLE  # type: ignore[attr-defined]
+    assert flow_log.options.tag_fields[0].keys == ["env"]  # type: ignore[attr-defined]
+    assert actions(plan(fleet, connections)) == {"keep": [vpc]}
+    moved = plan(loads(fleet_text(destination, extra=block % other)), connections)
+    [change] = moved.changes
+    assert change.action is Action.REPLACE and change.differs_in("options.cross_account_role")
+    assert not change.differs_in("options")  # compared as an attribute, not through the digest
