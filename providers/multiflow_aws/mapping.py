@@ -125,6 +125,7 @@ def create_params(
             params["TagFieldSpecifications"] = [
                 {"ResourceType": tf.resource_type, "TagKeys": list(tf.keys)} for tf in aws.tag_fields
             ]
+        params.update(aws.extra)  # checked against botocore's model by AwsProvider.validate
     return params
 
 

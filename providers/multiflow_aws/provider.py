@@ -110,6 +110,10 @@ class AwsProvider(Provider):
         if aws is not None:
             if aws.cross_account_role is not None:
                 _check_role("options.aws.cross_account_role", aws.cross_account_role)
+            if aws.extra:
+                from multiflow_aws.passthrough import check_extra
+
+                check_extra(aws.extra)
             kinds = [tf.resource_type for tf in aws.tag_fields]
             if len(set(kinds)) != len(kinds):
                 raise SpecError("options.aws.tag_fields", kinds, "each resource_type at most once", provider="aws")

@@ -373,8 +373,9 @@ class AwsSession:
     def delete(self, ids: Sequence[str]) -> DeleteOutcome:
         """DeleteFlowLogs, 1000 ids a call, after one DescribeFlowLogs per 1000 ids to find the unknown ones.
 
-        Ids EC2 does not know are reported as NotFound without being sent: EC2 implementations differ on whether
-        one unknown id refuses the whole call, and the describe makes the outcome per id certain either way.
+        Ids EC2 does not know are reported as NotFound without being sent (the error says so, and has no request
+        id): EC2 implementations differ on whether one unknown id refuses the whole call, and the describe makes
+        the outcome per id certain either way.
         """
         outcome = DeleteOutcome()
         wanted = list(dict.fromkeys(ids))
@@ -386,7 +387,8 @@ class AwsSession:
                         flow_log_id,
                         ERROR_TABLE.error(
                             "InvalidFlowLogId.NotFound",
-                            f"The flow log ID '{flow_log_id}' does not exist",
+                            f"The flow log ID '{flow_log_id}' does not exist (DescribeFlowLogs does not know it, so "
+                            "DeleteFlowLogs was not sent for it, and no request id stands for this answer)",
                             operation="DeleteFlowLogs",
                             resource_id=flow_log_id,
                         ),
