@@ -30,15 +30,16 @@ from multiflow.errors import (
     NotFound,
     ProviderError,
     ResourceFailure,
+    SpecError,
     UnsupportedFeature,
 )
-from multiflow.model import CloudResource, FlowLog, FlowLogStatus
+from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatus
 from multiflow.ownership import OWNERSHIP_PREFIX, user_tags
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
-from multiflow.spec import FlowLogSpec, ResourceKind
-from multiflow_aws.capabilities import CAPABILITIES
+from multiflow.spec import FlowLogSpec, ResourceKind, Traffic
+from multiflow_aws.capabilities import CAPABILITIES, DESTINATION_TYPES, TRAFFIC_TYPES
 from multiflow_aws.errors import ERROR_TABLE, UNEXPECTED_RESPONSE, from_client_error
-from multiflow_aws.mapping import client_token, create_params, flow_log_from_record
+from multiflow_aws.mapping import client_token, create_params, flow_log_from_record, log_group_name
 
 __all__ = ["AwsSession"]
 
@@ -297,9 +298,24 @@ class AwsSession:
                 records += page.get("FlowLogs", [])
         return records
 
-    def describe(self, query: DescribeQuery) -> list[FlowLog]:
-        """Flow logs matching ``query``, all pages."""
-        filters: list[dict[str, Any]] = []
+    def describe(
+        self,
+        query: DescribeQuery,
+        *,
+        destination_kind: str | None = None,
+        log_group: str | None = None,
+        traffic: Traffic | str | None = None,
+        delivery_status: DeliveryStatus | str | None = None,
+    ) -> list[FlowLog]:
+        """Flow logs matching ``query`` and the AWS-only criteria, all pages; every criterion is a
+        DescribeFlowLogs filter, answered by EC2 (``resource_kind`` alone is filtered here: EC2 has no filter).
+
+        :param destination_kind: ``s3``, ``cloudwatch_logs`` or ``firehose`` (``log-destination-type``).
+        :param log_group: a log group name or ARN (``log-group-name``).
+        :param traffic: ``all``, ``accept`` or ``reject`` (``traffic-type``).
+        :param delivery_status: ``ok`` or ``failed`` (``deliver-log-status``).
+        """
+        filters = _server_filters(destination_kind, log_group, traffic, delivery_status)
         if query.resource_ids:
             filters.append({"Name": "resource-id", "Values": list(query.resource_ids)})
         for key, value in query.tags.items():
@@ -468,6 +484,35 @@ _LISTERS = {
     ResourceKind.SUBNET: ("describe_subnets", "Subnets", "SubnetId"),
     ResourceKind.NETWORK_INTERFACE: ("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
 }
+
+
+def _server_filters(
+    destination_kind: str | None,
+    log_group: str | None,
+    traffic: Traffic | str | None,
+    delivery_status: DeliveryStatus | str | None,
+) -> list[dict[str, Any]]:
+    """The DescribeFlowLogs filters for the AWS-only describe criteria; a value AWS does not take is a SpecError."""
+    filters: list[dict[str, Any]] = []
+    if destination_kind is not None:
+        if destination_kind not in DESTINATION_TYPES:
+            raise SpecError("destination_kind", destination_kind, ", ".join(DESTINATION_TYPES), provider="aws")
+        filters.append({"Name": "log-destination-type", "Values": [DESTINATION_TYPES[destination_kind]]})
+    if log_group is not None:
+        filters.append({"Name": "log-group-name", "Values": [log_group_name(log_group)]})
+    if traffic is not None:
+        try:
+            neutral = Traffic(traffic)
+        except ValueError:
+            raise SpecError("traffic", traffic, "all, accept or reject", provider="aws") from None
+        filters.append({"Name": "traffic-type", "Values": [TRAFFIC_TYPES[neutral]]})
+    if delivery_status is not None:
+        value = delivery_status.value if isinstance(delivery_status, DeliveryStatus) else str(delivery_status)
+        status = {DeliveryStatus.OK.value: "SUCCESS", DeliveryStatus.FAILED.value: "FAILED"}.get(value)
+        if status is None:
+            raise SpecError("delivery_status", delivery_status, "ok or failed", provider="aws")
+        filters.append({"Name": "deliver-log-status", "Values": [status]})
+    return filters
 
 
 def _sent_tags(params: Mapping[str, Any]) -> dict[str, str]:

@@ -150,3 +150,25 @@ def test_extra_parameters_are_checked_against_botocores_model_and_sent(
     assert caught.value.field == "options.aws.extra" and "DeliverCrossAccountRole" in str(caught.value)
     aws_client.create(s3_spec([vpc], bucket, aws={"extra": {"DeliverCrossAccountRole": role}}))
     assert wire.calls("CreateFlowLogs")[0]["DeliverCrossAccountRole"] == [role]
+
+
+def test_aws_only_criteria_are_describe_flow_logs_filters_answered_by_ec2(
+    aws_env: Any, aws_client: Any, wire: Any
+) -> None:
+    from multiflow.errors import SpecError
+    from multiflow.provider import DescribeQuery
+
+    vpcs = aws_env.seed_vpcs(REGION, 2)
+    bucket = aws_env.create_bucket("filters")
+    aws_client.create([s3_spec(vpcs[:1], bucket, traffic="reject"), s3_spec(vpcs[1:], bucket, traffic="accept")])
+    session = aws_client.session
+    [rejecting] = session.describe(DescribeQuery(), traffic="reject", destination_kind="s3", delivery_status="ok")
+    assert rejecting.resource.id == vpcs[0]
+    [call] = [c for c in wire.calls("DescribeFlowLogs") if "Filter.1.Name" in c][-1:]
+    names = {call[f"Filter.{n}.Name"][0]: call[f"Filter.{n}.Value.1"][0] for n in (1, 2, 3)}
+    assert names == {"log-destination-type": "s3", "traffic-type": "REJECT", "deliver-log-status": "SUCCESS"}
+    assert session.describe(DescribeQuery(), log_group="arn:aws:logs:us-east-1:123456789012:log-group:g:*") == []
+    assert wire.calls("DescribeFlowLogs")[-1]["Filter.1.Value.1"] == ["g"]
+    with pytest.raises(SpecError) as caught:
+        session.describe(DescribeQuery(), destination_kind="sls")
+    assert caught.value.field == "destination_kind"
