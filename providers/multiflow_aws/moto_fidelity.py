@@ -8,6 +8,8 @@ multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire p
 * ``DestinationOptions``, ``DeliverCrossAccountRole`` and ``TagFieldSpecifications`` are dropped; AWS keeps and
   describes them;
 * ``ClientToken`` is ignored; AWS answers a repeated token with the first answer (idempotency);
+* a flow log to ``bucket/prefix/`` is refused as a duplicate when the resource has one to the bare ``bucket``
+  (moto compares the bucket only), but not in the other order; AWS allows both, in either order;
 * DescribeFlowLogs, DescribeVpcs, DescribeSubnets and DescribeNetworkInterfaces ignore ``MaxResults``/
   ``NextToken``; AWS pages.
 
@@ -18,12 +20,15 @@ moto upgrade cannot silently turn the corrections off.
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["apply"]
 
 _lock = threading.Lock()
+_create_lock = threading.Lock()
 _applied = False
 _tokens: dict[tuple[str, str, str], dict[str, Any]] = {}
 
@@ -66,7 +71,8 @@ def apply() -> None:
                 else:
                     self.querystring["LogDestination"] = [_bucket_only(destination)]
             before = set(self.ec2_backend.flow_logs)
-            result: Any = original_create(self)
+            with _bucket_twins_hidden(self.ec2_backend, resource_ids, destination):
+                result: Any = original_create(self)
             created = [fl for fid, fl in self.ec2_backend.flow_logs.items() if fid not in before]
             options = self._get_param("DestinationOptions")
             cross_account = self._get_param("DeliverCrossAccountRole")
@@ -92,6 +98,26 @@ def apply() -> None:
         FlowLogsResponse.describe_flow_logs = _paged(original_describe, "FlowLogs")  # type: ignore[method-assign]
         _page_listings()
         _applied = True
+
+
+@contextlib.contextmanager
+def _bucket_twins_hidden(backend: Any, resource_ids: list[str], destination: str | None) -> Iterator[None]:
+    """While moto creates a flow log to ``bucket/prefix/`` (handed to it as ``bucket``), hide the flow logs of the
+    same resources to the bare ``bucket``, which moto would take for duplicates: AWS compares the whole destination,
+    so ``bucket`` then ``bucket/prefix/`` are two flow logs in either order."""
+    bare = _bucket_only(destination) if destination else None
+    if not destination or bare == destination:
+        yield
+        return
+    hidden = [fl for fl in backend.flow_logs.values() if fl.resource_id in resource_ids and fl.log_destination == bare]
+    with _create_lock:
+        for flow_log in hidden:
+            flow_log.log_destination = None
+        try:
+            yield
+        finally:
+            for flow_log in hidden:
+                flow_log.log_destination = bare
 
 
 def _paged(original: Any, key: str) -> Any:
