@@ -20,7 +20,15 @@ from multiflow.errors import (
 )
 from multiflow.model import Capabilities, FlowLog, FlowLogStatus
 from multiflow.plugins import PluginError, get_provider
-from multiflow.provider import DescribeQuery, Modifiable, ModifyChanges, Provider, ProviderSession, StartStop
+from multiflow.provider import (
+    DescribeQuery,
+    Modifiable,
+    ModifyChanges,
+    Provider,
+    ProviderSession,
+    ResourceLister,
+    StartStop,
+)
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow.validate import check, resolve_interval
 from multiflow.waiting import GONE, Progress, wait_until
@@ -307,6 +315,11 @@ def _check_session(provider: Provider, session: ProviderSession) -> None:
                 f"provider {provider.name!r}: capabilities say {flag}={caps.model_dump()[flag]!r} but its session "
                 f"{has} the {protocol} methods (multiflow.provider.{protocol})"
             )
+    if caps.selectable_kinds and not isinstance(session, ResourceLister):
+        raise PluginError(
+            f"provider {provider.name!r}: capabilities name selectable_kinds but its session lacks list_resources "
+            "(multiflow.provider.ResourceLister)"
+        )
 
 
 class Connections:

@@ -170,6 +170,9 @@ class Capabilities(BaseModel):
         default=(),
         description="What changes in place: name, description, interval, tags, and options.FIELD for an option field",
     )
+    selectable_kinds: tuple[ResourceKind, ...] = Field(
+        default=(), description="Kinds a fleet selector (where:) may name: those the session lists"
+    )
     readable_options: tuple[str, ...] = Field(
         default=(),
         description="Option fields the cloud reports back: compared attribute by attribute, not by the spec digest",

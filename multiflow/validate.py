@@ -14,7 +14,15 @@ from multiflow.plugins import get_provider
 from multiflow.provider import Provider
 from multiflow.spec import FlowLogSpec, ResourceKind, Traffic
 
-__all__ = ["check", "check_spec", "effective_interval", "effective_traffic", "resolve_interval", "validate_fleet"]
+__all__ = [
+    "check",
+    "check_selector",
+    "check_spec",
+    "effective_interval",
+    "effective_traffic",
+    "resolve_interval",
+    "validate_fleet",
+]
 
 
 def effective_traffic(spec: FlowLogSpec, caps: Capabilities) -> Traffic | None:
@@ -165,6 +173,20 @@ def validate_fleet(fleet: Fleet) -> None:
             raise fleet.error_at(target.index, SpecError("provider", target.provider, str(exc))) from None
         try:
             check(target.spec, provider)
+            if target.entry.resources.ids is None:
+                check_selector(target.entry.resources.kind, provider.capabilities)
         except SpecError as exc:
             raise fleet.error_at(target.index, exc) from None
     fleet.mark_validated()
+
+
+def check_selector(kind: ResourceKind, caps: Capabilities) -> None:
+    """Refuse a fleet selector (``where:``) on a kind the provider's sessions cannot list, before any call."""
+    if kind not in caps.selectable_kinds:
+        raise UnsupportedFeature(
+            "resources.where",
+            kind.value,
+            [k.value for k in caps.selectable_kinds] or "ids only (no selectors)",
+            provider=caps.provider,
+            reason=f"a selector lists resources, and {kind.value} cannot be listed: give ids",
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,12 @@ import pytest
 
 #: The provider conformance kit, opted into as a plugin author would.
 pytest_plugins = ["multiflow.testing"]
+
+# No test may reach past loopback: the SDKs' credential chains would otherwise ask the cloud's instance-metadata
+# hosts (169.254.169.254 for AWS, 100.100.100.200 for Alibaba) when a test leaves credentials out. Set before any
+# SDK is imported (the credential libraries read these when they load), and inherited by every subprocess.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,6 @@ from multiflow.client import Client, Connections
 from multiflow.errors import SpecError, UnsupportedFeature
 from multiflow.fleet import load, loads
 from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatus, ResourceRef
-from multiflow.plugins import get_provider
 from multiflow.spec import ResourceKind, Traffic
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
 from multiflow_alibaba_emulator import AlibabaEmulator
@@ -373,13 +372,20 @@ def test_bad_arguments_fail_before_any_call() -> None:
 
 
 def test_a_provider_without_inventory_is_refused_by_name(aws: Any) -> None:
+    from multiflow_aws.provider import AwsProvider
+
+    class BareAws(AwsProvider):
+        """The AWS provider, declaring no listing (its sessions here have none)."""
+
+        capabilities = AwsProvider.capabilities.model_copy(update={"selectable_kinds": ()})
+
     class NoInventory(Connections):
         def client(self, provider: str, region: str) -> Client:
             real = super().client(provider, region)
             bare = {"provider": provider, "region": region, "describe": real.session.describe}
             bare["modify"] = real.session.modify  # AWS declares in-place tag changes: the session must offer them
             session = type("Bare", (), bare)()
-            return Client(get_provider(provider), session)
+            return Client(BareAws(), session)
 
     with (
         NoInventory(lambda p, r: aws.connect_options()) as connections,

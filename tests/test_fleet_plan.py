@@ -283,5 +283,5 @@ def test_selector_on_a_kind_that_cannot_be_listed_is_refused(aws_env: Any, conne
             resources: {kind: transit_gateway, where: {"tag:env": prod}}
             destination: {kind: s3, bucket: central-flowlogs}
         """)
-    with pytest.raises(SpecError, match="selectors list VPCs, subnets and ENIs only"):
+    with pytest.raises(SpecError, match="transit_gateway cannot be listed: give ids"):
         plan(loads(text), connections)

@@ -25,6 +25,7 @@ def values() -> dict[str, object]:
         "name": "n",
         "description": None,
         "tags": {"a": "b"},
+        "options": None,
         "delivery_status": DeliveryStatus.OK,
         "delivery_error": None,
         "created_at": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),

@@ -39,8 +39,10 @@ def test_a_fleet_planned_and_applied_against_sandboxes_prepared_for_it() -> None
         assert result.ok and len(result.done) == len(plan.pending)
 
         assert multiflow.plan(fleet, connections).pending == []
-        aws = connections.client("aws", "us-east-1").describe()
-        alibaba = connections.client("alibaba", "cn-hangzhou").describe()
+        # moto keeps one state per process: other tests' flow logs may sit beside this fleet's
+        ours = {"multiflow:managed": "pyfleet"}
+        aws = connections.client("aws", "us-east-1").describe(tags=ours)
+        alibaba = connections.client("alibaba", "cn-hangzhou").describe(tags=ours)
     assert sorted(f.resource.id for f in alibaba) == ["vsw-py0001", "vsw-py0002"]
     assert {c.resource_id for c in plan.pending if c.provider == "aws"} == {f.resource.id for f in aws}
     for flow_log in [*aws, *alibaba]:

@@ -89,6 +89,7 @@ CAPABILITIES = Capabilities(
     name_max_length=128,
     description_max_length=256,
     start_stop=True,
+    selectable_kinds=(ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE),
     modifiable=("name", "description", "interval"),
     async_activation=True,
     dry_run=False,

@@ -70,16 +70,31 @@ _REQUIRED: dict[str, str] = {"CreateFlowLog": "FlowLogId"}
 
 
 class Redactor:
-    """Replaces known secrets in text; shows nothing of them in its own repr."""
+    """Replaces known secrets in text; shows nothing of them in its own repr.
 
-    def __init__(self, *secrets: str | None) -> None:
+    ``credential`` (a credentials client, for the credential chain) is asked for its current secret and STS token
+    each time, as they may rotate: those reach the SDK without passing through the session's arguments.
+    """
+
+    def __init__(self, *secrets: str | None, credential: Any = None) -> None:
         self._secrets = tuple(s for s in secrets if s and len(s) >= 4)
+        self._credential = credential
 
     def __repr__(self) -> str:
         return "<redactor>"
 
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
+    def __call__(self, text: str, *, ask_credential: bool = True) -> str:
+        secrets = list(self._secrets)
+        if self._credential is not None and ask_credential:
+            try:
+                current = self._credential.get_credential()
+            except Exception:  # no credentials (the error being redacted may say so): nothing more to hide
+                current = None
+            for name in ("access_key_secret", "security_token", "bearer_token"):
+                value = getattr(current, name, None)
+                if isinstance(value, str) and len(value) >= 4:
+                    secrets.append(value)
+        for secret in sorted(secrets, key=len, reverse=True):
             text = text.replace(secret, "***")
         return text
 
@@ -130,6 +145,7 @@ class Transport:
             config.security_token = security_token
         else:
             config.credential = credential if credential is not None else CredentialClient()
+            self._redact = Redactor(credential=config.credential)
         self._client = VpcClient(config)
         config.endpoint = ecs_endpoint or endpoint or f"ecs.{region}.aliyuncs.com"
         self._ecs = OpenApiClient(config)
@@ -240,7 +256,10 @@ class Transport:
         if isinstance(exc, CredentialException):
             return ERROR_TABLE.error(
                 NO_CREDENTIALS,
-                self._redact(f"no Alibaba Cloud credentials found{half_pair_hint(os.environ)}: {exc.message}"),
+                self._redact(
+                    f"no Alibaba Cloud credentials found{half_pair_hint(os.environ)}: {exc.message}",
+                    ask_credential=False,
+                ),
                 operation=action,
                 resource_id=resource_id,
             )

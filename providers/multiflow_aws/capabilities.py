@@ -50,6 +50,7 @@ CAPABILITIES = Capabilities(
     name_max_length=256,
     description_max_length=None,
     start_stop=False,
+    selectable_kinds=(ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE),
     # Tags change in place (CreateTags/DeleteTags). The name is the Name tag too, but a name change stays a
     # replace: ModifyChanges(name=None) means "leave it", so a removed name could never be applied in place.
     modifiable=("tags",),

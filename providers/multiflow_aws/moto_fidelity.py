@@ -8,10 +8,15 @@ multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire p
 * ``DestinationOptions``, ``DeliverCrossAccountRole`` and ``TagFieldSpecifications`` are dropped; AWS keeps and
   describes them;
 * ``ClientToken`` is ignored; AWS answers a repeated token with the first answer (idempotency);
+* a duplicate (a resource that already has a flow log to the destination) refuses the call after moto has
+  created, untagged, the flow logs of the resources before it; AWS creates none;
 * a flow log to ``bucket/prefix/`` is refused as a duplicate when the resource has one to the bare ``bucket``
   (moto compares the bucket only), but not in the other order; AWS allows both, in either order;
 * DescribeFlowLogs, DescribeVpcs, DescribeSubnets and DescribeNetworkInterfaces ignore ``MaxResults``/
-  ``NextToken``; AWS pages.
+  ``NextToken``; AWS pages;
+* DescribeFlowLogs and DeleteFlowLogs take any number of ``FlowLogId.N``; AWS takes at most
+  :data:`FLOW_LOG_IDS_PER_CALL` (the EC2 API reference: "Constraint: Maximum of 1000 flow log IDs") and refuses
+  the call otherwise (``InvalidParameterValue``, HTTP 400).
 
 :func:`apply` is idempotent and refuses to run against a moto whose handlers no longer look as expected, so a
 moto upgrade cannot silently turn the corrections off.
@@ -25,7 +30,10 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["apply"]
+__all__ = ["FLOW_LOG_IDS_PER_CALL", "apply"]
+
+#: The most ``FlowLogId.N`` one DescribeFlowLogs or DeleteFlowLogs call may carry.
+FLOW_LOG_IDS_PER_CALL = 1000
 
 _lock = threading.Lock()
 _create_lock = threading.Lock()
@@ -49,7 +57,8 @@ def apply() -> None:
 
         original_create = FlowLogsResponse.create_flow_logs
         original_describe = FlowLogsResponse.describe_flow_logs
-        for name in ("create_flow_logs", "describe_flow_logs"):
+        original_delete = FlowLogsResponse.delete_flow_logs
+        for name in ("create_flow_logs", "describe_flow_logs", "delete_flow_logs"):
             if not callable(getattr(FlowLogsResponse, name, None)):
                 raise RuntimeError(f"moto's FlowLogs handler has no {name}: update multiflow_aws.moto_fidelity")
 
@@ -61,11 +70,17 @@ def apply() -> None:
 
                 return ActionResult(_tokens[key])
             destination = self._get_param("LogDestination")
+            group = self._get_param("LogGroupName")
             resource_ids = self._get_param("ResourceIds", [])
+            # One duplicate refuses the whole call, before anything is created (moto creates the resources
+            # before the duplicate, untagged, then refuses).
+            existing = self.ec2_backend.describe_flow_logs()
+            if any(
+                fl.resource_id in resource_ids and (fl.log_group_name, fl.log_destination) == (group, destination)
+                for fl in existing
+            ):
+                raise FlowLogAlreadyExists()
             if destination and self._get_param("LogDestinationType") == "s3" and "/" in destination.split(":::")[-1]:
-                existing = self.ec2_backend.describe_flow_logs()
-                if any(fl.resource_id in resource_ids and fl.log_destination == destination for fl in existing):
-                    raise FlowLogAlreadyExists()
                 if self.automated_parameter_parsing:
                     self.params["LogDestination"] = _bucket_only(destination)
                 else:
@@ -95,9 +110,28 @@ def apply() -> None:
             return result
 
         FlowLogsResponse.create_flow_logs = create_flow_logs  # type: ignore[method-assign]
-        FlowLogsResponse.describe_flow_logs = _paged(original_describe, "FlowLogs")  # type: ignore[method-assign]
+        paged_describe = _paged(original_describe, "FlowLogs")
+        FlowLogsResponse.describe_flow_logs = _id_limited(paged_describe)  # type: ignore[method-assign]
+        FlowLogsResponse.delete_flow_logs = _id_limited(original_delete)  # type: ignore[method-assign]
         _page_listings()
         _applied = True
+
+
+def _id_limited(original: Any) -> Any:
+    """``original`` (a moto flow-log handler) refusing more than :data:`FLOW_LOG_IDS_PER_CALL` flow log ids."""
+
+    def handler(self: Any) -> Any:
+        from moto.ec2.exceptions import EC2ClientError
+
+        ids = self._get_param("FlowLogIds", [])
+        if len(ids) > FLOW_LOG_IDS_PER_CALL:
+            raise EC2ClientError(
+                "InvalidParameterValue",
+                f"The maximum number of flow log IDs is {FLOW_LOG_IDS_PER_CALL}; {len(ids)} were given.",
+            )
+        return original(self)
+
+    return handler
 
 
 @contextlib.contextmanager

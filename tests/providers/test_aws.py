@@ -197,6 +197,37 @@ def test_more_than_1000_resources_split_into_calls_of_1000(aws_env: Any, aws_cli
     assert len(pages) == 2 and "NextToken" in pages[1]
 
 
+def flow_log_ids_per_call(wire: Any, action: str) -> list[int]:
+    """How many ``FlowLogId.N`` each recorded ``action`` request carried."""
+    return [len([k for k in params if k.startswith("FlowLogId.")]) for params in wire.calls(action)]
+
+
+def test_the_sandbox_refuses_more_than_1000_flow_log_ids_a_call_as_aws_does(aws_env: Any) -> None:
+    ec2 = aws_env.client("ec2", REGION)
+    ids = [f"fl-{n:017x}" for n in range(1001)]
+    assert ec2.describe_flow_logs(FlowLogIds=ids[:1000])["FlowLogs"] == []
+    for call in (ec2.describe_flow_logs, ec2.delete_flow_logs):
+        with pytest.raises(ec2.exceptions.ClientError) as caught:
+            call(FlowLogIds=ids)
+        assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_describe_and_delete_by_id_send_at_most_1000_flow_log_ids_a_call(
+    aws_env: Any, aws_client: Any, wire: Any
+) -> None:
+    vpcs = aws_env.seed_vpcs(REGION, 1001)
+    bucket = aws_env.create_bucket("many")
+    ids = [f.id for f in aws_client.create(s3_spec(vpcs, bucket))]
+    assert len(ids) == 1001
+    assert {f.id for f in aws_client.describe(ids=ids)} == set(ids)
+    assert sorted(aws_client.delete(ids)) == sorted(ids)
+    assert aws_client.describe() == []
+    described, deleted = flow_log_ids_per_call(wire, "DescribeFlowLogs"), flow_log_ids_per_call(wire, "DeleteFlowLogs")
+    assert max(described) <= 1000 and max(deleted) <= 1000
+    assert sum(deleted) == 1001
+
+
 def test_specs_with_identical_settings_share_one_call(aws_env: Any, aws_client: Any, wire: Any) -> None:
     vpcs = aws_env.seed_vpcs(REGION, 4)
     bucket = aws_env.create_bucket("shared")

@@ -20,6 +20,8 @@ class Stub:
 
     def __init__(self) -> None:
         self.answer: tuple[int, str, bytes] = (200, "text/plain", b"")
+        #: Whether the answer's body goes on with the request's headers.
+        self.echo = False
         self.requests = 0
         self.port = 0
         self._lock = threading.Lock()
@@ -40,6 +42,8 @@ class _Handler(BaseHTTPRequestHandler):
         stub = self.server.context
         stub.count()
         status, content_type, body = stub.answer
+        if stub.echo:  # like a gateway whose error page shows the request it refused
+            body += "".join(f"{name}: {value}\n" for name, value in self.headers.items()).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -54,7 +58,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def stub_server() -> Iterator[Stub]:
-    """A started stub on 127.0.0.1 (its ``port``); set ``.answer = (status, content type, body)``; stopped after."""
+    """A started stub on 127.0.0.1 (its ``port``); set ``.answer = (status, content type, body)`` (and ``.echo``);
+    stopped after."""
     stub = Stub()
     with LoopbackServer(_Handler, context=stub, name="stub-cloud") as server:
         stub.port = server.port

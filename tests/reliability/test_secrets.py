@@ -24,6 +24,8 @@ from multiflow.errors import AuthError, MultiflowError
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE, connect_options
 from multiflow_alibaba_emulator import AlibabaEmulator
 
+from .stub_server import stub_server
+
 pytestmark = pytest.mark.timeout(300)
 
 SENTINEL = "SENTINEL-7c1e0d-never-print-me"
@@ -212,3 +214,88 @@ def test_the_cli_never_shows_the_secret_even_at_debug(world: dict[str, Any], tmp
     assert answer["error_class"] == "AuthError" and "SignatureDoesNotMatch" in answer["error"]
     texts = [t for done in [*runs, wrong] for t in (done.stdout, done.stderr)]
     assert not leaks(*texts)
+
+
+# -- the SDK itself puts a secret into its message ------------------------------------------------------------------
+
+#: An STS token: the one Alibaba credential that goes on the wire (``x-acs-security-token``), so the one an answer
+#: can give back. (The AccessKey secret only keys the HMAC and never leaves the process.)
+TOKEN = "STS-TOKEN-5d2e9b-never-print-me"
+
+
+@pytest.fixture
+def echoing_gateway() -> Iterator[Any]:
+    """An endpoint that answers 502 with a plain-text page showing the request's headers, as some gateways and
+    proxies do; the SDK quotes that page in its own exception ("Failed to parse the value as json format, Value:
+    ...")."""
+    with stub_server() as stub:
+        stub.answer = (502, "text/plain", b"Bad gateway. The request was:\n")
+        stub.echo = True
+        yield stub
+
+
+def error_texts(error: BaseException) -> list[str]:
+    """Everything of an error a user or a log could see: str, repr, args, the traceback and its attributes."""
+    return [str(error), repr(error), repr(error.args), "".join(traceback.format_exception(error)), repr(vars(error))]
+
+
+def test_a_token_the_sdk_quotes_from_an_answer_is_redacted_from_the_error(echoing_gateway: Any) -> None:
+    client = multiflow.connect(
+        "alibaba",
+        region=ALI_REGION,
+        access_key_id=KEY_ID,
+        access_key_secret=SENTINEL,
+        security_token=TOKEN,
+        endpoint=f"127.0.0.1:{echoing_gateway.port}",
+        protocol="http",
+        max_attempts=1,
+    )
+    with pytest.raises(MultiflowError) as caught:
+        client.describe()
+    client.close()
+    texts = error_texts(caught.value)
+    assert "x-acs-security-token: ***" in str(caught.value)  # the SDK quoted the echoed header; redacted
+    assert [t[:300] for t in texts if TOKEN in t or SENTINEL in t] == []
+
+
+def test_a_token_from_a_credentials_client_is_redacted_from_the_error_too(echoing_gateway: Any) -> None:
+    from alibabacloud_credentials.client import Client as CredentialClient
+    from alibabacloud_credentials.models import Config as CredentialConfig
+
+    sts = CredentialClient(
+        CredentialConfig(type="sts", access_key_id=KEY_ID, access_key_secret=SENTINEL, security_token=TOKEN)
+    )
+    client = multiflow.connect(
+        "alibaba",
+        region=ALI_REGION,
+        credential=sts,
+        endpoint=f"127.0.0.1:{echoing_gateway.port}",
+        protocol="http",
+        max_attempts=1,
+    )
+    with pytest.raises(MultiflowError) as caught:
+        client.describe()
+    client.close()
+    assert "x-acs-security-token: ***" in str(caught.value)
+    assert [t[:300] for t in error_texts(caught.value) if TOKEN in t or SENTINEL in t] == []
+
+
+def test_the_cli_shows_no_token_the_sdk_quotes_from_an_answer(echoing_gateway: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ALIBABA_", "MULTIFLOW_"))}
+    env = {k: v for k, v in env.items() if k.lower() not in ("http_proxy", "https_proxy")}
+    env.update(
+        {
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SENTINEL,
+            "ALIBABA_CLOUD_SECURITY_TOKEN": TOKEN,
+            "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+            ENDPOINT_VARIABLE: f"127.0.0.1:{echoing_gateway.port}",
+            PROTOCOL_VARIABLE: "http",
+            "HOME": "/nonexistent-multiflow-home",
+        }
+    )
+    done = cli(env, "list", "--provider", "alibaba", "--region", ALI_REGION, "-o", "json")
+    assert done.returncode == 1
+    answer = json.loads(done.stdout)
+    assert "x-acs-security-token: ***" in answer["error"]  # the gateway's page came through, redacted
+    assert TOKEN not in done.stdout + done.stderr and SENTINEL not in done.stdout + done.stderr

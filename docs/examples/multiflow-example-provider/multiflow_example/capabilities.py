@@ -56,5 +56,6 @@ CAPABILITIES = Capabilities(
     reserved_tag_prefixes=("example:",),
     name_max_length=63,
     description_max_length=256,
+    selectable_kinds=_KINDS,
     async_activation=True,
 )
