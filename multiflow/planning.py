@@ -388,7 +388,7 @@ def _diff(
             return Change(action, provider, region, by, on, wanted_spec, flow_log, differences, note)
 
         if not existing:
-            blocker = _blocking(spec, others.get(resource_id, []), caps)
+            blocker = _blocking(spec, others.get(resource_id, []), caps, region)
             if blocker is not None:
                 changes.append(change(Action.CONFLICT, blocker, note=_conflict_reason(blocker, caps)))
             else:
@@ -419,9 +419,16 @@ def _diff(
     return changes
 
 
-def _blocking(spec: FlowLogSpec, present: list[FlowLog], caps: Capabilities) -> FlowLog | None:
+def _blocking(spec: FlowLogSpec, present: list[FlowLog], caps: Capabilities, region: str) -> FlowLog | None:
+    """The flow log already there that the cloud's uniqueness rule says this spec may not sit beside."""
+    if not present:
+        return None
+    if caps.one_flow_log_per_resource:
+        return present[0]
+    identity = get_provider(caps.provider).destination_identity
+    wanted = identity(spec.destination, region)
     for flow_log in present:
-        if caps.one_flow_log_per_resource or flow_log.destination == spec.destination:
+        if flow_log.destination is not None and identity(flow_log.destination, region) == wanted:
             return flow_log
     return None
 

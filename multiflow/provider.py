@@ -24,7 +24,7 @@ Providers know nothing of planning or waiting; the core knows nothing of any clo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -292,6 +292,12 @@ class Provider:
         """``spec`` as the cloud will report it back (a bucket name as its ARN...), so plans compare like with
         like. The default: as it is."""
         return spec
+
+    def destination_identity(self, destination: Destination, region: str) -> Hashable:
+        """What the cloud compares when it refuses a second flow log on a resource "to the same destination"
+        (plan's conflicts use it). The default: the whole destination; a cloud that ignores some of its settings
+        (AWS: file format, partitions) returns only what it compares."""
+        return destination
 
     def sandbox(self) -> Sandbox | None:
         """This provider's offline stand-in, or ``None`` where it has none."""

@@ -382,7 +382,9 @@ def test_a_provider_without_inventory_is_refused_by_name(aws: Any) -> None:
     class NoInventory(Connections):
         def client(self, provider: str, region: str) -> Client:
             real = super().client(provider, region)
-            session = type("Bare", (), {"provider": provider, "region": region, "describe": real.session.describe})()
+            bare = {"provider": provider, "region": region, "describe": real.session.describe}
+            bare["modify"] = real.session.modify  # AWS declares in-place tag changes: the session must offer them
+            session = type("Bare", (), bare)()
             return Client(BareAws(), session)
 
     with (

@@ -171,10 +171,10 @@ def test_drift_made_by_hand_is_found_and_corrected(estate: dict[str, list[str]],
     drift = plan(fleet, connections)
     assert actions(drift) == {
         "create": [estate["prod"][1]],
-        "replace": [estate["prod"][0]],
+        "update": [estate["prod"][0]],  # AWS changes tags in place
         "keep": [estate["prod"][2]],
     }
-    assert [c.reasons for c in drift.changes if c.action is Action.REPLACE] == [("tags: {} → {team: netops}",)]
+    assert [c.reasons for c in drift.changes if c.action is Action.UPDATE] == [("tags: {} → {team: netops}",)]
     assert multiflow.apply(drift, connections).ok
     assert not plan(fleet, connections).pending
 

@@ -85,7 +85,10 @@ CAPABILITIES = Capabilities(
     description_max_length=None,
     start_stop=False,
     selectable_kinds=(ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE),
-    modifiable=(),
+    # Tags change in place (CreateTags/DeleteTags). The name is the Name tag too, but a name change stays a
+    # replace: ModifyChanges(name=None) means "leave it", so a removed name could never be applied in place.
+    modifiable=("tags",),
+    readable_options=("cross_account_role", "tag_fields"),
     async_activation=False,
     dry_run=True,
     regions=REGIONS,

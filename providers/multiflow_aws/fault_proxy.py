@@ -11,11 +11,14 @@ to the real endpoint and, on a seeded share of calls, answers the way AWS does o
 | ``lost_response`` | the connection closed without an answer | **yes**: the state changed, the answer is lost |
 | ``garbage`` | HTTP 200 with a body that is not the service's XML | **yes** |
 | ``latency`` | a slower answer (independent of the others) | yes |
+| ``rate_limit`` | HTTP 503 ``RequestLimitExceeded``, when EC2's token bucket of the call's API class is empty | no |
 
 ``throttle``, ``server_error``, ``drop``, ``lost_response`` and ``garbage`` exclude each other (one draw per call),
 so their rates add up to the share of calls that fail. Errors are written in the protocol of the call: EC2's
 ``<Response><Errors><Error>``, the query protocol's ``<ErrorResponse>``, JSON (``X-Amz-Target``) or S3's
-``<Error>``. ``fail_next(action, code)`` scripts an error for the next calls of an action.
+``<Error>``. ``fail_next(action, code)`` scripts an error for the next calls of an action. ``rate_limits`` (a
+:class:`~multiflow_aws.request_tokens.RequestTokens`, off by default) throttles as EC2's token buckets do, before
+any random fault is drawn.
 
 Only the standard library is used; the proxy binds 127.0.0.1 only::
 
@@ -44,13 +47,14 @@ from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 from multiflow.loopback import LoopbackHTTPServer, LoopbackServer
+from multiflow_aws.request_tokens import RequestTokens
 
 __all__ = ["FAULT_KINDS", "FaultProxy"]
 
 log = logging.getLogger("multiflow_aws.fault_proxy")
 
 #: Every kind of fault the proxy injects, as counted in :attr:`FaultProxy.injected`.
-FAULT_KINDS = ("throttle", "server_error", "drop", "lost_response", "garbage", "latency", "scripted")
+FAULT_KINDS = ("throttle", "server_error", "drop", "lost_response", "garbage", "latency", "scripted", "rate_limit")
 #: 5xx answers drawn for ``server_error``: (code, HTTP status, message).
 SERVER_ERRORS: tuple[tuple[str, int, str], ...] = (
     ("InternalError", 500, "An internal error has occurred."),
@@ -184,7 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop":
             self._drop()
             return
-        if isinstance(fault, _Scripted) or fault in ("throttle", "server_error"):
+        if isinstance(fault, _Scripted) or fault in ("throttle", "server_error", "rate_limit"):
             if isinstance(fault, _Scripted):
                 code, status, message = fault.code, fault.http_status, fault.message
             else:
@@ -240,6 +244,8 @@ class FaultProxy:
     :param latency: the delay, in seconds.
     :param actions: when given, random faults hit only these actions (``CreateFlowLogs``...); scripted ones
         (``fail_next``) are always served.
+    :param rate_limits: EC2's request token buckets to apply (:class:`RequestTokens`), or ``None`` (the default):
+        a call whose bucket is empty is answered 503 ``RequestLimitExceeded`` and counted as ``rate_limit``.
     :param port: the port to listen on (0: a free one).
     :param upstream_timeout: seconds to wait for the target's answer.
     """
@@ -257,6 +263,7 @@ class FaultProxy:
         latency_rate: float = 0.0,
         latency: float = 0.05,
         actions: Iterable[str] | None = None,
+        rate_limits: RequestTokens | None = None,
         port: int = 0,
         upstream_timeout: float = 60.0,
     ) -> None:
@@ -275,6 +282,7 @@ class FaultProxy:
         self.latency = latency
         self.actions: set[str] | None = None if actions is None else set(actions)
         self.upstream_timeout = upstream_timeout
+        self.rate_limits = rate_limits
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._scripted: dict[str, deque[_Scripted]] = {}
@@ -323,8 +331,9 @@ class FaultProxy:
             self._rng.seed(n)
 
     def reset(self) -> None:
-        """Turn every random fault off and forget scripted ones (counters are kept)."""
+        """Turn every random fault and the rate limits off and forget scripted ones (counters are kept)."""
         with self._lock:
+            self.rate_limits = None
             self.throttle_rate = self.server_error_rate = self.drop_rate = 0.0
             self.lost_response_rate = self.garbage_rate = self.latency_rate = 0.0
             self.actions = None
@@ -354,6 +363,9 @@ class FaultProxy:
                         queue.popleft()
                     self._count(action, "scripted")
                     return item, 0.0
+            if self.rate_limits is not None and not self.rate_limits.take(action):
+                self._count(action, "rate_limit")
+                return "rate_limit", 0.0
             if self.actions is not None and action not in self.actions:
                 return None, 0.0
             delay = 0.0
@@ -375,7 +387,7 @@ class FaultProxy:
             return None, delay
 
     def _error_for(self, kind: str) -> tuple[str, int, str]:
-        if kind == "throttle":
+        if kind in ("throttle", "rate_limit"):
             return THROTTLE[0], THROTTLE[1], THROTTLE[2]
         with self._lock:
             code, status, message = self._rng.choice(SERVER_ERRORS)

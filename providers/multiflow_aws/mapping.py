@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, resource_ref
@@ -15,9 +15,19 @@ from multiflow.validate import effective_interval, effective_traffic
 from multiflow_aws.capabilities import CAPABILITIES, DESTINATION_TYPES, RESOURCE_TYPES, TRAFFIC_TYPES
 from multiflow_aws.destinations import CloudWatchLogsDestination, FirehoseDestination, S3Destination
 from multiflow_aws.fields import format_log_format, parse_log_format
-from multiflow_aws.options import options_of
+from multiflow_aws.options import AwsOptions, AwsTagField, options_of
 
-__all__ = ["client_token", "create_params", "flow_log_from_record", "kind_of", "partition_of", "s3_arn"]
+__all__ = [
+    "client_token",
+    "create_params",
+    "destination_identity",
+    "flow_log_from_record",
+    "kind_of",
+    "log_group_name",
+    "normalized_destination",
+    "partition_of",
+    "s3_arn",
+]
 
 _FILE_FORMATS = {"plain_text": "plain-text", "parquet": "parquet"}
 _ID_PREFIXES = (
@@ -42,6 +52,38 @@ def partition_of(region: str) -> str:
 def s3_arn(bucket: str, region: str) -> str:
     """A bucket ARN from an ARN or a bare name."""
     return bucket if bucket.startswith("arn:") else f"arn:{partition_of(region)}:s3:::{bucket}"
+
+
+def log_group_name(group: str) -> str:
+    """A log group's name from its name or its ARN (with or without the trailing ``:*``)."""
+    if group.startswith("arn:") and ":log-group:" in group:
+        return group.split(":log-group:", 1)[1].removesuffix(":*")
+    return group
+
+
+def normalized_destination(destination: Destination, region: str) -> Destination:
+    """``destination`` as DescribeFlowLogs reports it back (the same object where nothing changes): a bucket
+    name becomes its ARN in the region's partition, a log-group ARN its group name."""
+    if isinstance(destination, S3Destination) and not destination.bucket.startswith("arn:"):
+        return destination.model_copy(update={"bucket": s3_arn(destination.bucket, region)})
+    if isinstance(destination, CloudWatchLogsDestination):
+        name = log_group_name(destination.log_group)
+        if name != destination.log_group:
+            return destination.model_copy(update={"log_group": name})
+    return destination
+
+
+def destination_identity(destination: Destination, region: str) -> Hashable:
+    """What AWS's uniqueness rule compares (one flow log per resource and log destination): the S3 target
+    with its prefix, the log group name or the stream ARN; not the file format, partitions or role."""
+    destination = normalized_destination(destination, region)
+    if isinstance(destination, S3Destination):
+        return ("s3", destination.bucket, destination.prefix or "")
+    if isinstance(destination, CloudWatchLogsDestination):
+        return ("cloudwatch_logs", destination.log_group)
+    if isinstance(destination, FirehoseDestination):
+        return ("firehose", destination.stream_arn.replace(":deliverystream:", ":deliverystream/"))
+    return destination
 
 
 def kind_of(resource_id: str) -> ResourceKind | None:
@@ -83,6 +125,7 @@ def create_params(
             params["TagFieldSpecifications"] = [
                 {"ResourceType": tf.resource_type, "TagKeys": list(tf.keys)} for tf in aws.tag_fields
             ]
+        params.update(aws.extra)  # checked against botocore's model by AwsProvider.validate
     return params
 
 
@@ -153,7 +196,7 @@ def _destination(
     """One validated, immutable destination per distinct value: a fleet's flow logs share a few destinations, so
     describing 100,000 of them builds a handful of objects, not 100,000."""
     if kind == "cloud-watch-logs":
-        group = group or (target or "").split(":log-group:")[-1].removesuffix(":*")
+        group = group or log_group_name(target or "")
         if not group:
             return None
         return CloudWatchLogsDestination(log_group=group, role_arn=role)
@@ -209,11 +252,24 @@ def flow_log_from_record(record: Mapping[str, Any], region: str, include_raw: bo
         name=name,
         description=None,
         tags=tags,
-        options=None,
+        options=_options(record.get("DeliverCrossAccountRole"), _tag_fields_key(record.get("TagFieldSpecifications"))),
         delivery_status=_DELIVERY.get(record.get("DeliverLogsStatus", ""), DeliveryStatus.UNKNOWN),
         delivery_error=record.get("DeliverLogsErrorMessage"),
         created_at=record.get("CreationTime"),
         raw=(record if isinstance(record, dict) else dict(record)) if include_raw else {},
+    )
+
+
+def _tag_fields_key(items: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((str(i.get("ResourceType", "")), tuple(i.get("TagKeys") or ())) for i in items or ())
+
+
+@functools.lru_cache(maxsize=1024)
+def _options(role: str | None, tag_fields: tuple[tuple[str, tuple[str, ...]], ...]) -> AwsOptions:
+    """The ``aws`` options DescribeFlowLogs reports (both fields read, so both set), one object per value."""
+    return AwsOptions.model_construct(
+        cross_account_role=role,
+        tag_fields=[AwsTagField.model_construct(resource_type=kind, keys=list(keys)) for kind, keys in tag_fields],
     )
 
 

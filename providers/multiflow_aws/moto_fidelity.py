@@ -10,6 +10,8 @@ multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire p
 * ``ClientToken`` is ignored; AWS answers a repeated token with the first answer (idempotency);
 * a duplicate (a resource that already has a flow log to the destination) refuses the call after moto has
   created, untagged, the flow logs of the resources before it; AWS creates none;
+* a flow log to ``bucket/prefix/`` is refused as a duplicate when the resource has one to the bare ``bucket``
+  (moto compares the bucket only), but not in the other order; AWS allows both, in either order;
 * DescribeFlowLogs, DescribeVpcs, DescribeSubnets and DescribeNetworkInterfaces ignore ``MaxResults``/
   ``NextToken``; AWS pages;
 * DescribeFlowLogs and DeleteFlowLogs take any number of ``FlowLogId.N``; AWS takes at most
@@ -23,7 +25,9 @@ moto upgrade cannot silently turn the corrections off.
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["FLOW_LOG_IDS_PER_CALL", "apply"]
@@ -32,6 +36,7 @@ __all__ = ["FLOW_LOG_IDS_PER_CALL", "apply"]
 FLOW_LOG_IDS_PER_CALL = 1000
 
 _lock = threading.Lock()
+_create_lock = threading.Lock()
 _applied = False
 _tokens: dict[tuple[str, str, str], dict[str, Any]] = {}
 
@@ -81,7 +86,8 @@ def apply() -> None:
                 else:
                     self.querystring["LogDestination"] = [_bucket_only(destination)]
             before = set(self.ec2_backend.flow_logs)
-            result: Any = original_create(self)
+            with _bucket_twins_hidden(self.ec2_backend, resource_ids, destination):
+                result: Any = original_create(self)
             created = [fl for fid, fl in self.ec2_backend.flow_logs.items() if fid not in before]
             options = self._get_param("DestinationOptions")
             cross_account = self._get_param("DeliverCrossAccountRole")
@@ -126,6 +132,26 @@ def _id_limited(original: Any) -> Any:
         return original(self)
 
     return handler
+
+
+@contextlib.contextmanager
+def _bucket_twins_hidden(backend: Any, resource_ids: list[str], destination: str | None) -> Iterator[None]:
+    """While moto creates a flow log to ``bucket/prefix/`` (handed to it as ``bucket``), hide the flow logs of the
+    same resources to the bare ``bucket``, which moto would take for duplicates: AWS compares the whole destination,
+    so ``bucket`` then ``bucket/prefix/`` are two flow logs in either order."""
+    bare = _bucket_only(destination) if destination else None
+    if not destination or bare == destination:
+        yield
+        return
+    hidden = [fl for fl in backend.flow_logs.values() if fl.resource_id in resource_ids and fl.log_destination == bare]
+    with _create_lock:
+        for flow_log in hidden:
+            flow_log.log_destination = None
+        try:
+            yield
+        finally:
+            for flow_log in hidden:
+                flow_log.log_destination = bare
 
 
 def _paged(original: Any, key: str) -> Any:

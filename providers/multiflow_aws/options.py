@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from multiflow.spec import FlowLogSpec, ProviderOptions, SpecModel
 
@@ -25,6 +25,18 @@ class AwsOptions(ProviderOptions):
         default=None, description="DeliverCrossAccountRole: a role to publish into another account"
     )
     tag_fields: list[AwsTagField] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(
+        default_factory=dict,
+        description="CreateFlowLogs parameters multiflow does not model yet, checked against botocore's model",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_extra(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # An empty `extra` is left out, so blocks that do not use it keep the digest they had before it existed.
+        data: dict[str, Any] = handler(self)
+        if not data.get("extra"):
+            data.pop("extra", None)
+        return data
 
 
 def options_of(spec: FlowLogSpec) -> AwsOptions | None:

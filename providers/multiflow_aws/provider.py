@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from multiflow.errors import SpecError
 from multiflow.model import Capabilities
+from multiflow.ownership import MANAGED_TAG_COUNT
 from multiflow.provider import Provider
-from multiflow.spec import FlowLogSpec
+from multiflow.spec import Destination, FlowLogSpec
 from multiflow_aws.capabilities import CAPABILITIES
 from multiflow_aws.destinations import CloudWatchLogsDestination, FirehoseDestination, S3Destination
 from multiflow_aws.options import AwsOptions, options_of
@@ -24,7 +26,8 @@ _LOG_GROUP_NAME = re.compile(r"^[\w#./-]{1,512}$")
 _LOG_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\w#./-]{1,512}(:\*)?$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_FIREHOSE_ARN = re.compile(r"^arn:aws[a-z-]*:firehose:[a-z0-9-]+:\d{12}:deliverystream/[\w.-]{1,64}$")
+# The EC2 reference's own example writes ``deliverystream:NAME``; IAM's ARN format is ``deliverystream/NAME``.
+_FIREHOSE_ARN = re.compile(r"^arn:aws[a-z-]*:firehose:[a-z0-9-]+:\d{12}:deliverystream[/:][\w.-]{1,64}$")
 
 
 class AwsProvider(Provider):
@@ -37,7 +40,19 @@ class AwsProvider(Provider):
     destinations = (CloudWatchLogsDestination, S3Destination, FirehoseDestination)
 
     def validate(self, spec: FlowLogSpec) -> None:
-        """AWS's own rules beyond the capabilities: ARNs, names, the role CloudWatch Logs needs."""
+        """AWS's own rules beyond the capabilities: ids of the kind named, ARNs, names, the role CloudWatch Logs
+        needs, and the tag count as CreateFlowLogs will send it (``Name`` and multiflow's own tags included)."""
+        _check_id_kinds(spec)
+        sent = len(spec.tags) + MANAGED_TAG_COUNT + (1 if spec.name is not None else 0)
+        if sent > CAPABILITIES.max_tags:
+            raise SpecError(
+                "tags",
+                f"{len(spec.tags)} tags",
+                f"at most {CAPABILITIES.max_tags - MANAGED_TAG_COUNT - (1 if spec.name is not None else 0)}: "
+                f"AWS takes {CAPABILITIES.max_tags} a flow log, and apply adds {MANAGED_TAG_COUNT} of multiflow's"
+                + (" and the Name tag" if spec.name is not None else ""),
+                provider="aws",
+            )
         destination = spec.destination
         if isinstance(destination, CloudWatchLogsDestination):
             group = destination.log_group
@@ -96,6 +111,10 @@ class AwsProvider(Provider):
         if aws is not None:
             if aws.cross_account_role is not None:
                 _check_role("options.aws.cross_account_role", aws.cross_account_role)
+            if aws.extra:
+                from multiflow_aws.passthrough import check_extra
+
+                check_extra(aws.extra)
             kinds = [tf.resource_type for tf in aws.tag_fields]
             if len(set(kinds)) != len(kinds):
                 raise SpecError("options.aws.tag_fields", kinds, "each resource_type at most once", provider="aws")
@@ -115,13 +134,37 @@ class AwsProvider(Provider):
         return AwsSandbox()
 
     def normalize(self, spec: FlowLogSpec, region: str) -> FlowLogSpec:
-        """``spec`` as DescribeFlowLogs will report it (a bucket name becomes its ARN), for comparisons."""
-        if isinstance(spec.destination, S3Destination) and not spec.destination.bucket.startswith("arn:"):
-            from multiflow_aws.mapping import s3_arn
+        """``spec`` as DescribeFlowLogs will report it, for comparisons: a bucket name becomes its ARN in the
+        region's partition, a log-group ARN (with or without ``:*``) its group name."""
+        from multiflow_aws.mapping import normalized_destination
 
-            bucket = s3_arn(spec.destination.bucket, region)
-            return spec.model_copy(update={"destination": spec.destination.model_copy(update={"bucket": bucket})})
-        return spec
+        destination = normalized_destination(spec.destination, region)
+        if destination is spec.destination:
+            return spec
+        return spec.model_copy(update={"destination": destination})
+
+    def destination_identity(self, destination: Destination, region: str) -> Hashable:
+        """AWS allows one flow log per resource and log destination, whatever its file format or partitions:
+        the bucket ARN and prefix, the log group name, or the stream ARN."""
+        from multiflow_aws.mapping import destination_identity
+
+        return destination_identity(destination, region)
+
+
+def _check_id_kinds(spec: FlowLogSpec) -> None:
+    """Refuse an id whose AWS prefix names another kind (``subnet-...`` under ``kind: vpc``) before any call."""
+    from multiflow_aws.mapping import kind_of
+
+    kind = spec.resources.kind
+    for index, resource_id in enumerate(spec.resources.ids):
+        actual = kind_of(resource_id)
+        if actual is not None and actual is not kind:
+            raise SpecError(
+                f"resources.ids[{index}]",
+                resource_id,
+                f"an id of kind {kind.value} (its prefix names a {actual.value})",
+                provider="aws",
+            )
 
 
 def _check_role(field: str, arn: str) -> None:

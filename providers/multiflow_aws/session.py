@@ -1,6 +1,8 @@
 """One region of one AWS account, through boto3's EC2 client.
 
-Throttling and transient failures are retried by botocore's own retry modes (``standard`` by default). The one
+Throttling and transient failures are retried by botocore's own retry modes, configured as botocore configures
+them (``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``, ``retry_mode``/``max_attempts`` in ``~/.aws/config``) unless the
+caller passes ``retry_mode`` or ``max_attempts``. The one
 case botocore cannot know is retried here: a just-created IAM role that EC2 cannot assume yet
 (``InvalidParameter`` "Unable to assume given IAM role"), for up to ``iam_propagation_timeout`` seconds with
 backoff from 0.5 s doubling to 10 s, as Terraform does.
@@ -21,13 +23,23 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from multiflow.backoff import Backoff, retry
-from multiflow.errors import AlreadyExists, AuthError, NotFound, ProviderError, ResourceFailure, UnsupportedFeature
-from multiflow.model import CloudResource, FlowLog, FlowLogStatus
-from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery
-from multiflow.spec import FlowLogSpec, ResourceKind
-from multiflow_aws.capabilities import CAPABILITIES
+from multiflow.errors import (
+    AlreadyExists,
+    AuthError,
+    DryRunSucceeded,
+    NotFound,
+    ProviderError,
+    ResourceFailure,
+    SpecError,
+    UnsupportedFeature,
+)
+from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatus
+from multiflow.ownership import OWNERSHIP_PREFIX, user_tags
+from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges
+from multiflow.spec import FlowLogSpec, ResourceKind, Traffic
+from multiflow_aws.capabilities import CAPABILITIES, DESTINATION_TYPES, TRAFFIC_TYPES
 from multiflow_aws.errors import ERROR_TABLE, UNEXPECTED_RESPONSE, from_client_error
-from multiflow_aws.mapping import client_token, create_params, flow_log_from_record
+from multiflow_aws.mapping import client_token, create_params, flow_log_from_record, log_group_name
 
 __all__ = ["AwsSession"]
 
@@ -59,8 +71,10 @@ class AwsSession:
     :param aws_secret_access_key: see above.
     :param aws_session_token: see above.
     :param boto3_session: a ready ``boto3.Session`` to use instead of building one.
-    :param retry_mode: botocore's retry mode: ``standard`` (default), ``adaptive`` or ``legacy``.
-    :param max_attempts: attempts per call, retries included (botocore counts the first one).
+    :param retry_mode: botocore's retry mode (``standard``, ``adaptive`` or ``legacy``); ``None`` leaves it to
+        botocore's own chain (``AWS_RETRY_MODE``, the profile's ``retry_mode``, botocore's default).
+    :param max_attempts: attempts per call, retries included (botocore counts the first one); ``None`` leaves it
+        to ``AWS_MAX_ATTEMPTS``, the profile's ``max_attempts`` or the mode's default.
     :param iam_propagation_timeout: seconds to keep retrying "Unable to assume given IAM role".
     :param connect_timeout: seconds to wait for a connection.
     :param read_timeout: seconds to wait for a response.
@@ -78,8 +92,8 @@ class AwsSession:
         aws_secret_access_key: str | None = None,
         aws_session_token: str | None = None,
         boto3_session: boto3.Session | None = None,
-        retry_mode: str = "standard",
-        max_attempts: int = 5,
+        retry_mode: str | None = None,
+        max_attempts: int | None = None,
         iam_propagation_timeout: float = 120.0,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
@@ -102,8 +116,13 @@ class AwsSession:
                 "ProfileNotFound",
                 f"{exc}: name one in ~/.aws/config or $AWS_CONFIG_FILE (profile_name, --profile aws=NAME, AWS_PROFILE)",
             ) from None
+        retries: dict[str, Any] = {}
+        if retry_mode is not None:
+            retries["mode"] = retry_mode
+        if max_attempts is not None:
+            retries["total_max_attempts"] = max_attempts
         config = Config(
-            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+            retries=retries or None,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             user_agent_extra="multiflow",
@@ -177,20 +196,34 @@ class AwsSession:
 
     def create(self, specs: Sequence[FlowLogSpec], *, extra_tags: Mapping[str, str], dry_run: bool) -> CreateOutcome:
         """Create flow logs, grouping resources with identical settings into calls of ≤1000 ids (25 for TGW)."""
-        groups: dict[str, tuple[FlowLogSpec, list[str]]] = {}
+        groups: dict[str, tuple[FlowLogSpec, dict[str, None]]] = {}
         for spec in specs:
-            _, ids = groups.setdefault(spec.settings_digest(), (spec, []))
-            ids.extend(i for i in spec.resources.ids if i not in ids)
+            _, ids = groups.setdefault(spec.settings_digest(), (spec, {}))
+            ids.update(dict.fromkeys(spec.resources.ids))
         outcome = CreateOutcome()
+        passed: DryRunSucceeded | None = None
         for spec, ids in groups.values():
             size = CAPABILITIES.ids_per_call[spec.resources.kind]
-            for batch in _chunks(ids, size):
+            for batch in _chunks(list(ids), size):
                 params = create_params(spec, batch, self.region, extra_tags)
                 if dry_run:
-                    self._call("CreateFlowLogs", self.ec2.create_flow_logs, DryRun=True, **params)
-                    continue  # unreachable: AWS answers a dry run with an error either way
+                    passed = self._dry_run(params)
+                    continue
                 self._create_batch(params, outcome)
+        if passed is not None:
+            raise passed
         return outcome
+
+    def _dry_run(self, params: dict[str, Any]) -> DryRunSucceeded:
+        """One CreateFlowLogs with ``DryRun``: its DryRunSucceeded, or the refusal raised (every call of a create
+        is tried, so a later batch's refusal is not hidden behind the first one's success)."""
+        try:
+            self._call("CreateFlowLogs", self.ec2.create_flow_logs, DryRun=True, **params)
+        except DryRunSucceeded as passed:
+            return passed
+        raise ERROR_TABLE.error(  # pragma: no cover - EC2 answers a dry run with an error either way
+            UNEXPECTED_RESPONSE, "a dry run answered as a real call", operation="CreateFlowLogs"
+        )
 
     def _create_batch(
         self, params: dict[str, Any], outcome: CreateOutcome, retried: bool = False, salt: str = ""
@@ -199,19 +232,27 @@ class AwsSession:
         try:
             response = self._create_call({**params, "ClientToken": client_token(params, salt)})
         except AlreadyExists as exc:
-            if retried:
-                outcome.failed += [ResourceFailure(i, exc) for i in batch]
-                return
-            # One duplicate refuses the whole call: set the duplicates aside and create the rest.
-            duplicates = self._duplicates(params)
-            outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch if i in duplicates]
+            # One duplicate refuses the whole call: set the duplicates aside and create the rest. A duplicate that
+            # carries every tag this call sends (same fleet, entry, digest, name and tags) is what this call would
+            # have made, by a run beside this one: it is adopted as created, not reported as a failure.
+            records = self._duplicates(params)
+            duplicates = {r.get("ResourceId", "") for r in records}
+            sent = _sent_tags(params)
+            twins = [r for r in records if sent and sent.items() <= _record_tags(r).items()]
+            adopted = {r.get("ResourceId", "") for r in twins}
+            outcome.created += self._flow_logs(twins)
+            outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch if i in duplicates and i not in adopted]
             rest = [i for i in batch if i not in duplicates]
-            if rest and len(rest) < len(batch):
+            if rest and len(rest) < len(batch) and not retried:
                 self._create_batch({**params, "ResourceIds": rest}, outcome, retried=True)
             elif rest:
                 outcome.failed += [ResourceFailure(i, exc.about(i)) for i in rest]
             return
         except ProviderError as exc:
+            if isinstance(exc, AuthError) and not outcome.created and not outcome.failed:
+                # A refusal of the whole call (credentials, permission) before anything succeeded: the call's own
+                # error, not a PartialFailure of every resource with nothing done.
+                raise
             outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch]
             return
         outcome.failed += _unsuccessful(response, "CreateFlowLogs")
@@ -227,16 +268,16 @@ class AwsSession:
                 log.info("ClientToken answered with deleted flow logs; creating %d again", len(missing))
                 self._create_batch({**params, "ResourceIds": missing}, outcome, retried, salt=uuid.uuid4().hex)
 
-    def _duplicates(self, params: Mapping[str, Any]) -> set[str]:
-        """Resources in ``params`` that already have a flow log to the same destination."""
+    def _duplicates(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The flow logs of resources in ``params`` that already log to the same destination."""
         existing = self._records([{"Name": "resource-id", "Values": params["ResourceIds"]}])
         target = (params.get("LogGroupName"), params.get("LogDestination"))
-        return {
-            r.get("ResourceId", "")
+        return [
+            r
             for r in existing
             if (r.get("LogGroupName"), r.get("LogDestination")) == target
             or (target[1] is not None and r.get("LogDestination") == target[1])
-        }
+        ]
 
     # -- read ------------------------------------------------------------------------------------------------
 
@@ -264,9 +305,24 @@ class AwsSession:
                 records += page.get("FlowLogs", [])
         return records
 
-    def describe(self, query: DescribeQuery) -> list[FlowLog]:
-        """Flow logs matching ``query``, all pages."""
-        filters: list[dict[str, Any]] = []
+    def describe(
+        self,
+        query: DescribeQuery,
+        *,
+        destination_kind: str | None = None,
+        log_group: str | None = None,
+        traffic: Traffic | str | None = None,
+        delivery_status: DeliveryStatus | str | None = None,
+    ) -> list[FlowLog]:
+        """Flow logs matching ``query`` and the AWS-only criteria, all pages; every criterion is a
+        DescribeFlowLogs filter, answered by EC2 (``resource_kind`` alone is filtered here: EC2 has no filter).
+
+        :param destination_kind: ``s3``, ``cloudwatch_logs`` or ``firehose`` (``log-destination-type``).
+        :param log_group: a log group name or ARN (``log-group-name``).
+        :param traffic: ``all``, ``accept`` or ``reject`` (``traffic-type``).
+        :param delivery_status: ``ok`` or ``failed`` (``deliver-log-status``).
+        """
+        filters = _server_filters(destination_kind, log_group, traffic, delivery_status)
         if query.resource_ids:
             filters.append({"Name": "resource-id", "Values": list(query.resource_ids)})
         for key, value in query.tags.items():
@@ -340,8 +396,9 @@ class AwsSession:
     def delete(self, ids: Sequence[str]) -> DeleteOutcome:
         """DeleteFlowLogs, 1000 ids a call, after one DescribeFlowLogs per 1000 ids to find the unknown ones.
 
-        Ids EC2 does not know are reported as NotFound without being sent: EC2 implementations differ on whether
-        one unknown id refuses the whole call, and the describe makes the outcome per id certain either way.
+        Ids EC2 does not know are reported as NotFound without being sent (the error says so, and has no request
+        id): EC2 implementations differ on whether one unknown id refuses the whole call, and the describe makes
+        the outcome per id certain either way.
         """
         outcome = DeleteOutcome()
         wanted = list(dict.fromkeys(ids))
@@ -353,7 +410,8 @@ class AwsSession:
                         flow_log_id,
                         ERROR_TABLE.error(
                             "InvalidFlowLogId.NotFound",
-                            f"The flow log ID '{flow_log_id}' does not exist",
+                            f"The flow log ID '{flow_log_id}' does not exist (DescribeFlowLogs does not know it, so "
+                            "DeleteFlowLogs was not sent for it, and no request id stands for this answer)",
                             operation="DeleteFlowLogs",
                             resource_id=flow_log_id,
                         ),
@@ -390,7 +448,34 @@ class AwsSession:
         else:
             outcome.failed += [ResourceFailure(i, unknown[i]) for i in again]
 
-    # -- tags in place -----------------------------------------------------------------------------------------
+    # -- in place ------------------------------------------------------------------------------------------
+
+    def modify(self, flow_log_id: str, changes: ModifyChanges) -> None:
+        """Change a flow log's tags (and its name, the ``Name`` tag) in place with CreateTags/DeleteTags;
+        multiflow's own ``multiflow:`` tags are never touched."""
+        found = self.get([flow_log_id])
+        if flow_log_id not in found:
+            raise ERROR_TABLE.error(
+                "InvalidFlowLogId.NotFound",
+                f"The flow log ID '{flow_log_id}' does not exist",
+                operation="DescribeFlowLogs",
+                resource_id=flow_log_id,
+            )
+        current = _record_tags(found[flow_log_id].raw)
+        wanted = {k: v for k, v in current.items() if k.startswith(OWNERSHIP_PREFIX)}
+        wanted.update(changes.tags if changes.tags is not None else user_tags(current))
+        name = changes.name if changes.name is not None else current.get("Name")
+        wanted.pop("Name", None)
+        if name is not None:
+            wanted["Name"] = name
+        put = {k: v for k, v in wanted.items() if current.get(k) != v}
+        drop = [k for k in current if k not in wanted]
+        if put:
+            tags = [{"Key": k, "Value": v} for k, v in sorted(put.items())]
+            self._call("CreateTags", self.ec2.create_tags, Resources=[flow_log_id], Tags=tags)
+        if drop:
+            keys = [{"Key": k} for k in sorted(drop)]
+            self._call("DeleteTags", self.ec2.delete_tags, Resources=[flow_log_id], Tags=keys)
 
     def add_tags(self, flow_log_ids: Sequence[str], tags: Mapping[str, str]) -> None:
         """CreateTags on flow logs (multiflow.adopting.TagWriter): add ``tags``, or overwrite those of the same key
@@ -413,6 +498,45 @@ _LISTERS = {
     ResourceKind.SUBNET: ("describe_subnets", "Subnets", "SubnetId"),
     ResourceKind.NETWORK_INTERFACE: ("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
 }
+
+
+def _server_filters(
+    destination_kind: str | None,
+    log_group: str | None,
+    traffic: Traffic | str | None,
+    delivery_status: DeliveryStatus | str | None,
+) -> list[dict[str, Any]]:
+    """The DescribeFlowLogs filters for the AWS-only describe criteria; a value AWS does not take is a SpecError."""
+    filters: list[dict[str, Any]] = []
+    if destination_kind is not None:
+        if destination_kind not in DESTINATION_TYPES:
+            raise SpecError("destination_kind", destination_kind, ", ".join(DESTINATION_TYPES), provider="aws")
+        filters.append({"Name": "log-destination-type", "Values": [DESTINATION_TYPES[destination_kind]]})
+    if log_group is not None:
+        filters.append({"Name": "log-group-name", "Values": [log_group_name(log_group)]})
+    if traffic is not None:
+        try:
+            neutral = Traffic(traffic)
+        except ValueError:
+            raise SpecError("traffic", traffic, "all, accept or reject", provider="aws") from None
+        filters.append({"Name": "traffic-type", "Values": [TRAFFIC_TYPES[neutral]]})
+    if delivery_status is not None:
+        value = delivery_status.value if isinstance(delivery_status, DeliveryStatus) else str(delivery_status)
+        status = {DeliveryStatus.OK.value: "SUCCESS", DeliveryStatus.FAILED.value: "FAILED"}.get(value)
+        if status is None:
+            raise SpecError("delivery_status", delivery_status, "ok or failed", provider="aws")
+        filters.append({"Name": "deliver-log-status", "Values": [status]})
+    return filters
+
+
+def _sent_tags(params: Mapping[str, Any]) -> dict[str, str]:
+    """The tags a CreateFlowLogs call puts on each flow log."""
+    specs = params.get("TagSpecifications") or [{}]
+    return {t["Key"]: t.get("Value", "") for t in specs[0].get("Tags", [])}
+
+
+def _record_tags(record: Mapping[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t.get("Value", "") for t in record.get("Tags", []) if "Key" in t}
 
 
 def _unsuccessful(response: Mapping[str, Any], operation: str) -> list[ResourceFailure]:

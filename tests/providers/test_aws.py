@@ -399,6 +399,7 @@ def test_delete_reports_unknown_ids_and_deletes_the_rest(aws_env: Any, aws_clien
     [missing] = caught.value.failed
     assert missing.resource_id == "fl-00000000000000000"
     assert isinstance(missing.error, NotFound) and missing.error.code == "InvalidFlowLogId.NotFound"
+    assert "was not sent" in missing.error.message and missing.error.request_id is None  # said, not made up
     assert aws_client.describe() == []
 
 

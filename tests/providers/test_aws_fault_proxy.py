@@ -126,3 +126,42 @@ def test_the_proxy_binds_loopback_only_and_needs_plain_http() -> None:
     with FaultProxy("http://127.0.0.1:9", seed=0) as proxy:
         assert proxy.endpoint_url.startswith("http://127.0.0.1:")
         assert "127.0.0.1" in repr(proxy)
+
+
+class FakeClock:
+    """A clock the test moves by hand (no timed assertions)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_rate_limits_are_token_buckets_per_api_class(aws_env: Any) -> None:
+    from multiflow_aws.request_tokens import DEFAULT_BUCKETS, Bucket, RequestTokens, api_class
+
+    assert {"mutating": Bucket(50, 5), "non_mutating": Bucket(100, 20)} == DEFAULT_BUCKETS
+    assert (api_class("DescribeFlowLogs"), api_class("CreateFlowLogs")) == ("non_mutating", "mutating")
+    clock = FakeClock()
+    tokens = RequestTokens({"mutating": Bucket(1, 1), "non_mutating": Bucket(3, 2)}, clock=clock)
+    proxy = aws_env.fault_proxy(rate_limits=tokens)
+    client = connect(aws_env, proxy, max_attempts=1)
+    for _ in range(3):
+        client.describe()
+    with pytest.raises(Throttled) as caught:
+        client.describe()  # the describe bucket is empty
+    assert (caught.value.code, caught.value.http_status) == ("RequestLimitExceeded", 503)
+    assert proxy.injected == {"rate_limit": 1}
+    clock.now += 0.5  # one token back at 2 a second
+    client.describe()
+    with pytest.raises(Throttled):
+        client.describe()
+    clock.now += 100.0  # refilled, but never beyond the bucket's size
+    for _ in range(3):
+        client.describe()
+    with pytest.raises(Throttled):
+        client.describe()
+    assert proxy.injected == {"rate_limit": 3}
+    proxy.reset()
+    client.describe()  # off again
