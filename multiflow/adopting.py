@@ -5,7 +5,8 @@ what it does not manage. :func:`adoptions` looks at each conflict: when the flow
 matches the entry's every attribute the cloud reports back, it can be *adopted* (tagged with the fleet's
 ownership tags, :func:`multiflow.ownership.managed_tags`), after which plan keeps it like any flow log it made.
 Any other stays a conflict, with the reason. :func:`adopt` writes the tags, through the provider session's
-optional :class:`TagWriter` protocol; a provider without it is an :class:`~multiflow.errors.UnsupportedFeature`.
+optional :class:`~multiflow.provider.TagWriter` protocol; a provider without it is an
+:class:`~multiflow.errors.UnsupportedFeature`.
 
 What the cloud cannot report back (an options field it does not read back, record fields it does not show)
 cannot be checked: an entry that sets such a thing adopts nothing, and says so.
@@ -13,9 +14,8 @@ cannot be checked: an entry that sets such a thing adopts nothing, and says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from multiflow.client import Connections
 from multiflow.errors import MultiflowError, UnsupportedFeature
@@ -23,17 +23,9 @@ from multiflow.model import FlowLog
 from multiflow.ownership import MANAGED_TAG, SPEC_TAG, managed_tags, owner_of
 from multiflow.planning import Change, Plan, _compare, _Wanted
 from multiflow.plugins import get_provider
+from multiflow.provider import TagWriter
 
 __all__ = ["Adoption", "AdoptionPlan", "AdoptionResult", "Refusal", "TagWriter", "adopt", "adoptions"]
-
-
-@runtime_checkable
-class TagWriter(Protocol):
-    """An optional session protocol: add tags to flow logs in place (overwriting those of the same key, multiflow's
-    own ``multiflow:`` tags included), as AWS CreateTags or Alibaba TagResources do."""
-
-    def add_tags(self, flow_log_ids: Sequence[str], tags: Mapping[str, str]) -> None:
-        """Tag every flow log of ``flow_log_ids`` with ``tags``; raise a ProviderError on a refusal."""
 
 
 @dataclass(frozen=True)

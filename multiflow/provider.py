@@ -16,8 +16,8 @@ The core checks a spec against ``capabilities`` and then :meth:`Provider.validat
 :meth:`Provider.connect` returns: a :class:`ProviderSession` (create, describe, get, delete, close), bound to one
 region of one account. What only some clouds do is an optional protocol the session may also satisfy, checked by
 the core with ``isinstance``: :class:`StartStop`, :class:`Modifiable`, :class:`ResourceLister`,
-:class:`ResourceInventory`. The capability flags that describe them (``start_stop``, ``modifiable``) are checked
-against the session when it is made, so no provider writes a method that only raises.
+:class:`ResourceInventory`, :class:`TagWriter`. The capability flags that describe them (``start_stop``,
+``modifiable``) are checked against the session when it is made, so no provider writes a method that only raises.
 
 Providers know nothing of planning or waiting; the core knows nothing of any cloud.
 """
@@ -46,6 +46,7 @@ __all__ = [
     "ServiceOptIn",
     "StartStop",
     "SwitchOutcome",
+    "TagWriter",
 ]
 
 
@@ -182,6 +183,17 @@ class ServiceOptIn(Protocol):
 
     def open_service(self) -> None:
         """Open the account's flow-log service (harmless when it is open)."""
+        ...
+
+
+@runtime_checkable
+class TagWriter(Protocol):
+    """A session that adds tags to flow logs in place, overwriting those of the same key, multiflow's own
+    ``multiflow:`` tags included (AWS CreateTags, Alibaba TagResources): what ``multiflow adopt`` needs. Optional.
+    """
+
+    def add_tags(self, flow_log_ids: Sequence[str], tags: Mapping[str, str]) -> None:
+        """Tag every flow log of ``flow_log_ids`` with ``tags``; raise a ProviderError on a refusal."""
         ...
 
 

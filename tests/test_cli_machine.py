@@ -199,7 +199,7 @@ def test_adopt_takes_over_unmanaged_flow_logs_that_match_and_names_the_others(
         client.delete([different, others])
 
 
-def test_adopt_says_when_a_provider_cannot_tag_in_place(
+def test_adopt_tags_an_alibaba_flow_log_in_place(
     served: dict[str, Any], env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import multiflow as library
@@ -222,8 +222,10 @@ def test_adopt_says_when_a_provider_cannot_tag_in_place(
         (made,) = alibaba_client.create(FlowLogSpec.model_validate(alibaba["after"]))
         try:
             done = multiflow("adopt", str(fleet), "--yes", env=env)
-            assert done.returncode == 1, done.stdout + done.stderr
-            assert f"alibaba does not support adopt=['{made.id}']" in done.stdout
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert alibaba_client.get(made.id).tags["multiflow:managed"] == "e2e"  # read back from the emulator
+            again = as_json(multiflow("plan", str(fleet), "-o", "json", env=env))
+            assert {c["action"] for c in again["changes"] if c["flow_log_id"] == made.id} == {"keep"}
         finally:
             alibaba_client.delete([made.id])
 
