@@ -7,6 +7,7 @@ answer (progress and errors go to stderr). The library is imported inside them, 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -76,12 +77,38 @@ def _load(path: str) -> Fleet:
 
 
 def _confirm(args: argparse.Namespace, question: str) -> bool:
+    """``--yes``, or a ``y`` typed at the prompt; end of input (Ctrl-D, a closed stdin) is "not confirmed"."""
     if args.yes:
         return True
     if not sys.stdin.isatty():
         raise MultiflowError("refusing to change the clouds without confirmation: stdin is not a terminal; add --yes")
-    answer = input(f"{question} [y/N] ")
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        sys.stderr.write("\n")
+        raise MultiflowError("not confirmed (end of input at the prompt): nothing done; add --yes to skip it") from None
     return answer.strip().lower() in {"y", "yes"}
+
+
+def _regions(providers: Sequence[str], text: str | None) -> dict[str, list[str]]:
+    """``--region``, or each provider's configured region (``default_region()`` where its plugin has one)."""
+    if text is not None:
+        return provider_regions(providers, text)
+    from multiflow.plugins import get_provider
+
+    chosen: dict[str, list[str]] = {}
+    for name in providers:
+        method = getattr(get_provider(name), "default_region", None)
+        region = method() if method is not None else None
+        if not region:
+            hints = {
+                "aws": "AWS_REGION / AWS_DEFAULT_REGION or the profile's region",
+                "alibaba": "ALIBABA_CLOUD_REGION_ID",
+            }
+            where = hints.get(name, "its region setting")
+            raise MultiflowError(f"no region for {name}: add --region REGION (or PROVIDER:REGION), or set {where}")
+        chosen[name] = [region]
+    return chosen
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
@@ -105,14 +132,14 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
             rendering.write_json(plan.as_dict(), out)
         else:
             rendering.print_plan(plan, out)
-    if getattr(args, "detailed_exitcode", False) and plan.pending:
-        return EXIT_PENDING
+    if getattr(args, "detailed_exitcode", False) and (plan.pending or plan.conflicts):
+        return EXIT_PENDING  # conflicts too: a fleet that cannot be satisfied is not converged
     return EXIT_OK
 
 
 def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -> int:
     """``multiflow apply FILE``: plan, confirm, make the changes; exit 1 when any failed."""
-    from multiflow.applying import apply
+    from multiflow.applying import ApplyInterrupted, apply
     from multiflow.cli.progress import ProgressPrinter
     from multiflow.planning import plan as make_plan
 
@@ -129,9 +156,18 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
             out.write("Nothing done.\n")
             return EXIT_OK
         started = time.monotonic()
-        progress = ProgressPrinter(sys.stderr, args.output == "json")
-        result = apply(plan, connections, timeout=args.timeout, progress=progress)
+        cancel = threading.Event()
+        with ProgressPrinter(sys.stderr) as progress, _interruptible(cancel):
+            try:
+                result = apply(plan, connections, timeout=args.timeout, progress=progress, cancel=cancel)
+            except ApplyInterrupted as exc:
+                progress.close()
+                _report_interrupted(args, plan, exc.result, time.monotonic() - started, out)
+                os._exit(EXIT_INTERRUPTED)  # at once: the calls still in flight are the clouds' to finish
         elapsed = time.monotonic() - started
+    if result.interrupted:
+        _report_interrupted(args, plan, result, elapsed, out)
+        return EXIT_INTERRUPTED
     if args.output == "json":
         rendering.write_json(
             {"ok": result.ok, "elapsed_seconds": round(elapsed, 2), "plan": plan.as_dict(), "result": result.as_dict()},
@@ -140,6 +176,49 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
     else:
         rendering.print_result(result, elapsed, out)
     return EXIT_OK if result.ok else EXIT_ERROR
+
+
+@contextmanager
+def _interruptible(cancel: threading.Event) -> Iterator[None]:
+    """While applying: the first Ctrl-C sets ``cancel`` (no new work, waits end within a poll), the second
+    raises KeyboardInterrupt (apply then returns at once with what it knows)."""
+
+    def interrupted(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        sys.stderr.write(
+            "\nmultiflow: interrupted: starting nothing new, stopping the waits (Ctrl-C again to quit at once)\n"
+        )
+        sys.stderr.flush()
+
+    try:
+        previous = signal.signal(signal.SIGINT, interrupted)
+    except ValueError:  # not the main thread: Ctrl-C keeps its default
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _report_interrupted(args: argparse.Namespace, plan: Any, result: Any, elapsed: float, out: TextIO) -> None:
+    if args.output == "json":
+        rendering.write_json(
+            {
+                "ok": False,
+                "interrupted": True,
+                "elapsed_seconds": round(elapsed, 2),
+                "plan": plan.as_dict(),
+                "result": result.as_dict(),
+            },
+            out,
+        )
+    else:
+        rendering.print_interrupted(result, elapsed, out)
+    out.flush()
+    sys.stderr.flush()
 
 
 def cmd_destroy(args: argparse.Namespace, out: TextIO) -> int:
@@ -152,7 +231,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     import multiflow
 
     found: list[FlowLog] = []
-    for provider, regions in provider_regions(names(args.provider), args.region).items():
+    for provider, regions in _regions(names(args.provider), args.region).items():
         for region in regions:
             with multiflow.connect(provider, region=region) as client:
                 found.extend(client.describe())
@@ -194,13 +273,24 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_sandbox_serve(args: argparse.Namespace, out: TextIO) -> int:
-    """``multiflow sandbox serve``: every provider's sandbox with its demo estate, until a signal or ``--seconds``."""
+    """``multiflow sandbox serve``: every provider's sandbox with its demo estate, until a signal or ``--seconds``;
+    ``--env`` prints only ``export`` lines; the knobs make the sandboxes slow or flaky."""
     from multiflow import sandbox
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with sandbox.started() as boxes:
+        untuned = sandbox.tune(
+            boxes,
+            activation_delay=args.activation_delay,
+            deletion_delay=args.deletion_delay,
+            latency=args.latency,
+            throttle_rate=args.throttle_rate,
+            server_error_rate=args.server_error_rate,
+        )
+        for name in untuned:
+            sys.stderr.write(f"multiflow: note: the {name} sandbox takes no knobs; serving it as it is\n")
         environment: dict[str, str] = {}
         seeded: dict[str, Any] = {}
         for name, box in boxes.items():
@@ -208,6 +298,8 @@ def cmd_sandbox_serve(args: argparse.Namespace, out: TextIO) -> int:
             seeded[name] = box.seed_demo()
         if args.output == "json":
             rendering.write_json({"environment": environment, "seeded": seeded}, out)
+        elif args.env:
+            rendering.print_exports(environment, out)
         else:
             rendering.print_sandboxes(environment, seeded, out)
         out.flush()
@@ -224,9 +316,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     from multiflow.planning import plan as make_plan
 
     providers = list(dict.fromkeys(names(args.provider)))
-    regions = provider_regions(providers, args.region)
-    if args.fail_under is not None and not 0 <= args.fail_under <= 100:
-        raise MultiflowError(f"--fail-under {args.fail_under:g}: a percentage from 0 to 100")
+    regions = _regions(providers, args.region)
+    fix_output = _writable(args.fix_output, args.fix, args.force) if args.fix_output else None
     criteria = CoverageCriteria(
         traffic=args.traffic,
         destination_kind=args.destination_kind,
@@ -251,12 +342,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     if fix is not None:
         header = f"written by multiflow audit --fix {args.fix}: {len(report.uncovered)} uncovered resource(s)"
         fix_text = fleet_yaml(fix, header + "\napply with: multiflow apply FILE")
-        if args.fix_output:
-            try:
-                with open(args.fix_output, "w", encoding="utf-8") as file:
-                    file.write(fix_text)
-            except OSError as exc:
-                raise MultiflowError(f"--fix-output {args.fix_output}: {exc.strerror}") from None
+        if fix_output is not None:
+            _write_atomically(fix_output, fix_text, args.fix, args.force)
     if args.output == "json":
         fixed = None
         if template is not None:
@@ -288,3 +375,46 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "schema": cmd_schema,
     "sandbox serve": cmd_sandbox_serve,
 }
+
+
+def _writable(path: str, template: str | None, force: bool) -> str:
+    """``--fix-output PATH`` checked before any call: never the template, never a symlink, an existing file only
+    with ``--force``, a directory that exists."""
+    if os.path.islink(path):
+        raise MultiflowError(f"--fix-output {path}: a symbolic link; multiflow does not write through links")
+    if template and os.path.exists(path) and os.path.samefile(path, template):
+        raise MultiflowError(f"--fix-output {path}: that is the --fix template; write the fix elsewhere")
+    if os.path.isdir(path):
+        raise MultiflowError(f"--fix-output {path}: a directory; give a file path")
+    if os.path.exists(path) and not force:
+        raise MultiflowError(f"--fix-output {path}: the file exists; add --force to replace it")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise MultiflowError(f"--fix-output {path}: no directory {parent}")
+    return path
+
+
+def _write_atomically(path: str, text: str, template: str | None, force: bool) -> None:
+    """Write ``text`` to a new file beside ``path``, then rename it over ``path`` (a reader sees the old file or
+    the new one, never half of one); checked again just before, since the file system may have moved."""
+    import tempfile
+
+    _writable(path, template, force)
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(prefix=".multiflow-fix-", suffix=".yaml", dir=directory)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if force:
+            os.replace(temporary, path)  # replaces the entry itself: a symlink created meanwhile is not followed
+        else:
+            os.link(temporary, path)  # fails if the file appeared meanwhile
+            os.unlink(temporary)
+    except OSError as exc:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        if isinstance(exc, FileExistsError):
+            raise MultiflowError(f"--fix-output {path}: the file exists; add --force to replace it") from None
+        raise MultiflowError(f"--fix-output {path}: {exc.strerror}") from None
