@@ -296,6 +296,12 @@ def cmd_sandbox_serve(args: argparse.Namespace, out: TextIO) -> int:
         for name, box in boxes.items():
             environment.update(box.environment())
             seeded[name] = box.seed_demo()
+        for path in args.fleet:
+            fleet = _load(path)
+            for target in fleet.targets():
+                if target.entry.provider not in boxes:
+                    raise MultiflowError(f"--fleet {path}: provider {target.entry.provider!r} offers no sandbox")
+                sandbox.prepare(boxes[target.entry.provider], fleet, target)
         if args.output == "json":
             rendering.write_json({"environment": environment, "seeded": seeded}, out)
         elif args.env:

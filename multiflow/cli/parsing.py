@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after this long (default: until Ctrl-C)",
     )
     serve.add_argument("--env", action="store_true", help="print only `export NAME=value` lines (for eval)")
+    serve.add_argument(
+        "--fleet",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also seed what this fleet file needs, as --sandbox does (repeatable)",
+    )
     for flag, text in (
         ("--activation-delay", "seconds a new Alibaba flow log stays activating (1)"),
         ("--deletion-delay", "seconds an Alibaba flow log stays deleting (0.5)"),
