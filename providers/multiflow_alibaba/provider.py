@@ -96,7 +96,7 @@ class AlibabaProvider(Provider):
             from multiflow_alibaba.session import AlibabaSession
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
-                "the Alibaba Cloud provider needs alibabacloud-vpc20160428: pip install 'multiflow[alibaba]'"
+                "the Alibaba Cloud provider needs alibabacloud-vpc20160428: pip install 'multiflow-vpc[alibaba]'"
             ) from exc
         return AlibabaSession(region, **options)
 

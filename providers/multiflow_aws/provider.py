@@ -104,7 +104,7 @@ class AwsProvider(Provider):
         try:
             from multiflow_aws.session import AwsSession
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("the AWS provider needs boto3: pip install 'multiflow[aws]'") from exc
+            raise ImportError("the AWS provider needs boto3: pip install 'multiflow-vpc[aws]'") from exc
         return AwsSession(region, **options)
 
     def default_region(self) -> str | None:
@@ -121,7 +121,7 @@ class AwsProvider(Provider):
         return str(region) if region else None
 
     def sandbox(self) -> AwsSandbox:
-        """moto's server on loopback, corrected to the AWS reference (needs ``multiflow[sandbox]``)."""
+        """moto's server on loopback, corrected to the AWS reference (needs ``multiflow-vpc[sandbox]``)."""
         from multiflow_aws.sandbox import AwsSandbox
 
         return AwsSandbox()

@@ -1,6 +1,6 @@
 """An AWS sandbox on loopback: moto's server, with helpers to seed VPCs, subnets, ENIs and destinations.
 
-Needs the ``sandbox`` extra (``pip install 'multiflow[sandbox]'``). Every call goes over real HTTP through
+Needs the ``sandbox`` extra (``pip install 'multiflow-vpc[sandbox]'``). Every call goes over real HTTP through
 boto3, exactly as against AWS; only the endpoint differs.
 
 >>> with AwsSandbox() as sandbox:                                         # doctest: +SKIP
@@ -38,7 +38,7 @@ class AwsSandbox:
         try:
             from moto.server import ThreadedMotoServer
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("the AWS sandbox needs moto: pip install 'multiflow[sandbox]'") from exc
+            raise ImportError("the AWS sandbox needs moto: pip install 'multiflow-vpc[sandbox]'") from exc
         from multiflow_aws import moto_fidelity
 
         moto_fidelity.apply()
