@@ -295,7 +295,14 @@ def print_audit(report: AuditReport, show_covered: bool, out: TextIO) -> None:
     if rows:
         out.write(table(rows, ["provider", "region", "kind", "resource", "in", "covered", "by / why not"]) + "\n\n")
     counts = [
-        (c.provider, c.region, c.kind.value if c.kind else "", c.covered, c.total, percent(c.percent))
+        (
+            c.provider,
+            c.region,
+            c.kind.value if c.kind else "",
+            c.covered,
+            c.total,
+            percent(c.percent) if c.total else "-",
+        )
         for c in report.summary()
     ]
     out.write(table(counts, ["provider", "region", "kind", "covered", "total", "percent"]) + "\n")
