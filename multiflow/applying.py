@@ -168,6 +168,11 @@ def _apply_groups(
                 partial_result.not_started += changes
                 continue
             partial_result.merge(group.result)
+            # What the group had not reported yet was being made when the run stopped.
+            made = group.result
+            accounted = {id(c) for c in made.done + made.in_progress + made.not_started}
+            accounted |= {id(f.change) for f in made.failed}
+            partial_result.in_progress += [c for c in changes if id(c) not in accounted]
         partial_result.interrupted = True
         raise ApplyInterrupted(partial_result) from None
     pool.shutdown(wait=True)
