@@ -11,10 +11,15 @@ gone when apply deletes it (deleted by hand after plan) is done: NotFound on a d
 
 The plan's failed targets (providers or regions plan could not read) are carried into the result, which is then
 not ``ok``: what could be read is applied, the rest is reported.
+
+With ``cancel`` (a :class:`threading.Event`, set by the CLI on Ctrl-C), once it is set every group starts no new
+call and ends its waits within one poll: changes made but still activating (or deleting) go to ``in_progress``,
+those not begun to ``not_started``, and ``interrupted`` is true. A rerun of the same plan converges.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -25,9 +30,9 @@ from multiflow.errors import MultiflowError, NotFound, PartialFailure, ProviderE
 from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.ownership import managed_tags
 from multiflow.planning import Action, Change, FailedTarget, Plan
-from multiflow.waiting import Progress
+from multiflow.waiting import Progress, WaitInterrupted, cancellable
 
-__all__ = ["ApplyResult", "Failure", "ProgressEvent", "apply"]
+__all__ = ["ApplyInterrupted", "ApplyResult", "Failure", "ProgressEvent", "apply"]
 
 #: The differences a Client.modify argument of the same name changes (option fields go as ``options``).
 _IN_PLACE = ("name", "description", "interval", "tags")
@@ -67,13 +72,27 @@ class Failure:
 
 @dataclass
 class ApplyResult:
-    """Every change of the plan, done or failed; conflicts are skipped; the plan's unread targets, as they were."""
+    """Every change of the plan, done or failed; conflicts are skipped; the plan's unread targets, as they were.
+    After a cancel, ``in_progress`` holds the changes made but not yet settled (activating, deleting) and
+    ``not_started`` those never begun."""
 
     done: list[Change] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)
     created: list[FlowLog] = field(default_factory=list)
     failed_targets: list[FailedTarget] = field(default_factory=list)
+    in_progress: list[Change] = field(default_factory=list)
+    not_started: list[Change] = field(default_factory=list)
+    interrupted: bool = False
+
+    def merge(self, other: ApplyResult) -> None:
+        """Add ``other``'s changes to these (one group's result into the whole)."""
+        self.done += other.done
+        self.failed += other.failed
+        self.created += other.created
+        self.in_progress += other.in_progress
+        self.not_started += other.not_started
+        self.interrupted = self.interrupted or other.interrupted
 
     @property
     def ok(self) -> bool:
@@ -88,7 +107,18 @@ class ApplyResult:
             "done": [c.as_dict() for c in self.done],
             "failed": [f.as_dict() for f in self.failed],
             "skipped": [c.as_dict() for c in self.skipped],
+            "interrupted": self.interrupted,
+            "in_progress": [c.as_dict() for c in self.in_progress],
+            "not_started": [c.as_dict() for c in self.not_started],
         }
+
+
+class ApplyInterrupted(KeyboardInterrupt):
+    """A second interrupt: apply returned without waiting for its groups; ``result`` is what they had reported."""
+
+    def __init__(self, result: ApplyResult) -> None:
+        super().__init__("apply interrupted")
+        self.result = result
 
 
 def apply(
@@ -97,6 +127,7 @@ def apply(
     *,
     timeout: float = 900.0,
     progress: Callable[[ProgressEvent], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> ApplyResult:
     """Do every pending change of ``plan`` with the clients of ``connections`` (those plan read with; without,
     clients of its own, closed when done); see the module docstring for the order.
@@ -111,8 +142,8 @@ def apply(
         return result
     if connections is None:
         with Connections() as made:
-            return _apply_groups(groups, plan.fleet.name, made, result, timeout, progress)
-    return _apply_groups(groups, plan.fleet.name, connections, result, timeout, progress)
+            return _apply_groups(groups, plan.fleet.name, made, result, timeout, progress, cancel)
+    return _apply_groups(groups, plan.fleet.name, connections, result, timeout, progress, cancel)
 
 
 def _apply_groups(
@@ -122,17 +153,37 @@ def _apply_groups(
     result: ApplyResult,
     timeout: float,
     progress: Callable[[ProgressEvent], None] | None,
+    cancel: threading.Event | None = None,
 ) -> ApplyResult:
+    running: dict[tuple[str, str], _Group] = {}
 
     def run(key: tuple[str, str]) -> ApplyResult:
         provider, region = key
-        return _Group(fleet, connections.client(provider, region), timeout, progress).run(groups[key])
+        group = running[key] = _Group(fleet, connections.client(provider, region), timeout, progress, cancel)
+        return group.run(groups[key])
 
-    with ThreadPoolExecutor(max_workers=min(8, len(groups))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(8, len(groups)))
+    try:
         for partial in pool.map(run, groups):
-            result.done += partial.done
-            result.failed += partial.failed
-            result.created += partial.created
+            result.merge(partial)
+    except KeyboardInterrupt:
+        # Interrupted while joining (a second Ctrl-C): leave the calls in flight, say what is known so far.
+        pool.shutdown(wait=False, cancel_futures=True)
+        partial_result = ApplyResult(skipped=result.skipped)
+        for key, changes in groups.items():
+            group = running.get(key)
+            if group is None:
+                partial_result.not_started += changes
+                continue
+            partial_result.merge(group.result)
+            # What the group had not reported yet was being made when the run stopped.
+            made = group.result
+            accounted = {id(c) for c in made.done + made.in_progress + made.not_started}
+            accounted |= {id(f.change) for f in made.failed}
+            partial_result.in_progress += [c for c in changes if id(c) not in accounted]
+        partial_result.interrupted = True
+        raise ApplyInterrupted(partial_result) from None
+    pool.shutdown(wait=True)
     return result
 
 
@@ -145,12 +196,22 @@ class _Group:
         client: Client,
         timeout: float,
         progress: Callable[[ProgressEvent], None] | None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.fleet = fleet
         self.client = client
         self.timeout = timeout
         self.progress = progress
+        self.cancel = cancel
         self.result = ApplyResult()
+
+    def _stopping(self, changes: Iterable[Change]) -> bool:
+        """Whether a cancel came: then ``changes`` are recorded as not started."""
+        if self.cancel is None or not self.cancel.is_set():
+            return False
+        self.result.interrupted = True
+        self.result.not_started += changes
+        return True
 
     def _report(self, phase: str, done: int, total: int, failed: int = 0) -> None:
         if self.progress:
@@ -160,8 +221,16 @@ class _Group:
         return lambda p: self._report(phase, p.done, p.total, p.failed)
 
     def run(self, changes: list[Change]) -> ApplyResult:
+        with cancellable(self.cancel):
+            return self._run(changes)
+
+    def _run(self, changes: list[Change]) -> ApplyResult:
+        if self._stopping(changes):
+            return self.result
         removals = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
         failed_ids = self._delete(removals)
+        if self._stopping(c for c in changes if c.action in (Action.UPDATE, Action.CREATE)):
+            return self.result
         self._update([c for c in changes if c.action is Action.UPDATE])
         creates = [c for c in changes if c.action is Action.CREATE]
         creates += [c for c in changes if c.action is Action.REPLACE and c.flow_log and c.flow_log.id not in failed_ids]
@@ -173,8 +242,15 @@ class _Group:
                 held = still_held[change.resource_id]
                 self._fail([change], MultiflowError(f"{change.resource_id}: not created, {held} could not be deleted"))
             creates = [c for c in creates if c.resource_id not in still_held]
+        if self._stopping(creates):
+            return self.result
         self._create(creates)
-        self._wait([c for c in changes if c.action is Action.WAIT])
+        waits = [c for c in changes if c.action is Action.WAIT]
+        if self.cancel is not None and self.cancel.is_set():  # they exist and are activating: in progress
+            self.result.interrupted = True
+            self.result.in_progress += waits
+            return self.result
+        self._wait(waits)
         return self.result
 
     def _wait(self, changes: list[Change]) -> None:
@@ -186,6 +262,10 @@ class _Group:
         failed: dict[str, MultiflowError] = {}
         try:
             self.client.wait(list(by_id), FlowLogStatus.ACTIVE, timeout=self.timeout, on_progress=self._waiting("wait"))
+        except WaitInterrupted:
+            self.result.in_progress += list(by_id.values())
+            self.result.interrupted = True
+            return
         except PartialFailure as exc:
             failed = {f.resource_id: f.error for f in exc.failed}
         except MultiflowError as exc:
@@ -208,7 +288,12 @@ class _Group:
         self._report("delete", 0, len(by_id))
         failed: dict[str, MultiflowError] = {}
         try:
-            self.client.delete(list(by_id), wait=True, timeout=self.timeout, on_progress=self._waiting("delete"))
+            self.client.delete(list(by_id), wait=True, timeout=self.timeout, on_progress=self._waiting("deleting"))
+        except WaitInterrupted as exc:
+            # Deleting, not yet gone: in progress; a replacement's create is not started.
+            self.result.interrupted = True
+            self.result.in_progress += [by_id[i] for i in exc.ids if i in by_id]
+            return set(exc.ids)
         except PartialFailure as exc:
             failed = {f.resource_id: f.error for f in exc.failed}
         except MultiflowError as exc:
@@ -225,6 +310,8 @@ class _Group:
 
     def _update(self, changes: list[Change]) -> None:
         for n, change in enumerate(changes):
+            if self._stopping(changes[n:]):
+                return
             assert change.flow_log is not None and change.spec is not None
             try:
                 if change.differs_in("status"):
@@ -253,7 +340,12 @@ class _Group:
         for change in changes:
             by_entry.setdefault(change.entry or "", []).append(change)
         total, finished = len(changes), 0
+        failed_before = len(self.result.failed)
+        if changes:
+            self._report("create", 0, total)
         for entry_name, entry_changes in by_entry.items():
+            if self._stopping(entry_changes):
+                continue
             entry_spec = next(c.spec for c in entry_changes if c.spec is not None)
             spec = entry_spec.for_ids([c.resource_id for c in entry_changes])
             by_resource = {c.resource_id: c for c in entry_changes}
@@ -263,11 +355,14 @@ class _Group:
             failures: dict[str, MultiflowError] = {}
             try:
                 created = self.client.create_checked(
-                    [spec], wait=True, timeout=self.timeout, extra_tags=tags, on_progress=self._waiting("create")
+                    [spec], wait=True, timeout=self.timeout, extra_tags=tags, on_progress=self._waiting("activating")
                 )
             except PartialFailure as exc:
                 created = [f for f in exc.succeeded if isinstance(f, FlowLog)]
                 failures = {f.resource_id: f.error for f in exc.failed}
+            except WaitInterrupted as exc:
+                self._interrupted_create(exc, by_resource)
+                continue
             except ProviderError as exc:
                 failures = {exc.resource_id: exc} if exc.resource_id in by_resource else dict.fromkeys(by_resource, exc)
             except MultiflowError as exc:
@@ -287,4 +382,18 @@ class _Group:
                 elif not any(f.change is change for f in self.result.failed):
                     self._fail([change], MultiflowError(f"{resource_id}: the cloud reported no flow log created"))
             finished += len(entry_changes)
-            self._report("create", finished, total)
+            failed_now = len(self.result.failed) - failed_before
+            self._report("create", finished - failed_now, total, failed_now)
+
+    def _interrupted_create(self, exc: WaitInterrupted, by_resource: dict[str, Change]) -> None:
+        """A create whose wait was cancelled: what became active is done, the rest is still activating."""
+        self.result.interrupted = True
+        made = [f for f in exc.created if isinstance(f, FlowLog)]
+        self.result.created += made
+        pending = set(exc.ids)
+        for flow_log in made:
+            change = by_resource.pop(flow_log.resource.id, None)
+            if change is not None:
+                (self.result.in_progress if flow_log.id in pending else self.result.done).append(change)
+        # Resources the cloud refused before the wait began.
+        self._fail(by_resource.values(), MultiflowError("not created (interrupted)"))

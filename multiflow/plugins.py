@@ -229,7 +229,7 @@ def get_provider(name: str) -> Provider:
 
 
 #: The distribution that ships multiflow's own (built-in) plugins.
-BUILTIN_DISTRIBUTION = "multiflow"
+BUILTIN_DISTRIBUTION = "multiflow-vpc"
 
 
 @dataclass(frozen=True)

@@ -314,3 +314,8 @@ class Provider:
     def sandbox(self) -> Sandbox | None:
         """This provider's offline stand-in, or ``None`` where it has none."""
         return None
+
+    def default_region(self) -> str | None:
+        """The region the user's SDK configuration names (an environment variable, a profile), for commands that
+        need one and were given none; ``None`` where there is none. Must not call the cloud."""
+        return None

@@ -33,7 +33,7 @@ from multiflow.fleet import Fleet, Target
 from multiflow.plugins import get_provider, providers
 from multiflow.provider import Sandbox
 
-__all__ = ["NoSandbox", "connections_to", "demo", "prepare", "prepared", "started"]
+__all__ = ["NoSandbox", "connections_to", "demo", "prepare", "prepared", "started", "tune"]
 
 
 class NoSandbox(MultiflowError):
@@ -64,6 +64,21 @@ def started(names: Iterable[str] | None = None) -> Iterator[dict[str, Sandbox]]:
             stack.callback(sandbox.stop)
             boxes[name] = sandbox
         yield boxes
+
+
+def tune(boxes: Mapping[str, Sandbox], **knobs: float | None) -> list[str]:
+    """Pass ``sandbox serve``'s knobs (``activation_delay``, ``deletion_delay``, ``latency``, ``throttle_rate``,
+    ``server_error_rate``; ``None`` for unset) to every sandbox that has a ``tune`` method (an optional part of the
+    Sandbox protocol); returns the providers whose sandbox has none, when any knob was set."""
+    wanted = {k: v for k, v in knobs.items() if v is not None}
+    untuned: list[str] = []
+    for name, box in boxes.items():
+        method = getattr(box, "tune", None)
+        if method is None:
+            untuned.append(name)
+        elif wanted:
+            method(**wanted)
+    return untuned if wanted else []
 
 
 def connections_to(boxes: Mapping[str, Sandbox]) -> Connections:

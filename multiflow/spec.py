@@ -137,6 +137,12 @@ class Destination(SpecModel):
 
     kind: str
 
+    def label(self) -> str:
+        """Where records go, as a person names it, for tables (``multiflow list``): the kind and the first field
+        that says where. Providers override it with their cloud's own notation (``s3://bucket/prefix``)."""
+        where = next((str(v) for k, v in self.model_dump(mode="json").items() if k != "kind" and v), "")
+        return f"{self.kind}:{where}" if where else self.kind
+
 
 class ProviderOptions(SpecModel):
     """Base of a provider's options block (``options: {provider: {...}}``, or ``aws:`` in a fleet file)."""

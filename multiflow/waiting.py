@@ -8,8 +8,11 @@ jitter, never past the deadline. Every loop here ends: by success, by failure, o
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from multiflow.backoff import Backoff
@@ -17,7 +20,35 @@ from multiflow.errors import FlowLogFailed, ProviderError, ResourceFailure, Wait
 from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus
 from multiflow.provider import ProviderSession
 
-__all__ = ["WAIT_BACKOFF", "Backoff", "FlowLogFailed", "Progress", "WaitResult", "wait_until"]
+__all__ = [
+    "WAIT_BACKOFF",
+    "Backoff",
+    "FlowLogFailed",
+    "Progress",
+    "WaitInterrupted",
+    "WaitResult",
+    "cancellable",
+    "wait_until",
+]
+
+_CANCEL: ContextVar[threading.Event | None] = ContextVar("multiflow_wait_cancel", default=None)
+
+
+class WaitInterrupted(WaitTimeout):
+    """The wait was cancelled (``cancellable``'s event set, e.g. by Ctrl-C) before the flow logs settled; like a
+    timeout it names the ids still pending and, for a create, the flow logs made."""
+
+
+@contextmanager
+def cancellable(event: threading.Event | None) -> Iterator[None]:
+    """Waits in this thread (and context) end with :class:`WaitInterrupted` within one poll once ``event`` is set;
+    the sleeps between polls wake up at once."""
+    token = _CANCEL.set(event)
+    try:
+        yield
+    finally:
+        _CANCEL.reset(token)
+
 
 GONE = "gone"
 """The target for waiting on deletion: the flow log no longer exists."""
@@ -76,6 +107,9 @@ def wait_until(
     the last error as its cause. Errors that are not retryable (auth, bad request) are raised at once.
     """
     backoff = backoff or WAIT_BACKOFF
+    cancel = _CANCEL.get()
+    if cancel is not None and sleep is time.sleep:
+        sleep = _interruptible(cancel)
     rng = rng or random.Random()
     pending = list(dict.fromkeys(ids))
     wanted_name = wanted.value if isinstance(wanted, FlowLogStatus) else wanted
@@ -87,6 +121,8 @@ def wait_until(
     hint = _transitional_hint(wanted)
     attempt = 0
     while pending:
+        if cancel is not None and cancel.is_set():
+            raise WaitInterrupted(pending, wanted_name, {i: last_seen[i] for i in pending}, timeout)
         try:
             current = session.get(pending, transitional=hint)
         except ProviderError as exc:
@@ -120,6 +156,13 @@ def wait_until(
         sleep(min(backoff.delay(attempt, rng), max(0.0, deadline - now)))
         attempt += 1
     return result
+
+
+def _interruptible(event: threading.Event) -> Callable[[float], None]:
+    def sleep(seconds: float) -> None:
+        event.wait(seconds)
+
+    return sleep
 
 
 def _transitional_hint(wanted: FlowLogStatus | str) -> FlowLogStatus | None:

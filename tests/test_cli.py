@@ -173,7 +173,7 @@ def test_the_console_script_and_python_m_multiflow_run_the_command() -> None:
     for command in ([str(script)], [sys.executable, "-m", "multiflow"]):
         helped = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=60)
         assert helped.returncode == 0, helped.stderr
-        assert helped.stdout.startswith("usage: multiflow [-h] [--version] COMMAND")
+        assert helped.stdout.startswith("usage: multiflow [-h] [--version] [--output {table,json,sarif,junit,csv}]")
         assert "sandbox" in helped.stdout and "audit" in helped.stdout
         done = subprocess.run([*command, "validate", str(EXAMPLE)], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr

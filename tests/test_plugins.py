@@ -86,7 +86,7 @@ def test_unknown_provider_says_what_is_loaded_and_how_to_install() -> None:
         MULTIFLOW_LOAD_PLUGINS="alibaba",
     )
     assert "no provider named 'aws'; loaded providers: alibaba" in out
-    assert "pip install 'multiflow[aws]'" in out
+    assert "pip install 'multiflow-vpc[aws]'" in out
 
 
 def test_builtin_providers_satisfy_the_protocol() -> None:
@@ -98,7 +98,7 @@ def test_builtin_providers_satisfy_the_protocol() -> None:
 def test_plugin_infos_name_distribution_hooks_and_providers() -> None:
     infos = {info.name: info for info in plugins.plugin_infos()}
     aws = infos["aws"]
-    assert aws.distribution == "multiflow" and aws.version == multiflow.__version__
+    assert aws.distribution == "multiflow-vpc" and aws.version == multiflow.__version__
     assert aws.hooks == ("register_providers",) and aws.providers == ("aws",)
     assert aws.builtin and aws.status == "loaded" and aws.module == "multiflow_aws"
 

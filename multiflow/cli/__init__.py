@@ -1,7 +1,8 @@
 """The ``multiflow`` command.
 
-Exit codes: 0 success; 1 an error (bad file, a cloud's refusal, failed changes); 2 changes pending
-(``plan --detailed-exitcode``); 3 coverage below ``audit --fail-under``; 130 interrupted.
+Exit codes: 0 success; 1 an error (bad file, a cloud's refusal, failed changes, a change not confirmed);
+2 changes pending (``plan --detailed-exitcode``); 3 coverage below ``audit --fail-under``; 64 a usage error (a bad
+flag or value); 130 interrupted. docs/cli.md documents each.
 
 :mod:`~multiflow.cli.parsing` holds the grammar, :mod:`~multiflow.cli.commands` a function per command,
 :mod:`~multiflow.cli.rendering` what they print and :mod:`~multiflow.cli.progress` the progress on stderr.
@@ -9,28 +10,77 @@ Exit codes: 0 success; 1 an error (bad file, a cloud's refusal, failed changes);
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from multiflow.cli import rendering
 from multiflow.cli.commands import COMMANDS, EXIT_ERROR, EXIT_INTERRUPTED
-from multiflow.cli.parsing import build_parser
+from multiflow.cli.logs import configure
+from multiflow.cli.parsing import EXIT_USAGE, OUTPUTS, build_parser
 from multiflow.cli.rendering import write_json
 from multiflow.errors import MultiflowError
 
 __all__ = ["main"]
 
+#: What a global option is when given neither before nor after the command.
+_DEFAULTS = {"output": "table", "query": None, "verbose": False, "debug": False}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    for name, default in _DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    if args.output not in OUTPUTS and args.command_path != "audit":
+        wrong = f"-o {args.output}: only audit writes it; {args.command_path} takes table or json"
+        sys.stderr.write(f"multiflow: error: {wrong}\n")
+        return EXIT_USAGE
+    if args.query is not None:
+        args.output = "json"
+    configure(args.verbose, args.debug)
+    query = _compiled(args.query) if args.query is not None else None
+    if query is False:
+        return EXIT_USAGE
     out = sys.stdout
+    rendering.configure(out)
+    buffer = io.StringIO()
+    answer = buffer if query else out
     try:
-        return int(COMMANDS[args.command_path](args, out))
+        code = int(COMMANDS[args.command_path](args, answer))
     except MultiflowError as exc:
-        if getattr(args, "output", "table") == "json":
+        if args.output == "json":
             write_json({"ok": False, "error": str(exc), "error_class": type(exc).__name__}, out)
         sys.stderr.write(f"multiflow: error: {exc}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("multiflow: interrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say; keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    if query:
+        try:
+            data = json.loads(buffer.getvalue())
+        except json.JSONDecodeError:
+            sys.stderr.write("multiflow: error: --query needs JSON output; this command printed none\n")
+            return EXIT_USAGE
+        write_json(query.search(data), out)
+    return code
+
+
+def _compiled(expression: str) -> Any:
+    """``--query``'s JMESPath expression compiled (``False``, said on stderr, when it does not parse)."""
+    import jmespath
+    import jmespath.exceptions
+
+    try:
+        return jmespath.compile(expression)
+    except jmespath.exceptions.JMESPathError as exc:
+        sys.stderr.write(f"multiflow: error: --query {expression!r}: {exc}\n")
+        return False

@@ -7,6 +7,7 @@ answer (progress and errors go to stderr). The library is imported inside them, 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -97,12 +98,37 @@ def _load(path: str) -> Fleet:
 
 
 def _confirm(args: argparse.Namespace, question: str) -> bool:
+    """``--yes``, or a ``y`` typed at the prompt; end of input (Ctrl-D, a closed stdin) is "not confirmed"."""
     if args.yes:
         return True
     if not sys.stdin.isatty():
         raise MultiflowError("refusing to change the clouds without confirmation: stdin is not a terminal; add --yes")
-    answer = input(f"{question} [y/N] ")
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        sys.stderr.write("\n")
+        raise MultiflowError("not confirmed (end of input at the prompt): nothing done; add --yes to skip it") from None
     return answer.strip().lower() in {"y", "yes"}
+
+
+def _regions(providers: Sequence[str], text: str | None) -> dict[str, list[str]]:
+    """``--region``, or each provider's configured region (``default_region()`` where its plugin has one)."""
+    if text is not None:
+        return provider_regions(providers, text)
+    from multiflow.plugins import get_provider
+
+    chosen: dict[str, list[str]] = {}
+    for name in providers:
+        region = get_provider(name).default_region()
+        if not region:
+            hints = {
+                "aws": "AWS_REGION / AWS_DEFAULT_REGION or the profile's region",
+                "alibaba": "ALIBABA_CLOUD_REGION_ID",
+            }
+            where = hints.get(name, "its region setting")
+            raise MultiflowError(f"no region for {name}: add --region REGION (or PROVIDER:REGION), or set {where}")
+        chosen[name] = [region]
+    return chosen
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
@@ -139,8 +165,8 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
                 out.write(f"\nPlan saved to {args.out}; apply it with: multiflow apply {args.out}\n")
     if plan.failed_targets:
         return EXIT_ERROR
-    if getattr(args, "detailed_exitcode", False) and plan.pending:
-        return EXIT_PENDING
+    if getattr(args, "detailed_exitcode", False) and (plan.pending or plan.conflicts):
+        return EXIT_PENDING  # conflicts too: a fleet that cannot be satisfied is not converged
     return EXIT_OK
 
 
@@ -163,7 +189,7 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
 
     ``apply PLANFILE`` (or ``--plan PLANFILE``) executes a plan saved by ``plan --out``, without asking: only if
     the fleet file is the same and the clouds have not moved since (else an error naming what moved)."""
-    from multiflow.applying import apply
+    from multiflow.applying import ApplyInterrupted, apply
     from multiflow.cli.progress import ProgressPrinter
     from multiflow.planfile import FORMAT_VERSION, load_saved, moved, plan_document
     from multiflow.planning import plan as make_plan
@@ -204,9 +230,18 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
             out.write("Nothing done.\n")
             return EXIT_OK
         started = time.monotonic()
-        progress = ProgressPrinter(sys.stderr, args.output == "json")
-        result = apply(plan, connections, timeout=args.timeout, progress=progress)
+        cancel = threading.Event()
+        with ProgressPrinter(sys.stderr) as progress, _interruptible(cancel):
+            try:
+                result = apply(plan, connections, timeout=args.timeout, progress=progress, cancel=cancel)
+            except ApplyInterrupted as exc:
+                progress.close()
+                _report_interrupted(args, plan, exc.result, time.monotonic() - started, out)
+                os._exit(EXIT_INTERRUPTED)  # at once: the calls still in flight are the clouds' to finish
         elapsed = time.monotonic() - started
+    if result.interrupted:
+        _report_interrupted(args, plan, result, elapsed, out)
+        return EXIT_INTERRUPTED
     if args.output == "json":
         rendering.write_json(
             {
@@ -223,6 +258,49 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
+@contextmanager
+def _interruptible(cancel: threading.Event) -> Iterator[None]:
+    """While applying: the first Ctrl-C sets ``cancel`` (no new work, waits end within a poll), the second
+    raises KeyboardInterrupt (apply then returns at once with what it knows)."""
+
+    def interrupted(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        sys.stderr.write(
+            "\nmultiflow: interrupted: starting nothing new, stopping the waits (Ctrl-C again to quit at once)\n"
+        )
+        sys.stderr.flush()
+
+    try:
+        previous = signal.signal(signal.SIGINT, interrupted)
+    except ValueError:  # not the main thread: Ctrl-C keeps its default
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _report_interrupted(args: argparse.Namespace, plan: Any, result: Any, elapsed: float, out: TextIO) -> None:
+    if args.output == "json":
+        rendering.write_json(
+            {
+                "ok": False,
+                "interrupted": True,
+                "elapsed_seconds": round(elapsed, 2),
+                "plan": plan.as_dict(),
+                "result": result.as_dict(),
+            },
+            out,
+        )
+    else:
+        rendering.print_interrupted(result, elapsed, out)
+    out.flush()
+    sys.stderr.flush()
+
+
 def cmd_destroy(args: argparse.Namespace, out: TextIO) -> int:
     """``multiflow destroy FILE``: :func:`cmd_apply` of a plan that deletes every flow log the fleet manages."""
     return cmd_apply(args, out, destroy=True)
@@ -234,7 +312,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 
     found: list[FlowLog] = []
     options = _profile_options(args.profile)
-    for provider, regions in provider_regions(names(args.provider), args.region).items():
+    for provider, regions in _regions(names(args.provider), args.region).items():
         for region in regions:
             with multiflow.connect(provider, region=region, **options.get(provider, {})) as client:
                 found.extend(client.describe())
@@ -276,20 +354,39 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_sandbox_serve(args: argparse.Namespace, out: TextIO) -> int:
-    """``multiflow sandbox serve``: every provider's sandbox with its demo estate, until a signal or ``--seconds``."""
+    """``multiflow sandbox serve``: every provider's sandbox with its demo estate, until a signal or ``--seconds``;
+    ``--env`` prints only ``export`` lines; the knobs make the sandboxes slow or flaky."""
     from multiflow import sandbox
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with sandbox.started() as boxes:
+        untuned = sandbox.tune(
+            boxes,
+            activation_delay=args.activation_delay,
+            deletion_delay=args.deletion_delay,
+            latency=args.latency,
+            throttle_rate=args.throttle_rate,
+            server_error_rate=args.server_error_rate,
+        )
+        for name in untuned:
+            sys.stderr.write(f"multiflow: note: the {name} sandbox takes no knobs; serving it as it is\n")
         environment: dict[str, str] = {}
         seeded: dict[str, Any] = {}
         for name, box in boxes.items():
             environment.update(box.environment())
             seeded[name] = box.seed_demo()
+        for path in args.fleet:
+            fleet = _load(path)
+            for target in fleet.targets():
+                if target.entry.provider not in boxes:
+                    raise MultiflowError(f"--fleet {path}: provider {target.entry.provider!r} offers no sandbox")
+                sandbox.prepare(boxes[target.entry.provider], fleet, target)
         if args.output == "json":
             rendering.write_json({"environment": environment, "seeded": seeded}, out)
+        elif args.env:
+            rendering.print_exports(environment, out)
         else:
             rendering.print_sandboxes(environment, seeded, out)
         out.flush()
@@ -307,9 +404,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     from multiflow.planning import plan as make_plan
 
     providers = list(dict.fromkeys(names(args.provider)))
-    regions = provider_regions(providers, args.region)
-    if args.fail_under is not None and not 0 <= args.fail_under <= 100:
-        raise MultiflowError(f"--fail-under {args.fail_under:g}: a percentage from 0 to 100")
+    regions = _regions(providers, args.region)
+    fix_output = _writable(args.fix_output, args.fix, args.force) if args.fix_output else None
     criteria = _criteria(
         CoverageCriteria,
         traffic=args.traffic,
@@ -336,12 +432,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     if fix is not None:
         header = f"written by multiflow audit --fix {args.fix}: {len(report.uncovered)} uncovered resource(s)"
         fix_text = fleet_yaml(fix, header + "\napply with: multiflow apply FILE")
-        if args.fix_output:
-            try:
-                with open(args.fix_output, "w", encoding="utf-8") as file:
-                    file.write(fix_text)
-            except OSError as exc:
-                raise MultiflowError(f"--fix-output {args.fix_output}: {exc.strerror}") from None
+        if fix_output is not None:
+            _write_atomically(fix_output, fix_text, args.fix, args.force)
     if args.output in AUDIT_MACHINE_FORMATS:
         from multiflow.audit_formats import render
 
@@ -486,3 +578,46 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "open-service": cmd_open_service,
     "sandbox serve": cmd_sandbox_serve,
 }
+
+
+def _writable(path: str, template: str | None, force: bool) -> str:
+    """``--fix-output PATH`` checked before any call: never the template, never a symlink, an existing file only
+    with ``--force``, a directory that exists."""
+    if os.path.islink(path):
+        raise MultiflowError(f"--fix-output {path}: a symbolic link; multiflow does not write through links")
+    if template and os.path.exists(path) and os.path.samefile(path, template):
+        raise MultiflowError(f"--fix-output {path}: that is the --fix template; write the fix elsewhere")
+    if os.path.isdir(path):
+        raise MultiflowError(f"--fix-output {path}: a directory; give a file path")
+    if os.path.exists(path) and not force:
+        raise MultiflowError(f"--fix-output {path}: the file exists; add --force to replace it")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise MultiflowError(f"--fix-output {path}: no directory {parent}")
+    return path
+
+
+def _write_atomically(path: str, text: str, template: str | None, force: bool) -> None:
+    """Write ``text`` to a new file beside ``path``, then rename it over ``path`` (a reader sees the old file or
+    the new one, never half of one); checked again just before, since the file system may have moved."""
+    import tempfile
+
+    _writable(path, template, force)
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(prefix=".multiflow-fix-", suffix=".yaml", dir=directory)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if force:
+            os.replace(temporary, path)  # replaces the entry itself: a symlink created meanwhile is not followed
+        else:
+            os.link(temporary, path)  # fails if the file appeared meanwhile
+            os.unlink(temporary)
+    except OSError as exc:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        if isinstance(exc, FileExistsError):
+            raise MultiflowError(f"--fix-output {path}: the file exists; add --force to replace it") from None
+        raise MultiflowError(f"--fix-output {path}: {exc.strerror}") from None

@@ -7,28 +7,79 @@ Each leaf command's parser sets ``command_path`` (``"plan"``, ``"sandbox serve"`
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from multiflow import __version__
 from multiflow.errors import MultiflowError
 
-__all__ = ["AUDIT_FORMATS", "build_parser", "names", "profiles", "provider_regions"]
+__all__ = [
+    "AUDIT_FORMATS",
+    "EXIT_USAGE",
+    "OUTPUTS",
+    "Parser",
+    "build_parser",
+    "names",
+    "number",
+    "profiles",
+    "provider_regions",
+]
 
+#: A usage error (bad flag or value): EX_USAGE of sysexits.h, apart from ``plan --detailed-exitcode``'s 2.
+EXIT_USAGE = 64
+
+#: The output formats every command takes.
+OUTPUTS = ("table", "json")
 #: ``multiflow audit -o``: the table, JSON, and the CI formats of :mod:`multiflow.audit_formats`.
-AUDIT_FORMATS = ("table", "json", "sarif", "junit", "csv")
+AUDIT_FORMATS = (*OUTPUTS, "sarif", "junit", "csv")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits :data:`EXIT_USAGE` (argparse's own 2 means "changes pending" here)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def number(
+    flag: str, *, minimum: float = 0.0, maximum: float, inclusive: bool = False, integer: bool = False
+) -> Callable[[str], float]:
+    """An argparse ``type`` for a finite number above ``minimum`` (or at it, ``inclusive``) and at most
+    ``maximum``; anything else is a usage error naming ``flag``."""
+    low = f"at least {minimum:g}" if inclusive else f"more than {minimum:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} {text!r}: not a number") from None
+        if not math.isfinite(value) or value < minimum or (value == minimum and not inclusive) or value > maximum:
+            raise argparse.ArgumentTypeError(f"{flag} {text!r}: a finite number {low} and at most {maximum:g}")
+        if integer and value != int(value):
+            raise argparse.ArgumentTypeError(f"{flag} {text!r}: a whole number")
+        return value
+
+    parse.__name__ = flag  # argparse names the type in its own messages
+    return parse
+
 
 _REGION_HELP = "region(s), comma-separated; PROVIDER:REGION for one provider only"
+_REGION_DEFAULT = " (default: each provider's configured region, e.g. AWS_DEFAULT_REGION)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``multiflow`` parser (docs/cli.md is generated from it)."""
-    parser = argparse.ArgumentParser(prog="multiflow", description="VPC flow logs on every cloud, from one file.")
+    parser = Parser(prog="multiflow", description="VPC flow logs on every cloud, from one file.")
     parser.add_argument("--version", action="version", version=f"multiflow {__version__}")
+    _global_options(parser, argparse.SUPPRESS, AUDIT_FORMATS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_text: str, formats: Sequence[str] = ("table", "json")) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--output", "-o", choices=tuple(formats), default="table", help="output format")
+        _global_options(sub, argparse.SUPPRESS, formats)
         sub.set_defaults(command_path=name)
         return sub
 
@@ -45,7 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub = add(name, text)
         _fleet_file(sub, saved_plan=name == "apply")
         sub.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-        sub.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the clouds (900)")
+        sub.add_argument(
+            "--timeout",
+            type=number("--timeout", maximum=86400),
+            default=900.0,
+            metavar="SECONDS",
+            help="seconds to wait for the clouds (900; at most 86400)",
+        )
         _profile_argument(sub)
     adopt = add("adopt", "tag unmanaged flow logs that already match an entry as the fleet's (shown in plan --adopt)")
     _fleet_file(adopt)
@@ -53,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     _profile_argument(adopt)
     listing = add("list", "list flow logs of providers and regions")
     listing.add_argument("--provider", required=True, help="provider name(s), comma-separated")
-    listing.add_argument("--region", required=True, help=_REGION_HELP)
+    listing.add_argument("--region", help=_REGION_HELP + _REGION_DEFAULT)
     _profile_argument(listing)
     audit = add("audit", "which VPCs, subnets and ENIs lack a flow log that counts", AUDIT_FORMATS)
     _audit_arguments(audit)
@@ -71,10 +128,48 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="the offline sandboxes")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="COMMAND")
     serve = sandbox_commands.add_parser("serve", help="serve every provider's sandbox on loopback until stopped")
-    serve.add_argument("--output", "-o", choices=("table", "json"), default="table")
-    serve.add_argument("--seconds", type=float, default=0, help="stop after this long (default: until Ctrl-C)")
+    _global_options(serve, argparse.SUPPRESS)
+    serve.add_argument(
+        "--seconds",
+        type=number("--seconds", maximum=7 * 86400),
+        default=None,
+        help="stop after this long (default: until Ctrl-C)",
+    )
+    serve.add_argument("--env", action="store_true", help="print only `export NAME=value` lines (for eval)")
+    serve.add_argument(
+        "--fleet",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also seed what this fleet file needs, as --sandbox does (repeatable)",
+    )
+    for flag, text in (
+        ("--activation-delay", "seconds a new Alibaba flow log stays activating (1)"),
+        ("--deletion-delay", "seconds an Alibaba flow log stays deleting (0.5)"),
+        ("--latency", "seconds added to every call, both clouds (0)"),
+    ):
+        serve.add_argument(flag, type=number(flag, maximum=3600, inclusive=True), metavar="SECONDS", help=text)
+    for flag, text in (
+        ("--throttle-rate", "share of calls (0..1) refused as throttled, both clouds (0)"),
+        ("--server-error-rate", "share of calls (0..1) failing with a 5xx, both clouds (0)"),
+    ):
+        serve.add_argument(flag, type=number(flag, maximum=1, inclusive=True), metavar="RATE", help=text)
     serve.set_defaults(command_path="sandbox serve")
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser, default: object, formats: Sequence[str] = OUTPUTS) -> None:
+    """``-o``, ``--query``, ``-v`` and ``--debug``: accepted before the command (on the main parser) and after it
+    (on each command's); the command's own copy has no default, so it never hides one given before. ``formats``
+    are the command's output formats (the main parser takes every format; the command checks its own)."""
+    parser.add_argument("--output", "-o", choices=tuple(formats), default=default, help="output format (table)")
+    parser.add_argument(
+        "--query", metavar="JMESPATH", default=default, help="JMESPath applied to JSON output (implies -o json)"
+    )
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", default=default, help="log multiflow's calls and request ids"
+    )
+    parser.add_argument("--debug", action="store_true", default=default, help="log everything, SDKs included")
 
 
 def _fleet_file(sub: argparse.ArgumentParser, *, saved_plan: bool = False) -> None:
@@ -94,7 +189,7 @@ def _fleet_file(sub: argparse.ArgumentParser, *, saved_plan: bool = False) -> No
 def _audit_arguments(sub: argparse.ArgumentParser) -> None:
     """What to audit, what counts as covered, and ``--fix``."""
     sub.add_argument("--provider", required=True, help="provider name(s), comma-separated")
-    sub.add_argument("--region", required=True, help=_REGION_HELP)
+    sub.add_argument("--region", help=_REGION_HELP + _REGION_DEFAULT)
     sub.add_argument(
         "--kind", default="vpc,subnet,network_interface", help="kinds, comma-separated (vpc,subnet,network_interface)"
     )
@@ -113,13 +208,19 @@ def _audit_arguments(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument("--include-inactive", action="store_true", help="count flow logs that are not active")
     sub.add_argument("--require-delivery", action="store_true", help="count only flow logs delivering successfully")
-    sub.add_argument("--fail-under", type=float, metavar="PCT", help="exit 3 when coverage is below PCT percent")
+    sub.add_argument(
+        "--fail-under",
+        type=number("--fail-under", maximum=100, inclusive=True),
+        metavar="PCT",
+        help="exit 3 when coverage is below PCT percent",
+    )
     sub.add_argument("--all", action="store_true", help="list covered resources too")
     sub.add_argument("--sandbox", action="store_true", help="audit fresh in-process sandboxes with a demo estate")
     sub.add_argument(
         "--fix", metavar="TEMPLATE", help="plan flow logs for what is uncovered, with a fleet file's settings"
     )
     sub.add_argument("--fix-output", metavar="PATH", help="write the fix's fleet file here (default: print it)")
+    sub.add_argument("--force", action="store_true", help="let --fix-output replace an existing file")
 
 
 def _plan_arguments(plan: argparse.ArgumentParser) -> None:

@@ -1,52 +1,98 @@
-"""Progress of ``apply`` and ``destroy`` on stderr, while the clouds work."""
+"""Progress of ``apply`` and ``destroy`` on stderr, while the clouds work (also with ``-o json``: stdout stays
+the answer).
+
+On a terminal, a rich live display: a bar per provider, region and phase (``delete``, ``deleting``, ``update``,
+``create``, ``activating``: the wait for the cloud's asynchronous activation), its count, its failed count and
+the elapsed time. Elsewhere (CI logs, pipes), plain lines: one per tenth of a phase, the last one once.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from multiflow.apply import ProgressEvent
+    from multiflow.applying import ProgressEvent
 
 __all__ = ["ProgressPrinter"]
 
 
 class ProgressPrinter:
-    """Progress on stderr: a redrawn line per group on a terminal, a line per step elsewhere.
+    """Progress on ``stream``: live bars on a terminal, a line per step elsewhere; use as a context manager
+    around the apply (it stops the live display on the way out).
 
-    :param quiet: print nothing (``--output json`` keeps stderr for errors).
+    :param quiet: print nothing.
     """
 
-    def __init__(self, stream: TextIO, quiet: bool) -> None:
+    def __init__(self, stream: TextIO, quiet: bool = False) -> None:
         self.stream = stream
         self.quiet = quiet
-        self.tty = stream.isatty()
+        try:
+            self.tty = stream.isatty() and os.environ.get("TERM") != "dumb"
+        except (AttributeError, ValueError):
+            self.tty = False
         self.lock = threading.Lock()
-        self.last: dict[tuple[str, str, str], int] = {}
+        self.last: dict[tuple[str, str, str], tuple[int, int]] = {}
         self.started = time.monotonic()
+        self._live: Any = None
+        self._tasks: dict[tuple[str, str, str], Any] = {}
+
+    def __enter__(self) -> ProgressPrinter:
+        if self.tty and not self.quiet:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            console = Console(file=self.stream, no_color=bool(os.environ.get("NO_COLOR")) or None)
+            self._live = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            )
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the live display (its last frame stays on screen); safe to call twice."""
+        with self.lock:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
 
     def __call__(self, event: ProgressEvent) -> None:
         if self.quiet:
             return
         key = (event.provider, event.region, event.phase)
         with self.lock:
+            if self._live is not None:
+                self._draw(key, event)
+                return
             total = max(event.total, 1)
-            width = 24
-            filled = int(width * event.done / total)
-            bar = "#" * filled + "." * (width - filled)
+            step = (event.done * 10 // total, event.failed)
+            if self.last.get(key) == step:
+                return  # the same line again (a group's final report after its waiter's)
+            self.last[key] = step
             failed = f", {event.failed} failed" if event.failed else ""
-            text = (
-                f"{event.provider:<8} {event.region:<14} {event.phase:<7} [{bar}] {event.done}/{event.total}"
-                f"{failed}  {time.monotonic() - self.started:5.1f}s"
+            self.stream.write(
+                f"{event.provider:<8} {event.region:<14} {event.phase:<10} {event.done}/{event.total}"
+                f"{failed}  {time.monotonic() - self.started:5.1f}s\n"
             )
-            if self.tty:
-                self.stream.write("\r" + text + "\x1b[K")
-                if event.done >= event.total:
-                    self.stream.write("\n")
-            else:
-                step = event.done * 10 // total
-                if self.last.get(key) != step:
-                    self.last[key] = step
-                    self.stream.write(text + "\n")
             self.stream.flush()
+
+    def _draw(self, key: tuple[str, str, str], event: ProgressEvent) -> None:
+        provider, region, phase = key
+        failed = f"[red]{event.failed} failed[/red]" if event.failed else ""
+        task = self._tasks.get(key)
+        if task is None:
+            task = self._tasks[key] = self._live.add_task(
+                f"{provider:<8} {region:<14} {phase:<10}", total=max(event.total, 1), failed=failed
+            )
+        self._live.update(task, completed=event.done + event.failed, total=max(event.total, 1), failed=failed)

@@ -1,31 +1,44 @@
-"""What the commands print: plain-text tables and JSON on stdout, one printer per kind of answer."""
+"""What the commands print: tables and JSON on stdout, one printer per kind of answer.
+
+Tables are plain text (columns two spaces apart) when stdout is not a terminal, so CI logs and pipes get no
+escape codes and no wrapping; on a terminal they are rich tables that fit its width, in colour unless
+``NO_COLOR`` is set (:func:`configure` decides, once per run).
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import os
+import shutil
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from multiflow.adopting import AdoptionPlan, AdoptionResult
-    from multiflow.apply import ApplyResult
+    from multiflow.applying import ApplyResult
     from multiflow.auditing import AuditReport
     from multiflow.fleet import Fleet
     from multiflow.model import FlowLog
     from multiflow.planning import FailedTarget, Plan
     from multiflow.plugins import PluginInfo
     from multiflow.provider import Provider
+    from multiflow.spec import Destination
 
 __all__ = [
+    "configure",
+    "destination_text",
     "percent",
     "print_adopted",
     "print_adoptions",
     "print_audit",
+    "print_exports",
     "print_failed_targets",
     "print_fix",
     "print_flow_logs",
+    "print_interrupted",
     "print_plan",
     "print_providers",
     "print_result",
@@ -36,8 +49,46 @@ __all__ = [
 ]
 
 
+_terminal: dict[str, Any] = {"tty": False, "width": 80}
+
+
+def configure(out: TextIO) -> None:
+    """Render tables for ``out``: rich tables at the terminal's width if it is a terminal, plain text if not."""
+    try:
+        tty = out.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    _terminal["tty"] = tty and os.environ.get("TERM") != "dumb"
+    _terminal["width"] = shutil.get_terminal_size((100, 24)).columns
+
+
+def _rich_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(*headers, box=None, header_style="bold", pad_edge=False, expand=False)
+    for row in rows:
+        grid.add_row(*("" if v is None else str(v) for v in row), style=_row_style(row))
+    buffer = io.StringIO()
+    plain = bool(os.environ.get("NO_COLOR"))
+    console = Console(
+        file=buffer, width=_terminal["width"], force_terminal=not plain, color_system=None if plain else "auto"
+    )
+    console.print(grid, overflow="fold", crop=False, soft_wrap=False)
+    return buffer.getvalue().rstrip("\n")
+
+
+def _row_style(row: Sequence[object]) -> str | None:
+    first = str(row[0]) if row else ""
+    return {"create": "green", "delete": "red", "replace": "yellow", "update": "cyan", "conflict": "magenta"}.get(first)
+
+
 def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
-    """Left-aligned columns two spaces apart, a dashed line under the headers; ``None`` shows as nothing."""
+    """Left-aligned columns two spaces apart, a dashed line under the headers; ``None`` shows as nothing.
+
+    On a terminal (:func:`configure`), a rich table that fits its width instead."""
+    if _terminal["tty"]:
+        return _rich_table(rows, headers)
     cells = [[str(h) for h in headers]] + [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
@@ -92,7 +143,12 @@ def print_plan(plan: Plan, out: TextIO) -> None:
         out.write("\n")
     pending = len(plan.pending)
     matched = "the clouds read match the file" if plan.failed_targets else "the clouds match the file"
-    out.write(f"\n{pending} change(s) to make" if pending else f"\nNo changes: {matched}")
+    if pending:
+        out.write(f"\n{pending} change(s) to make")
+    elif plan.conflicts:
+        out.write("\nNot converged: nothing multiflow can change, but the file is not satisfied")
+    else:
+        out.write(f"\nNo changes: {matched}")
     if plan.conflicts:
         out.write(f"; {len(plan.conflicts)} conflict(s) multiflow will not touch")
     if plan.failed_targets:
@@ -165,11 +221,14 @@ def print_flow_logs(flow_logs: Sequence[FlowLog], out: TextIO) -> None:
             f.status.value,
             f.traffic.value if f.traffic else "",
             f.interval,
-            f.destination.kind if f.destination else "",
+            destination_text(f.destination),
             f.tags.get("multiflow:managed", ""),
         )
         for f in flow_logs
     ]
+    if not rows:
+        out.write("No flow logs found.\n")
+        return
     headers = ["provider", "region", "flow log", "kind", "resource", "status", "traffic", "interval", "destination"]
     out.write(table(rows, [*headers, "fleet"]) + "\n")
 
@@ -228,6 +287,14 @@ def print_sandboxes(environment: Mapping[str, str], seeded: Mapping[str, Any], o
     out.write(f"# seeded: {json.dumps(seeded, default=str)}\n# Ctrl-C stops them.\n")
 
 
+def print_exports(environment: Mapping[str, str], out: TextIO) -> None:
+    """Only ``export NAME=value`` lines, shell-quoted: ``eval "$(multiflow sandbox serve --env)"``."""
+    import shlex
+
+    for key, value in sorted(environment.items()):
+        out.write(f"export {key}={shlex.quote(value)}\n")
+
+
 def print_audit(report: AuditReport, show_covered: bool, out: TextIO) -> None:
     """The uncovered resources (``show_covered``: every one) with why, counts per group, and the total."""
     rows = []
@@ -252,11 +319,21 @@ def print_audit(report: AuditReport, show_covered: bool, out: TextIO) -> None:
     if rows:
         out.write(table(rows, ["provider", "region", "kind", "resource", "in", "covered", "by / why not"]) + "\n\n")
     counts = [
-        (c.provider, c.region, c.kind.value if c.kind else "", c.covered, c.total, percent(c.percent))
+        (
+            c.provider,
+            c.region,
+            c.kind.value if c.kind else "",
+            c.covered,
+            c.total,
+            percent(c.percent) if c.total else "-",
+        )
         for c in report.summary()
     ]
     out.write(table(counts, ["provider", "region", "kind", "covered", "total", "percent"]) + "\n")
     total = report.total()
+    if total.total == 0:
+        out.write("\nCoverage: no resources of these kinds in these regions (nothing to cover).\n")
+        return
     clouds = ", ".join(f"{c.provider} {c.covered}/{c.total}" for c in report.summary(("provider",)))
     out.write(f"\nCoverage: {total.covered}/{total.total} ({percent(total.percent)}); {clouds}.\n")
 
@@ -304,3 +381,32 @@ def print_adopted(result: AdoptionResult, out: TextIO) -> None:
     for adoption, error in result.failed:
         out.write(f"failed: {adoption.flow_log.id} ({adoption.change.provider} {adoption.change.region}): {error}\n")
     out.write(f"\nAdopted {len(result.done)} flow log(s); {len(result.failed)} failed.\n")
+
+
+def destination_text(destination: Destination | None) -> str:
+    """Where a flow log delivers, as a person names it (the destination model's own :meth:`~Destination.label`:
+    ``s3://bucket/prefix``, ``sls:project/logstore``...); empty where the cloud reported none."""
+    return destination.label() if destination is not None else ""
+
+
+def print_interrupted(result: ApplyResult, elapsed: float, out: TextIO) -> None:
+    """After Ctrl-C: what was done, what is still activating (or deleting), what was not started, and the rerun."""
+    out.write(f"\nInterrupted after {elapsed:.1f}s.\n")
+    sections = (
+        ("Done", result.done),
+        ("Still activating or deleting (made; the cloud is finishing them)", result.in_progress),
+        ("Not started", result.not_started),
+    )
+    for title, changes in sections:
+        out.write(f"{title}: {len(changes)}\n")
+        for change in changes:
+            made = next((f.id for f in result.created if f.resource.id == change.resource_id), None)
+            ident = made or (change.flow_log.id if change.flow_log else "")
+            out.write(f"  {change.action.value} {change.provider} {change.region} {change.resource_id} {ident}\n")
+    if result.failed:
+        out.write(f"Failed: {len(result.failed)}\n")
+        for failure in result.failed:
+            change = failure.change
+            where = f"{change.action.value} {change.provider} {change.region} {change.resource_id}"
+            out.write(f"  {where}: {failure.error}\n")
+    out.write("Run the same command again to finish: it converges from here.\n")

@@ -22,6 +22,10 @@ class SlsDestination(Destination):
     project: str = Field(min_length=1, max_length=128)
     logstore: str = Field(min_length=1, max_length=128)
 
+    def label(self) -> str:
+        """``sls:project/logstore``."""
+        return f"sls:{self.project}/{self.logstore}"
+
 
 class AlibabaOptions(ProviderOptions):
     """Options only Alibaba Cloud reads (the ``alibaba:`` block of a spec)."""

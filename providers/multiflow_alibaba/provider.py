@@ -100,13 +100,33 @@ class AlibabaProvider(Provider):
                     raise SpecError(f"options.alibaba.{name}", value, reason, provider="alibaba") from None
             _check_options(AlibabaOptions.model_validate(dict(changes.options)))
 
+    def default_region(self) -> str | None:
+        """``ALIBABA_CLOUD_REGION_ID``, else the current profile's ``region_id`` in ``~/.aliyun/config.json`` (the
+        aliyun CLI's file), else ``None``."""
+        import json
+        import os
+        from pathlib import Path
+
+        region = os.environ.get("ALIBABA_CLOUD_REGION_ID")
+        if region:
+            return region
+        path = Path(os.environ.get("ALIBABA_CLOUD_CONFIG_FILE") or Path.home() / ".aliyun" / "config.json")
+        try:
+            config = json.loads(path.read_text(encoding="utf-8")[:1_000_000])
+            current = config.get("current")
+            profile = next(p for p in config.get("profiles", []) if p.get("name") == current)
+        except (OSError, ValueError, AttributeError, StopIteration, TypeError):
+            return None
+        found = profile.get("region_id") if isinstance(profile, dict) else None
+        return found if isinstance(found, str) and found else None
+
     def connect(self, region: str, **options: Any) -> AlibabaSession:
         """A VPC session for ``region``; see :class:`multiflow_alibaba.session.AlibabaSession` for the options."""
         try:
             from multiflow_alibaba.session import AlibabaSession
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
-                "the Alibaba Cloud provider needs alibabacloud-vpc20160428: pip install 'multiflow[alibaba]'"
+                "the Alibaba Cloud provider needs alibabacloud-vpc20160428: pip install 'multiflow-vpc[alibaba]'"
             ) from exc
         return AlibabaSession(region, **options)
 

@@ -93,6 +93,23 @@ class AlibabaSandbox:
             PROTOCOL_VARIABLE: "http",
         }
 
+    def tune(self, **knobs: float | None) -> None:
+        """Make the emulator slow or flaky (``sandbox serve``'s flags): ``activation_delay``, ``deletion_delay``
+        (seconds), ``latency`` (seconds a call), ``throttle_rate``, ``server_error_rate`` (0..1); ``None`` keeps
+        a setting as it is."""
+        from multiflow_alibaba_emulator import Faults
+
+        if knobs.get("activation_delay") is not None:
+            self.emulator.activation_delay = float(knobs["activation_delay"] or 0)
+        if knobs.get("deletion_delay") is not None:
+            self.emulator.deletion_delay = float(knobs["deletion_delay"] or 0)
+        if any(knobs.get(k) for k in ("latency", "throttle_rate", "server_error_rate")):
+            self.emulator.faults = Faults(
+                throttle_rate=float(knobs.get("throttle_rate") or 0),
+                server_error_rate=float(knobs.get("server_error_rate") or 0),
+                latency=float(knobs.get("latency") or 0),
+            )
+
     def seed_demo(self) -> dict[str, Any]:
         """Seed the emulator's demo estate (two VPCs, four vSwitches, four ENIs, one logstore) and describe it."""
         from multiflow_alibaba_emulator import seed_demo

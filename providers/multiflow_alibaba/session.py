@@ -22,6 +22,7 @@ from multiflow.errors import (
     AlreadyExists,
     AuthError,
     Conflict,
+    MultiflowError,
     ProviderError,
     ResourceFailure,
     ServiceError,
@@ -131,23 +132,33 @@ class AlibabaSession:
         if profile_name is not None and credential is None and access_key_id is None:
             credential = _profile_credential(profile_name)
         self.settle_timeout = settle_timeout
-        self._transport = Transport(
-            region,
-            access_key_id=access_key_id,
-            access_key_secret=access_key_secret,
-            security_token=security_token,
-            credential=credential,
-            endpoint=self.endpoint,
-            protocol=protocol or os.environ.get(PROTOCOL_VARIABLE) or None,
-            ecs_endpoint=ecs_endpoint,
-            pool_size=max_concurrency,
-            rate_limit=rate_limit,
-            burst=burst,
-            max_attempts=max_attempts,
-            retry_timeout=retry_timeout,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-        )
+        try:
+            self._transport = Transport(
+                region,
+                access_key_id=access_key_id,
+                access_key_secret=access_key_secret,
+                security_token=security_token,
+                credential=credential,
+                endpoint=self.endpoint,
+                protocol=protocol or os.environ.get(PROTOCOL_VARIABLE) or None,
+                ecs_endpoint=ecs_endpoint,
+                pool_size=max_concurrency,
+                rate_limit=rate_limit,
+                burst=burst,
+                max_attempts=max_attempts,
+                retry_timeout=retry_timeout,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+            )
+        except MultiflowError:
+            raise
+        except Exception as exc:  # the SDK's configuration errors (a broken profile, a bad credential setting)
+            raise AuthError(
+                "alibaba",
+                type(exc).__name__,
+                f"{exc}; check ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_PROFILE "
+                "and ~/.alibabacloud/credentials (or ALIBABA_CLOUD_CREDENTIALS_FILE)",
+            ) from None
         self._workers = Workers(max_concurrency, "multiflow-alibaba")
         self._reads = Reads(self._call, self._workers, region)
         self._service_opened: bool | None = None

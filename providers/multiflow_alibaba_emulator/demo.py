@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from .server import AlibabaEmulator
 
 #: A fake key pair, accepted only by the emulator; it is printed by ``python -m multiflow_alibaba_emulator``.
-DEMO_ACCESS_KEY_ID = "LTAI5tMultiflowDemoKey01"
+DEMO_ACCESS_KEY_ID = "multiflow-demo-not-a-key"  # not LTAI...: secret scanners flag those
 DEMO_ACCESS_KEY_SECRET = "multiflow-demo-secret-not-a-real-key"
 DEMO_ACCOUNT_ID = "1234567890"
 DEMO_REGION = "cn-hangzhou"

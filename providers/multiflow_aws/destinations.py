@@ -34,6 +34,10 @@ class CloudWatchLogsDestination(Destination):
     log_group: str = Field(min_length=1, max_length=512, description="Log group name or ARN")
     role_arn: str | None = Field(default=None, description="IAM role that lets the service publish")
 
+    def label(self) -> str:
+        """``logs:GROUP``, the log group's name or ARN."""
+        return f"logs:{self.log_group}"
+
 
 class S3Destination(Destination):
     """An S3 bucket (ARN or name), with an optional prefix and the delivery options AWS offers."""
@@ -48,6 +52,10 @@ class S3Destination(Destination):
     file_format: Literal["plain_text", "parquet"] = "plain_text"
     hive_compatible_partitions: bool = False
     per_hour_partition: bool = False
+
+    def label(self) -> str:
+        """``s3://bucket/prefix``, whether the bucket is given by name or by ARN."""
+        return f"s3://{self.bucket.split(':::', 1)[-1]}/{self.prefix or ''}"
 
 
 class FirehoseDestination(Destination):

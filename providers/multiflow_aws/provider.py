@@ -124,11 +124,24 @@ class AwsProvider(Provider):
         try:
             from multiflow_aws.session import AwsSession
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("the AWS provider needs boto3: pip install 'multiflow[aws]'") from exc
+            raise ImportError("the AWS provider needs boto3: pip install 'multiflow-vpc[aws]'") from exc
         return AwsSession(region, **options)
 
+    def default_region(self) -> str | None:
+        """The region boto3 picks when none is given (``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's)."""
+        import boto3
+        import botocore.exceptions
+
+        from multiflow_aws.session import _configuration_error
+
+        try:
+            region = boto3.Session().region_name
+        except botocore.exceptions.BotoCoreError as exc:
+            raise _configuration_error(exc, None) from None
+        return str(region) if region else None
+
     def sandbox(self) -> AwsSandbox:
-        """moto's server on loopback, corrected to the AWS reference (needs ``multiflow[sandbox]``)."""
+        """moto's server on loopback, corrected to the AWS reference (needs ``multiflow-vpc[sandbox]``)."""
         from multiflow_aws.sandbox import AwsSandbox
 
         return AwsSandbox()

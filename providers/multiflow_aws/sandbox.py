@@ -1,6 +1,6 @@
 """An AWS sandbox on loopback: moto's server, with helpers to seed VPCs, subnets, ENIs and destinations.
 
-Needs the ``sandbox`` extra (``pip install 'multiflow[sandbox]'``). Every call goes over real HTTP through
+Needs the ``sandbox`` extra (``pip install 'multiflow-vpc[sandbox]'``). Every call goes over real HTTP through
 boto3, exactly as against AWS; only the endpoint differs.
 
 >>> with AwsSandbox() as sandbox:                                         # doctest: +SKIP
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SANDBOX_ACCESS_KEY_ID", "SANDBOX_SECRET_ACCESS_KEY", "AwsSandbox"]
 
-#: Fake keys the sandbox accepts (moto accepts any); never real credentials.
-SANDBOX_ACCESS_KEY_ID = "AKIAMULTIFLOWSANDBOX"
+#: Fake keys the sandbox accepts (moto accepts any); never real credentials, and shaped so that secret scanners
+#: (``AKIA[A-Z0-9]{16}``, 40-character secrets) do not take them for real ones.
+SANDBOX_ACCESS_KEY_ID = "multiflow-sandbox-not-a-key"
 SANDBOX_SECRET_ACCESS_KEY = "multiflow-sandbox-secret-not-a-real-key"
 
 
@@ -37,7 +38,7 @@ class AwsSandbox:
         try:
             from moto.server import ThreadedMotoServer
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("the AWS sandbox needs moto: pip install 'multiflow[sandbox]'") from exc
+            raise ImportError("the AWS sandbox needs moto: pip install 'multiflow-vpc[sandbox]'") from exc
         from multiflow_aws import moto_fidelity
 
         moto_fidelity.apply()
@@ -97,10 +98,23 @@ class AwsSandbox:
         self._proxies.append(proxy)
         return proxy
 
+    def tune(self, **knobs: float | None) -> None:
+        """Make the sandbox slow or flaky (``sandbox serve``'s flags) by serving it through a fault proxy:
+        ``latency`` (seconds a call), ``throttle_rate``, ``server_error_rate`` (0..1); :meth:`environment` then
+        points at the proxy. Other knobs (Alibaba's activation delays) do not apply to AWS and are ignored."""
+        if any(knobs.get(k) for k in ("latency", "throttle_rate", "server_error_rate")):
+            self._served = self.fault_proxy(
+                throttle_rate=float(knobs.get("throttle_rate") or 0),
+                server_error_rate=float(knobs.get("server_error_rate") or 0),
+                latency_rate=1.0 if knobs.get("latency") else 0.0,
+                latency=float(knobs.get("latency") or 0),
+            ).endpoint_url
+
     def environment(self, region: str = "us-east-1") -> dict[str, str]:
-        """Environment variables that point boto3, the AWS CLI and multiflow at this sandbox."""
+        """Environment variables that point boto3 (EC2 only: ``AWS_ENDPOINT_URL_EC2``, so other AWS services in
+        the shell are untouched), the AWS CLI and multiflow at this sandbox."""
         return {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ENDPOINT_URL_EC2": getattr(self, "_served", None) or self.endpoint_url,
             "AWS_ACCESS_KEY_ID": SANDBOX_ACCESS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": SANDBOX_SECRET_ACCESS_KEY,
             "AWS_DEFAULT_REGION": region,

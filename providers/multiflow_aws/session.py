@@ -11,6 +11,7 @@ backoff from 0.5 s doubling to 10 s, as Terraform does.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -110,12 +111,8 @@ class AwsSession:
                 aws_secret_access_key=aws_secret_access_key,
                 aws_session_token=aws_session_token,
             )
-        except botocore.exceptions.ProfileNotFound as exc:
-            raise AuthError(
-                "aws",
-                "ProfileNotFound",
-                f"{exc}: name one in ~/.aws/config or $AWS_CONFIG_FILE (profile_name, --profile aws=NAME, AWS_PROFILE)",
-            ) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise _configuration_error(exc, profile_name) from None
         retries: dict[str, Any] = {}
         if retry_mode is not None:
             retries["mode"] = retry_mode
@@ -128,7 +125,10 @@ class AwsSession:
             user_agent_extra="multiflow",
             max_pool_connections=20,
         )
-        self.ec2 = session.client("ec2", region_name=region, endpoint_url=endpoint_url, config=config)
+        try:
+            self.ec2 = session.client("ec2", region_name=region, endpoint_url=endpoint_url, config=config)
+        except botocore.exceptions.BotoCoreError as exc:
+            raise _configuration_error(exc, profile_name) from None
 
     def __repr__(self) -> str:
         endpoint = f" {self.endpoint_url}" if self.endpoint_url else ""
@@ -554,3 +554,16 @@ def _unsuccessful(response: Mapping[str, Any], operation: str) -> list[ResourceF
             )
         )
     return failures
+
+
+def _configuration_error(exc: Exception, profile_name: str | None) -> AuthError:
+    """botocore's configuration errors (``ProfileNotFound``, a broken ``~/.aws/config``...) as an AuthError with
+    what to check; the message names the profile, never a key."""
+    profile = profile_name or os.environ.get("AWS_PROFILE")
+    source = "profile_name" if profile_name else "AWS_PROFILE"
+    where = f"profile {profile!r} (from {source})" if profile else "the default profile"
+    hint = (
+        f"check {where} in ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE), "
+        "or unset AWS_PROFILE and set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    )
+    return AuthError("aws", type(exc).__name__, f"{exc}; {hint}")

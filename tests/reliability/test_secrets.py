@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Run the CLI with every logger at DEBUG on stderr.
 DEBUG_CLI = (
-    "import logging, sys; logging.basicConfig(level=logging.DEBUG); from multiflow.cli import main; sys.exit(main())"
+    # --debug: the command configures logging itself (every logger at DEBUG, the SDKs' included).
+    "import sys; from multiflow.cli import main; sys.exit(main([*sys.argv[1:], '--debug']))"
 )
 
 
