@@ -107,7 +107,7 @@ class FlowLog(BaseModel):
 
         ``model_construct`` with all fields spelt out, minus its per-field default handling: describing 100,000
         flow logs builds 100,000 of these, and this is ten times cheaper. Providers use it only for values they
-        built themselves; ``tests/test_model.py`` checks the result equals a validated FlowLog.
+        built themselves; ``tests/core/test_model.py`` checks the result equals a validated FlowLog.
         """
         if values.keys() != _FLOW_LOG_FIELDS:
             missing = ", ".join(sorted(_FLOW_LOG_FIELDS - values.keys())) or "none"

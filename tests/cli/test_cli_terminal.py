@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "fleet.yaml"
 COMMAND = [sys.executable, "-m", "multiflow.cli"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

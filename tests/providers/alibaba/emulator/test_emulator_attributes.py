@@ -13,7 +13,7 @@ from darabonba.runtime import RuntimeOptions
 
 from multiflow_alibaba_emulator import AlibabaEmulator, ManualClock
 
-from .conftest import LOGSTORE, PROJECT, REGION, Inventory
+from ..conftest import LOGSTORE, PROJECT, REGION, Inventory
 
 
 def _create(client: Client, cloud: Inventory, **fields: Any) -> str:

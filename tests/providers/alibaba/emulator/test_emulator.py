@@ -43,7 +43,7 @@ from multiflow_alibaba_emulator import (
     seed_demo,
 )
 
-from .conftest import ACCOUNT_ID, KEY_ID, LOGSTORE, PROJECT, REGION, ClientFactory, Inventory
+from ..conftest import ACCOUNT_ID, KEY_ID, LOGSTORE, PROJECT, REGION, ClientFactory, Inventory
 
 # --- helpers -------------------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from aliyunsdkcore.request import CommonRequest
 from multiflow_alibaba_emulator import AlibabaEmulator
 from multiflow_alibaba_emulator.signing import rpc_signature_for, rpc_string_to_sign
 
-from .conftest import KEY_ID, KEY_SECRET, LOGSTORE, PROJECT, REGION, Inventory
+from ..conftest import KEY_ID, KEY_SECRET, LOGSTORE, PROJECT, REGION, Inventory
 
 
 def v2_client(emulator: AlibabaEmulator, secret: str = KEY_SECRET) -> Client:

@@ -14,7 +14,7 @@ import yaml
 
 from multiflow.schema import fleet_schema as json_schema
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
