@@ -26,7 +26,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -34,6 +34,7 @@ from pydantic import (
     Field,
     SerializeAsAny,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
@@ -126,6 +127,11 @@ class SpecModel(BaseModel):
             if token is not None:
                 _constructing.reset(token)
 
+    # Tells pydantic that this __init__ only wraps its own: validation (model_validate, nested models, strict JSON
+    # for fleet files) then runs pydantic's validator directly instead of calling this __init__ in lax Python
+    # mode, which would lose strictness. tests/core/test_hostile_input.py fails if pydantic stops honouring it.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
 
 class Destination(SpecModel):
     """Where records go. Providers declare subclasses, each with a ``kind: Literal[...]`` of its own.
@@ -157,7 +163,18 @@ def _loaded_models() -> tuple[Mapping[str, type[Destination]], Mapping[str, type
     return plugins.destination_models(), plugins.options_models()
 
 
-def _resolve_destination(value: Any, handler: ValidatorFunctionWrapHandler) -> Destination:
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _validated(model: type[_M], value: Any, info: ValidationInfo) -> _M:
+    """``value`` validated by a provider's ``model``: strictly (as JSON: no ``"60"`` for a number, no ``"yes"``
+    for a boolean) where the whole document is being validated so, as fleet files are; else as given."""
+    if info.mode == "json":
+        return model.model_validate_json(json.dumps(value), strict=True)
+    return model.model_validate(value)
+
+
+def _resolve_destination(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Destination:
     if isinstance(value, Destination):
         if type(value) is Destination:
             raise ValueError("a provider's destination model (a subclass of Destination), not Destination itself")
@@ -169,14 +186,16 @@ def _resolve_destination(value: Any, handler: ValidatorFunctionWrapHandler) -> D
     model = destinations.get(kind) if isinstance(kind, str) else None
     if model is None:
         raise ValueError(f"a kind the loaded providers write to: {', '.join(repr(k) for k in sorted(destinations))}")
-    return model.model_validate(dict(value))
+    return _validated(model, dict(value), info)
 
 
 DestinationField = Annotated[SerializeAsAny[Destination], WrapValidator(_resolve_destination)]
 """A destination, validated by the model of its ``kind`` among those the loaded providers declare."""
 
 
-def _resolve_options(value: Any, handler: ValidatorFunctionWrapHandler) -> dict[str, ProviderOptions]:
+def _resolve_options(
+    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+) -> dict[str, ProviderOptions]:
     if not isinstance(value, Mapping):
         raise ValueError("a mapping of provider name to its options block")
     _, models = _loaded_models()
@@ -192,7 +211,7 @@ def _resolve_options(value: Any, handler: ValidatorFunctionWrapHandler) -> dict[
             resolved[name] = block
             continue
         try:
-            resolved[name] = model.model_validate(block if block is not None else {})
+            resolved[name] = _validated(model, block if block is not None else {}, info)
         except ValidationError as exc:
             raise _located(exc, name) from None
     return resolved

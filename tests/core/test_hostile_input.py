@@ -104,6 +104,23 @@ def test_an_interval_is_an_integer_not_something_that_converts_to_one(written: s
     assert error.field == "defaults.interval" and (error.line, error.column) == (4, 3)
 
 
+@pytest.mark.parametrize(
+    ("setting", "field"),
+    [
+        ('hive_compatible_partitions: "yes"', "destination.hive_compatible_partitions"),
+        ("per_hour_partition: 1", "destination.per_hour_partition"),
+    ],
+)
+def test_a_providers_destination_is_as_strict_as_the_rest_of_the_file(setting: str, field: str) -> None:
+    error = refused(GOOD.replace('bucket: "arn:aws:s3:::central"', f'bucket: "arn:aws:s3:::central", {setting}'))
+    assert error.field == f"flow_logs[0].{field}" and "valid boolean" in str(error)
+
+
+def test_a_providers_options_block_is_as_strict_as_the_rest_of_the_file() -> None:
+    error = refused(GOOD + "    aws: {cross_account_role: 12}\n")
+    assert error.field == "flow_logs[0].options.aws.cross_account_role" and error.line == 12
+
+
 # -- reading the file ----------------------------------------------------------------------------------------------
 
 
