@@ -149,7 +149,7 @@ class Plan:
 
     ``failed_targets`` are the providers and regions that could not be read: nothing is planned there, and the
     plan is not a whole one until they can be (:attr:`complete`). ``warnings`` say what is likely a mistake but
-    not an error (a selector that matches nothing in a region).
+    not an error (a selector that matches nothing in a region, an explicit id the region does not have).
     """
 
     fleet: Fleet
@@ -238,7 +238,7 @@ def _changes(
     desired: dict[tuple[str, str, str, str], _Wanted] = {}
     warnings: list[str] = []
     if not destroy:
-        resolved = _resolve_all(fleet, connections, errors)
+        resolved, existing = _resolve_all(fleet, connections, errors)
         for target in fleet.targets():
             entry = target.entry
             if (entry.provider, target.region) in errors:
@@ -251,6 +251,14 @@ def _changes(
                         f"in {entry.provider} {target.region}"
                     )
                 continue
+            known = existing.get((entry.provider, target.region, entry.resources.kind.value))
+            absent = [i for i in ids if known is not None and i not in known]
+            if absent:
+                shown = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
+                warnings.append(
+                    f"{entry.name}: no {entry.resources.kind.value} {shown} in {entry.provider} {target.region} "
+                    "(creates there will fail)"
+                )
             provider = get_provider(entry.provider)
             spec = provider.normalize(target.with_ids(ids), target.region)
             wanted = _Wanted.of(spec, provider.capabilities, provider.name)
@@ -295,14 +303,18 @@ def _bulk_reading() -> Iterator[None]:
 
 def _resolve_all(
     fleet: Fleet, connections: Connections, errors: dict[tuple[str, str], MultiflowError]
-) -> dict[tuple[str, str], list[str]]:
-    """Resource ids per (entry, region): explicit ids, or a listing per distinct selector (in parallel).
+) -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str, str], set[str]]]:
+    """Resource ids per (entry, region): explicit ids, or a listing per distinct selector (in parallel); and, where
+    the provider lists the kind, the resources of each (provider, region, kind) that explicit ids name, so plan
+    can warn of ids that do not exist (one listing per kind and region, not a call per id).
 
-    A listing that fails puts its provider and region in ``errors`` (plan plans nothing there); a region
-    already in ``errors`` is not listed.
+    A selector's listing that fails puts its provider and region in ``errors`` (plan plans nothing there); a
+    region already in ``errors`` is not listed. A listing for the existence check that fails only leaves the
+    check out.
     """
     jobs: dict[tuple[str, str, str, str], Callable[[], list[str]]] = {}
     keys: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+    checks: set[tuple[str, str, str, str]] = set()
     resolved: dict[tuple[str, str], list[str]] = {}
     for target in fleet.targets():
         entry, region = target.entry, target.region
@@ -310,6 +322,10 @@ def _resolve_all(
             continue
         if entry.resources.ids is not None:
             resolved[(entry.name, region)] = list(entry.resources.ids)
+            if entry.resources.kind in get_provider(entry.provider).capabilities.selectable_kinds:
+                key = (entry.provider, region, entry.resources.kind.value, "{}")
+                checks.add(key)
+                jobs.setdefault(key, _lister(connections, target, {}))
             continue
         tags = entry.resources.tag_filter()
         key = (entry.provider, region, entry.resources.kind.value, json.dumps(tags, sort_keys=True))
@@ -317,13 +333,19 @@ def _resolve_all(
         jobs.setdefault(key, _lister(connections, target, tags))
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(jobs)))) as pool:
         results = dict(zip(jobs, pool.map(_listed, jobs.values()), strict=True))
+    selectors = set(keys.values())
     for key, listed in results.items():
-        if isinstance(listed, MultiflowError):
+        if isinstance(listed, MultiflowError) and key in selectors:
             errors.setdefault(key[:2], listed)
     for name_region, key in keys.items():
         listed = results[key]
         resolved[name_region] = [] if isinstance(listed, MultiflowError) else listed
-    return resolved
+    existing: dict[tuple[str, str, str], set[str]] = {}
+    for key in checks:
+        listed = results[key]
+        if not isinstance(listed, MultiflowError):
+            existing[key[:3]] = set(listed)
+    return resolved, existing
 
 
 def _listed(job: Callable[[], list[str]]) -> list[str] | MultiflowError:

@@ -121,3 +121,13 @@ def test_a_selector_that_matches_nothing_is_warned_about_at_plan_time(estate: li
     rendering.print_plan(made, shown)
     assert "Warning: aws-vpcs: where {'tag:env': 'staging'} matches no vpc in aws us-east-1" in shown.getvalue()
     assert made.as_dict()["warnings"] == list(made.warnings)
+
+
+def test_explicit_ids_the_region_does_not_have_are_warned_about_at_plan_time(estate: list[str], aws_env: Any) -> None:
+    text = fleet_text().split("  - name: ali-subnets")[0]
+    text = text.replace('where: {"tag:env": prod}', f"ids: [{estate[0]}, vpc-0000000000000dead]")
+    assert "vpc-0000000000000dead" in text
+    with Connections(lambda provider, region: aws_env.connect_options()) as connections:
+        made = plan(multiflow.loads(text), connections)
+    assert made.warnings == ("aws-vpcs: no vpc vpc-0000000000000dead in aws us-east-1 (creates there will fail)",)
+    assert {c.resource_id for c in made.pending} == {estate[0], "vpc-0000000000000dead"}  # still planned: a warning
