@@ -219,12 +219,20 @@ class AwsSandbox:
         self._prepare_destination(region, destination)
 
     def seed_demo(self) -> dict[str, Any]:
-        """Two prod and one dev VPC in us-east-1, a subnet each, and a bucket ``central-flowlogs``."""
+        """Two prod and one dev VPC in us-east-1, a subnet each, a prod VPC in eu-west-1 (what
+        docs/examples/fleet.yaml names), and a bucket ``central-flowlogs``."""
         prod = self.seed_vpcs("us-east-1", 2, tags={"env": "prod"})
         dev = self.seed_vpcs("us-east-1", 1, tags={"env": "dev"})
         subnets = [s for vpc in (*prod, *dev) for s in self.seed_subnets("us-east-1", vpc, 1)]
+        europe = self.seed_vpcs("eu-west-1", 1, tags={"env": "prod"})
         bucket = self.create_bucket("central-flowlogs")
-        return {"region": "us-east-1", "vpcs": {"prod": prod, "dev": dev}, "subnets": subnets, "bucket": bucket}
+        return {
+            "region": "us-east-1",
+            "vpcs": {"prod": prod, "dev": dev},
+            "subnets": subnets,
+            "bucket": bucket,
+            "elsewhere": {"eu-west-1": europe},
+        }
 
     def _existing_ids(self, region: str, kind: ResourceKind) -> list[str]:
         ec2 = self.client("ec2", region)

@@ -149,7 +149,7 @@ def test_bad_file_exits_1_with_a_located_error(tmp_path: Path) -> None:
     path.write_text(EXAMPLE.read_text().replace("interval: 300", "interval: 120"))
     done = multiflow("validate", str(path))
     assert done.returncode == 1
-    assert f"multiflow: error: {path}:20:5: alibaba: flow_logs[1].interval=120 is not allowed" in done.stderr
+    assert f"multiflow: error: {path}:21:5: alibaba: flow_logs[1].interval=120 is not allowed" in done.stderr
     assert multiflow("validate", str(EXAMPLE)).returncode == 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -127,7 +128,7 @@ def kill_at_random(estate: Estate, rng: random.Random, *args: str) -> str:
 
     def watch() -> None:
         for line in process.stderr or []:
-            if "[" in line and "/" in line:  # a progress line: "aws  us-west-1  create  [####....] 3/24"
+            if re.search(r"\b\d+/\d+\b", line):  # a progress line: "aws  us-west-1  create  3/24  0.4s"
                 seen.set()
 
     watcher = threading.Thread(target=watch, daemon=True)
