@@ -127,6 +127,14 @@ def plan_throughput(count: int) -> dict[str, Any]:
                 },
             }
 
+        def list_resources(self, kind: Any, tags: Any) -> list[str]:
+            """Every VPC the fleet names exists (plan lists them once to warn of ids that do not)."""
+            return ids
+
+        def modify(self, flow_log_id: str, changes: Any) -> None:
+            """Plan never changes anything; AWS sessions are Modifiable (tags in place)."""
+            raise AssertionError("plan made a change")
+
         def close(self) -> None:
             """Nothing to release."""
 
