@@ -10,6 +10,7 @@ flag or value); 130 interrupted. docs/cli.md documents each.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -19,7 +20,7 @@ from typing import Any
 
 from multiflow.cli import rendering
 from multiflow.cli.commands import COMMANDS, EXIT_ERROR, EXIT_INTERRUPTED
-from multiflow.cli.logs import configure
+from multiflow.cli.logs import configured
 from multiflow.cli.parsing import EXIT_USAGE, OUTPUTS, build_parser
 from multiflow.cli.rendering import write_json
 from multiflow.errors import MultiflowError
@@ -42,7 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.query is not None:
         args.output = "json"
-    configure(args.verbose, args.debug)
+    with configured(args.verbose, args.debug):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command of ``args``, with its errors, interruptions and ``--query`` as the command line shows them."""
     query = _compiled(args.query) if args.query is not None else None
     if query is False:
         return EXIT_USAGE

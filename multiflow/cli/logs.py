@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["SDK_LOGGERS", "configure"]
+__all__ = ["SDK_LOGGERS", "configure", "configured"]
 
 #: The SDKs' loggers, silenced unless ``--debug`` (the Alibaba SDK logs tracebacks of its credential chain).
 SDK_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "alibabacloud", "alibabacloud_credentials", "Tea", "moto")
@@ -26,3 +28,21 @@ def configure(verbose: bool, debug: bool) -> None:
     logging.getLogger("multiflow").setLevel(logging.DEBUG if verbose or debug else logging.WARNING)
     for name in SDK_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
+
+
+@contextmanager
+def configured(verbose: bool, debug: bool) -> Iterator[None]:
+    """:func:`configure` for the length of one command, then the logging set-up as it was: ``main()`` called
+    in-process (by a test, a host program) leaves no handler or logger level of its own behind."""
+    root = logging.getLogger()
+    names = ("multiflow", *SDK_LOGGERS)
+    saved = (list(root.handlers), root.level, {name: logging.getLogger(name).level for name in names})
+    configure(verbose, debug)
+    try:
+        yield
+    finally:
+        handlers, level, levels = saved
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, value in levels.items():
+            logging.getLogger(name).setLevel(value)
