@@ -137,7 +137,7 @@ class FleetError(SpecError):
         listed = [p._own_message() for p in others[: _LISTED - 1]]
         more = len(others) - len(listed)
         tail = [f"... and {more} more"] if more > 0 else []
-        return "\n  ".join([f"{own} (and {len(others)} more problem(s) in the file:)", *listed, *tail])
+        return "\n  ".join([f"{own}; and {len(others)} more problem(s) found in this pass:", *listed, *tail])
 
     def _own_message(self) -> str:
         return f"{self.location()}: {SpecError._message(self)}"
@@ -477,7 +477,9 @@ class _Builder:
                     continue
                 if key in first:
                     line = first[key].start_mark.line + 1
-                    self._fail(key_node, [*path, key], key, "each key once", reason=f"already given on line {line}")
+                    self._fail(
+                        key_node, [*path, key], key, "each key once", reason=f"the key is already given on line {line}"
+                    )
                     continue
                 first[key] = key_node
                 out[key] = self.value(value_node, [*path, key])

@@ -201,7 +201,8 @@ def test_every_problem_of_the_file_is_reported_at_once_with_line_column_and_sugg
     assert str(parsed).startswith("fleet.yaml:11:5: flow_logs[0].destinaton=")
     line, column = parsed.problems[1].line, parsed.problems[1].column
     assert (line, column) == (20, 16)
-    assert f"(and 1 more problem(s) in the file:)\n  fleet.yaml:{line}:{column}: flow_logs[2].resources=" in str(parsed)
+    listed = f"; and 1 more problem(s) found in this pass:\n  fleet.yaml:{line}:{column}: flow_logs[2].resources="
+    assert listed in str(parsed)
 
     fixed = text.replace("destinaton:", "destination:").replace("where: {}", "where: {'tag:env': prod}")
     validated = refused(fixed)
