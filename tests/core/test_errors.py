@@ -106,26 +106,6 @@ def test_the_tables_inputs_stay_readable_for_the_docs_and_cannot_be_changed_behi
         table.exact["C"] = Conflict  # type: ignore[index]
 
 
-def test_the_alibaba_rules_fit_a_code_table() -> None:
-    """Alibaba's classifier (throttling anywhere, 5xx whatever the code, exact, patterns, status) as a CodeTable."""
-    alibaba = pytest.importorskip("multiflow_alibaba.errors")
-    if not hasattr(alibaba, "error_class"):
-        pytest.skip("multiflow_alibaba.errors has moved to a CodeTable of its own")
-    table = CodeTable(
-        "alibaba",
-        alibaba.EXACT_CODES,
-        alibaba.PATTERN_CODES,
-        statuses={401: AuthError, 403: AuthError, 404: NotFound, range(400, 500): InvalidRequest},
-        overrides=[("Throttling", Throttled), (range(500, 600), ServiceError)],
-        retryable=alibaba.is_retryable,
-    )
-    codes = [*alibaba.EXACT_CODES, "Throttling.Product", "InvalidVSwitchId.NotFound", "IllegalParam.X", "Nope"]
-    for code in codes:
-        for status in (None, 400, 403, 404, 500, 503):
-            assert table.classify(code, status) is alibaba.error_class(code, status), (code, status)
-            assert table.error(code, "m", http_status=status).retryable is alibaba.is_retryable(code, status)
-
-
 def test_every_neutral_class_is_exported() -> None:
     assert "CodeTable" in errors.__all__
 
