@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pytest
+from ec2_answers import ec2_error
 
 import multiflow
 from multiflow.errors import (
@@ -421,25 +422,11 @@ class FailFirst:
         self.answered = 0
 
     def __call__(self, request: Any, **_: Any) -> Any:
-        from botocore.awsrequest import AWSResponse
-
         if self.left <= 0:
             return None
         self.left -= 1
         self.answered += 1
-        body = (
-            f"<Response><Errors><Error><Code>{self.code}</Code><Message>{self.message}</Message></Error></Errors>"
-            f"<RequestID>req-{self.answered}</RequestID></Response>"
-        ).encode()
-        return AWSResponse(request.url, self.status, {}, _Raw(body))
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self.body
+        return ec2_error(request, self.status, self.code, self.message, f"req-{self.answered}")
 
 
 def test_iam_role_propagation_is_retried_until_it_passes(aws_env: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ec2_answers import ec2_error
 
 import multiflow
 from multiflow.errors import AlreadyExists, AuthError, DryRunSucceeded, PartialFailure, Throttled
@@ -27,24 +28,10 @@ class Answer:
         self.seen = 0
 
     def __call__(self, request: Any, **_: Any) -> Any:
-        from botocore.awsrequest import AWSResponse
-
         self.seen += 1
         if self.seen not in self.which:
             return None
-        body = (
-            f"<Response><Errors><Error><Code>{self.code}</Code><Message>refused</Message></Error></Errors>"
-            f"<RequestID>req-{self.seen}</RequestID></Response>"
-        ).encode()
-        return AWSResponse(request.url, self.status, {}, _Raw(body))
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self.body
+        return ec2_error(request, self.status, self.code, "refused", f"req-{self.seen}")
 
 
 def test_a_dry_run_tries_every_call_of_the_create(aws_env: Any, aws_client: Any, wire: Any) -> None:
