@@ -205,12 +205,13 @@ class _Group:
         self.cancel = cancel
         self.result = ApplyResult()
 
-    def _stopping(self, changes: Iterable[Change]) -> bool:
-        """Whether a cancel came: then ``changes`` are recorded as not started."""
+    def _stopping(self, changes: Iterable[Change], *, made: bool = False) -> bool:
+        """Whether a cancel came: then ``changes`` are recorded as not started (as in progress, when they are
+        ``made`` already and only settling)."""
         if self.cancel is None or not self.cancel.is_set():
             return False
         self.result.interrupted = True
-        self.result.not_started += changes
+        (self.result.in_progress if made else self.result.not_started).extend(changes)
         return True
 
     def _report(self, phase: str, done: int, total: int, failed: int = 0) -> None:
@@ -246,9 +247,7 @@ class _Group:
             return self.result
         self._create(creates)
         waits = [c for c in changes if c.action is Action.WAIT]
-        if self.cancel is not None and self.cancel.is_set():  # they exist and are activating: in progress
-            self.result.interrupted = True
-            self.result.in_progress += waits
+        if self._stopping(waits, made=True):  # they exist and are activating: in progress
             return self.result
         self._wait(waits)
         return self.result
