@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from multiflow.accounts import DEFAULT_ACCOUNT, Account
 from multiflow.errors import (
     NotFound,
     PartialFailure,
@@ -72,13 +73,16 @@ def _raise_for(operation: str, succeeded: Sequence[FlowLog | str], failed: list[
 class Client:
     """One region of one provider. Use :func:`connect` to make one; close it (or use ``with``) when done."""
 
-    def __init__(self, provider: Provider, session: ProviderSession) -> None:
+    def __init__(self, provider: Provider, session: ProviderSession, *, account: str = DEFAULT_ACCOUNT) -> None:
         _check_session(provider, session)
         self.provider = provider
         self.session = session
+        #: The account id this client works in (:data:`~multiflow.accounts.DEFAULT_ACCOUNT`: the SDK chain's).
+        self.account = account
 
     def __repr__(self) -> str:
-        return f"<multiflow.Client {self.provider.name} {self.session.region}>"
+        where = f" {self.account}" if self.account else ""
+        return f"<multiflow.Client {self.provider.name}{where} {self.session.region}>"
 
     def __enter__(self) -> Client:
         return self
@@ -326,28 +330,47 @@ def _check_session(provider: Provider, session: ProviderSession) -> None:
 
 
 class Connections:
-    """One client per (provider, region), made on first use and shared; thread-safe. Close when done.
+    """One client per (provider, account, region), made on first use and shared; thread-safe. Close when done.
 
     :param options_for: connect options for a (provider, region), e.g. a sandbox's endpoint; none by default.
+        They are the calling identity's; an :class:`~multiflow.accounts.Account` adds the options that enter it.
     """
 
     def __init__(self, options_for: Callable[[str, str], dict[str, Any]] | None = None) -> None:
         self._options_for = options_for or (lambda provider, region: {})
-        self._clients: dict[tuple[str, str], Client] = {}
+        self._clients: dict[tuple[str, str, str], Client] = {}
         self._lock = threading.Lock()
 
-    def client(self, provider: str, region: str) -> Client:
-        """The client for ``provider`` in ``region``."""
-        key = (provider, region)
+    def options(self, provider: str, region: str) -> dict[str, Any]:
+        """The run's own connect options for ``provider`` in ``region`` (the calling identity's)."""
+        return dict(self._options_for(provider, region))
+
+    def client(self, provider: str, region: str, account: Account | None = None) -> Client:
+        """The client for ``provider`` in ``region`` of ``account`` (``None``: the calling identity's account).
+
+        Clients are made outside the pool's lock, so that one slow connect (an AssumeRole) does not hold up the
+        others; two threads asking for the same new client at once may both connect, and one client is kept.
+        """
+        key = (provider, account.id if account is not None else DEFAULT_ACCOUNT, region)
         with self._lock:
-            if key not in self._clients:
-                self._clients[key] = connect(provider, region=region, **self._options_for(provider, region))
-            return self._clients[key]
+            found = self._clients.get(key)
+        if found is not None:
+            return found
+        options = self.options(provider, region)
+        if account is not None:
+            options.update(account.connect_options)
+        made = connect(provider, region=region, **options)
+        made.account = key[1]
+        with self._lock:
+            kept = self._clients.setdefault(key, made)
+        if kept is not made:
+            made.close()
+        return kept
 
     def use(self, client: Client) -> None:
-        """Use a ready client for its provider and region (e.g. one made with custom options or a session)."""
+        """Use a ready client for its provider, account and region (e.g. one made with custom options)."""
         with self._lock:
-            self._clients[(client.provider.name, client.region)] = client
+            self._clients[(client.provider.name, client.account, client.region)] = client
 
     def close(self) -> None:
         """Close every client made."""

@@ -2,6 +2,9 @@
 
 ```yaml
 name: netops                      # optional; the file's stem otherwise. Scopes what plan may delete.
+accounts:                         # optional: the accounts covered, per provider (the SDK's default otherwise)
+  aws:
+    - organization: {role_name: OrganizationAccountAccessRole, units: [ou-ab12-34cd5678]}
 defaults:                         # merged under every entry (tags are merged key by key)
   traffic: all
   interval: 60
@@ -9,7 +12,7 @@ defaults:                         # merged under every entry (tags are merged ke
 flow_logs:
   - name: prod-vpcs               # unique; becomes the flow logs' name
     provider: aws
-    regions: [us-east-1, eu-west-1]
+    regions: [us-east-1, eu-west-1]   # or: all (every region each account can use)
     resources: {kind: vpc, where: {"tag:env": prod}}      # or ids: [vpc-0abc, ...]
     destination: {kind: s3, bucket: arn:aws:s3:::central-flowlogs, prefix: prod/}
 ```
@@ -31,19 +34,32 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from multiflow.accounts import DEFAULT_ACCOUNT, AccountSource
 from multiflow.errors import SpecError
 from multiflow.spec import (
     DestinationField,
@@ -53,10 +69,12 @@ from multiflow.spec import (
     Resources,
     Traffic,
     lift_option_blocks,
+    located_error,
     nested_validation,
 )
 
 __all__ = [
+    "ALL_REGIONS",
     "MAX_FLEET_BYTES",
     "SELECTED",
     "Fleet",
@@ -191,26 +209,79 @@ class _Settings(_Strict):
         return lift_option_blocks(data)
 
 
+#: ``regions: all``: every region each account can use (the provider's ``RegionLister`` says which).
+ALL_REGIONS = "all"
+
+
 class FleetEntry(_Settings):
-    """One entry: a set of flow logs on one provider, in one or more regions."""
+    """One entry: a set of flow logs on one provider, in one or more regions (or ``all``), of the fleet's
+    accounts (or of those ``accounts`` names: ids, or names the organization gives)."""
 
     name: str = Field(pattern=_NAME)
     provider: str = Field(min_length=1)
-    regions: list[str] = Field(min_length=1)
+    regions: list[str] | Literal["all"] = Field(min_length=1)
+    accounts: list[str] | None = Field(default=None, min_length=1)
     resources: ResourceSelector
 
-    @field_validator("regions")
+    @field_validator("regions", "accounts")
     @classmethod
-    def _unique_regions(cls, regions: list[str]) -> list[str]:
-        if len(set(regions)) != len(regions):
-            raise ValueError("regions must be unique")
-        return regions
+    def _unique(cls, values: list[str] | str | None) -> list[str] | str | None:
+        if isinstance(values, list) and len(set(values)) != len(values):
+            raise ValueError("each value once")
+        return values
+
+    @property
+    def all_regions(self) -> bool:
+        """Whether the entry says ``regions: all``."""
+        return self.regions == ALL_REGIONS
+
+    @property
+    def region_list(self) -> list[str]:
+        """The regions the entry names (none for ``regions: all``: those come from each account)."""
+        return [] if isinstance(self.regions, str) else list(self.regions)
+
+
+def _resolve_accounts(
+    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+) -> dict[str, list[AccountSource]]:
+    if not isinstance(value, Mapping):
+        raise ValueError("a mapping of provider name to a list of its account sources")
+    from multiflow.plugins import account_models
+
+    models = account_models()
+    resolved: dict[str, list[AccountSource]] = {}
+    for name, items in value.items():
+        model = models.get(name)
+        if model is None:
+            known = ", ".join(repr(k) for k in sorted(models)) or "none"
+            raise ValueError(f"accounts for {name!r}: no loaded provider of that name covers many accounts ({known})")
+        if not isinstance(items, list) or not items:
+            raise ValueError(f"accounts.{name}: a non-empty list of account sources")
+        listed: list[AccountSource] = []
+        for n, item in enumerate(items):
+            if isinstance(item, model):
+                listed.append(item)
+                continue
+            try:
+                if info.mode == "json":
+                    listed.append(model.model_validate_json(json.dumps(item), strict=True))
+                else:
+                    listed.append(model.model_validate(item))
+            except ValidationError as exc:
+                raise located_error(exc, name, n) from None
+        resolved[name] = listed
+    return resolved
+
+
+AccountsField = Annotated[dict[str, list[SerializeAsAny[AccountSource]]], WrapValidator(_resolve_accounts)]
+"""Account sources by provider name, each validated by that provider's ``accounts`` model."""
 
 
 class Fleet(_Strict):
     """A whole fleet file: its name, defaults and entries."""
 
     name: str = Field(pattern=_NAME)
+    accounts: AccountsField = Field(default_factory=dict)
     defaults: _Settings = Field(default_factory=_Settings)
     flow_logs: list[FleetEntry] = Field(min_length=1)
     source: str = Field(default="<fleet>", exclude=True)
@@ -265,7 +336,8 @@ class Fleet(_Strict):
             except SpecError as exc:
                 problems.append(self.error_at(index, exc))
                 continue
-            targets += [Target(entry=entry, region=region, spec=spec, index=index) for region in entry.regions]
+            regions = [ALL_REGIONS] if entry.all_regions else entry.region_list
+            targets += [Target(entry=entry, region=region, spec=spec, index=index) for region in regions]
         if problems:
             raise FleetError.of(problems)
         return tuple(targets)
@@ -311,6 +383,9 @@ class Fleet(_Strict):
     def targets(self) -> tuple[Target, ...]:
         """Every (entry, region) pair, in file order, each with the entry's spec: resolved once, then shared.
 
+        An entry with ``regions: all`` has one target whose region is :data:`ALL_REGIONS`, and every target is
+        in the default account: :func:`multiflow.scope.resolve` expands both, per account, with calls.
+
         A FleetError (located) where an entry's merged settings are not a valid spec.
         """
         return self._targets
@@ -318,16 +393,18 @@ class Fleet(_Strict):
 
 @dataclass(frozen=True)
 class Target:
-    """One entry in one region, with the entry's spec (defaults merged, validated as a model).
+    """One entry in one region of one account, with the entry's spec (defaults merged, validated as a model).
 
     ``spec`` carries the entry's explicit ids, or :data:`SELECTED` for a selector entry until plan resolves it
-    (:meth:`with_ids`). ``index`` is the entry's position in the file, to locate errors.
+    (:meth:`with_ids`). ``index`` is the entry's position in the file, to locate errors. ``account`` is an
+    account id (:data:`~multiflow.accounts.DEFAULT_ACCOUNT` where the fleet names no accounts).
     """
 
     entry: FleetEntry
     region: str
     spec: FlowLogSpec
     index: int
+    account: str = DEFAULT_ACCOUNT
 
     @property
     def provider(self) -> str:

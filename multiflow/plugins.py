@@ -21,6 +21,7 @@ from typing import Any
 import pluggy
 
 from multiflow import hookspecs
+from multiflow.accounts import AccountSource
 from multiflow.errors import MultiflowError
 from multiflow.model import Capabilities
 from multiflow.provider import Provider
@@ -31,6 +32,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "PluginError",
     "PluginInfo",
+    "account_models",
     "check",
     "destination_models",
     "get_plugin_manager",
@@ -112,6 +114,7 @@ class _Registry:
     registered_by: dict[str, str]
     destinations: dict[str, type[Destination]]
     options: dict[str, type[ProviderOptions]]
+    accounts: dict[str, type[AccountSource]]
 
 
 def _check_provider(provider: object) -> Provider:
@@ -133,6 +136,11 @@ def _check_provider(provider: object) -> Provider:
     options = provider.options
     if options is not None and not (isinstance(options, type) and issubclass(options, ProviderOptions)):
         raise PluginError(f"provider {provider.name!r}: options must be a subclass of multiflow.spec.ProviderOptions")
+    accounts = provider.accounts
+    if accounts is not None and not (isinstance(accounts, type) and issubclass(accounts, AccountSource)):
+        raise PluginError(
+            f"provider {provider.name!r}: accounts must be a subclass of multiflow.accounts.AccountSource"
+        )
     for model in provider.destinations:
         if not (isinstance(model, type) and issubclass(model, Destination) and model is not Destination):
             raise PluginError(
@@ -155,6 +163,7 @@ def _collect(manager: pluggy.PluginManager) -> _Registry:
     registered_by: dict[str, str] = {}
     destinations: dict[str, type[Destination]] = {}
     options: dict[str, type[ProviderOptions]] = {}
+    accounts: dict[str, type[AccountSource]] = {}
     for impl in manager.hook.register_providers.get_hookimpls():
 
         def register(provider: Provider, plugin: str = impl.plugin_name) -> None:
@@ -176,6 +185,8 @@ def _collect(manager: pluggy.PluginManager) -> _Registry:
             registered_by[found.name] = plugin
             if found.options is not None:
                 options[found.name] = found.options
+            if found.accounts is not None:
+                accounts[found.name] = found.accounts
 
         offered = {"register": register}
         impl.function(**{arg: offered[arg] for arg in impl.argnames})
@@ -186,7 +197,7 @@ def _collect(manager: pluggy.PluginManager) -> _Registry:
                 f"provider {provider.name!r} writes to destination kind(s) {', '.join(map(repr, unknown))} that no "
                 f"loaded provider declares (declared: {', '.join(map(repr, sorted(destinations))) or 'none'})"
             )
-    return _Registry(providers, registered_by, destinations, options)
+    return _Registry(providers, registered_by, destinations, options, accounts)
 
 
 def _loaded() -> _Registry:
@@ -211,6 +222,11 @@ def destination_models() -> dict[str, type[Destination]]:
 def options_models() -> dict[str, type[ProviderOptions]]:
     """The options-block models of the loaded providers, by provider name."""
     return dict(_loaded().options)
+
+
+def account_models() -> dict[str, type[AccountSource]]:
+    """The account-source models of the loaded providers that cover many accounts, by provider name."""
+    return dict(_loaded().accounts)
 
 
 def get_provider(name: str) -> Provider:

@@ -28,7 +28,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from multiflow.errors import ResourceFailure
+from multiflow.accounts import DEFAULT_ACCOUNT, AccountListing, AccountSource
+from multiflow.errors import ResourceFailure, UnsupportedFeature
 from multiflow.model import Capabilities, CloudResource, FlowLog, FlowLogStatus
 from multiflow.spec import Destination, FlowLogSpec, ProviderOptions, ResourceKind
 
@@ -255,9 +256,12 @@ class Sandbox(Protocol):
         ids: Sequence[str] | None,
         tags: Mapping[str, str | None] | None,
         destination: Destination,
+        *,
+        account: str = DEFAULT_ACCOUNT,
     ) -> None:
         """Seed what a fleet entry needs: the resources it names (or a few matching its selector) and its
-        destination, so the real job can run against the sandbox."""
+        destination, so the real job can run against the sandbox; in ``account`` (an account id of the sandbox's
+        organization; the default: the account its ``connect_options`` enter)."""
         ...
 
     def seed_demo(self) -> dict[str, Any]:
@@ -275,6 +279,9 @@ class Provider:
     declared by one provider only; another may write to it by naming it in its capabilities).
     ``profile_option`` is the ``connect`` option that names a profile of the SDK's shared configuration (what
     ``multiflow --profile PROVIDER=NAME`` sets), or ``None`` where the SDK has no profiles.
+    ``accounts`` is the model of one item of a fleet's ``accounts: {name: [...]}`` (a subclass of
+    :class:`~multiflow.accounts.AccountSource`), or ``None`` where the provider covers one account only; a provider
+    that sets it implements :meth:`list_accounts`.
     """
 
     name: ClassVar[str]
@@ -282,6 +289,7 @@ class Provider:
     options: ClassVar[type[ProviderOptions] | None] = None
     destinations: ClassVar[tuple[type[Destination], ...]] = ()
     profile_option: ClassVar[str | None] = None
+    accounts: ClassVar[type[AccountSource] | None] = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -314,6 +322,21 @@ class Provider:
     def sandbox(self) -> Sandbox | None:
         """This provider's offline stand-in, or ``None`` where it has none."""
         return None
+
+    def list_accounts(self, sources: Sequence[AccountSource], **options: Any) -> AccountListing:
+        """The accounts ``sources`` (items of the ``accounts`` model) cover, each with the ``connect`` options that
+        enter it. ``options`` are the run's own connect options (endpoints, a profile): the calling identity's.
+
+        List organizations in bulk, resolve an explicit account's id (one identity call), and report a source or
+        member that cannot be listed or entered as a failure in the listing instead of raising, so that the
+        others go on. The default: this provider covers one account.
+        """
+        raise UnsupportedFeature("accounts", [s.label() for s in sources], "one account only", provider=self.name)
+
+    def home_region(self) -> str:
+        """The region to ask account-wide questions in (the regions an account can use, its identity): the
+        configured default region, else the first of ``capabilities.regions``, else ``us-east-1``."""
+        return self.default_region() or (self.capabilities.regions[0] if self.capabilities.regions else "us-east-1")
 
     def default_region(self) -> str | None:
         """The region the user's SDK configuration names (an environment variable, a profile), for commands that

@@ -213,11 +213,11 @@ def _resolve_options(
         try:
             resolved[name] = _validated(model, block if block is not None else {}, info)
         except ValidationError as exc:
-            raise _located(exc, name) from None
+            raise located_error(exc, name) from None
     return resolved
 
 
-def _located(exc: ValidationError, *prefix: str | int) -> ValidationError:
+def located_error(exc: ValidationError, *prefix: str | int) -> ValidationError:
     """``exc`` with ``prefix`` before each location (pydantic adds none for a model validated by hand)."""
     return ValidationError.from_exception_data(
         exc.title,

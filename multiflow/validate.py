@@ -255,7 +255,7 @@ def validate_fleet(fleet: Fleet) -> None:
         except MultiflowError as exc:
             problems.append(fleet.error_at(target.index, SpecError("provider", target.provider, str(exc))))
             continue
-        for n, region in enumerate(target.entry.regions):
+        for n, region in enumerate(target.entry.region_list):
             try:
                 check_region(region, provider.capabilities, field=f"regions[{n}]")
             except SpecError as exc:

@@ -123,6 +123,8 @@ class AlibabaSandbox:
         ids: Sequence[str] | None,
         tags: Mapping[str, str | None] | None,
         destination: Any,
+        *,
+        account: str = "",
     ) -> None:
         """Seed what a fleet entry needs: the resources it names (with those ids) or three matching its selector,
         and its SLS project and logstore. Kinds Alibaba does not offer are left alone (the spec is refused)."""

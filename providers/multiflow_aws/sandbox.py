@@ -204,6 +204,8 @@ class AwsSandbox:
         ids: Sequence[str] | None,
         tags: Mapping[str, str | None] | None,
         destination: Any,
+        *,
+        account: str = "",
     ) -> None:
         """Seed the resources a fleet entry names (with those very ids) or three matching its selector, and its
         destination (bucket or log group)."""

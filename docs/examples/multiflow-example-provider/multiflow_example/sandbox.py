@@ -65,6 +65,8 @@ class ExampleSandbox:
         ids: Sequence[str] | None,
         tags: Mapping[str, str | None] | None,
         destination: Any,
+        *,
+        account: str = "",
     ) -> None:
         """Seed what a fleet entry needs: the resources it names (with those ids) or three matching its selector,
         and its bucket. Kinds ExampleCloud does not offer are left alone (the spec is refused)."""
