@@ -26,10 +26,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from multiflow.client import Client, Connections
-from multiflow.errors import MultiflowError, NotFound, PartialFailure, ProviderError
+from multiflow.errors import MultiflowError, NotFound, PartialFailure, ProviderError, SpecError
 from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.ownership import managed_tags
 from multiflow.planning import Action, Change, FailedTarget, Plan
+from multiflow.scope import MAX_PARALLEL, Place
 from multiflow.waiting import Progress, WaitInterrupted, cancellable
 
 __all__ = ["ApplyInterrupted", "ApplyResult", "Failure", "ProgressEvent", "apply"]
@@ -48,6 +49,7 @@ class ProgressEvent:
     done: int
     total: int
     failed: int = 0
+    account: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,34 +137,40 @@ def apply(
     >>> result = multiflow.apply(multiflow.plan(fleet, connections), connections)   # doctest: +SKIP
     """
     result = ApplyResult(skipped=list(plan.conflicts), failed_targets=list(plan.failed_targets))
-    groups: dict[tuple[str, str], list[Change]] = {}
+    groups: dict[Place, list[Change]] = {}
     for change in plan.pending:
-        groups.setdefault((change.provider, change.region), []).append(change)
+        groups.setdefault(change.place, []).append(change)
     if not groups:
         return result
     if connections is None:
         with Connections() as made:
-            return _apply_groups(groups, plan.fleet.name, made, result, timeout, progress, cancel)
-    return _apply_groups(groups, plan.fleet.name, connections, result, timeout, progress, cancel)
+            return _apply_groups(groups, plan, made, result, timeout, progress, cancel)
+    return _apply_groups(groups, plan, connections, result, timeout, progress, cancel)
 
 
 def _apply_groups(
-    groups: dict[tuple[str, str], list[Change]],
-    fleet: str,
+    groups: dict[Place, list[Change]],
+    plan: Plan,
     connections: Connections,
     result: ApplyResult,
     timeout: float,
     progress: Callable[[ProgressEvent], None] | None,
     cancel: threading.Event | None = None,
 ) -> ApplyResult:
-    running: dict[tuple[str, str], _Group] = {}
+    running: dict[Place, _Group] = {}
 
-    def run(key: tuple[str, str]) -> ApplyResult:
-        provider, region = key
-        group = running[key] = _Group(fleet, connections.client(provider, region), timeout, progress, cancel)
+    def run(key: Place) -> ApplyResult:
+        try:
+            client = connections.client(key.provider, key.region, plan.account(key.provider, key.account))
+        except SpecError:
+            raise
+        except MultiflowError as exc:
+            # The account cannot be entered now (its role was refused since plan): its changes fail, not the run.
+            return ApplyResult(failed=[Failure(change, exc) for change in groups[key]])
+        group = running[key] = _Group(plan.fleet.name, client, timeout, progress, cancel)
         return group.run(groups[key])
 
-    pool = ThreadPoolExecutor(max_workers=min(8, len(groups)))
+    pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(groups)))
     try:
         for partial in pool.map(run, groups):
             result.merge(partial)
@@ -216,7 +224,10 @@ class _Group:
 
     def _report(self, phase: str, done: int, total: int, failed: int = 0) -> None:
         if self.progress:
-            self.progress(ProgressEvent(self.client.provider.name, self.client.region, phase, done, total, failed))
+            client = self.client
+            self.progress(
+                ProgressEvent(client.provider.name, client.region, phase, done, total, failed, client.account)
+            )
 
     def _waiting(self, phase: str) -> Callable[[Progress], None]:
         return lambda p: self._report(phase, p.done, p.total, p.failed)

@@ -282,6 +282,7 @@ class Fleet(_Strict):
 
     name: str = Field(pattern=_NAME)
     accounts: AccountsField = Field(default_factory=dict)
+    sweep: Literal["all", "named"] | None = None
     defaults: _Settings = Field(default_factory=_Settings)
     flow_logs: list[FleetEntry] = Field(min_length=1)
     source: str = Field(default="<fleet>", exclude=True)

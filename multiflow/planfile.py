@@ -67,10 +67,13 @@ def plan_document(plan: Plan, fleet_file: str | Path | None = None) -> dict[str,
         "fleet_file": str(Path(fleet_file).resolve()) if fleet_file is not None else None,
         "fleet_digest": file_digest(fleet_file) if fleet_file is not None else None,
         "destroy": plan.destroy,
+        "shard": summary["shard"],
+        "accounts": summary["accounts"],
         "changes": [_change_document(c) for c in plan.changes],
         "counts": summary["counts"],
         "failed_targets": summary["failed_targets"],
         "warnings": summary["warnings"],
+        "notes": summary["notes"],
     }
 
 
@@ -105,6 +108,12 @@ class SavedPlan:
     def fleet_file(self) -> str:
         """The fleet file the plan was made from (absolute)."""
         return str(self.document["fleet_file"])
+
+    @property
+    def shard(self) -> str | None:
+        """The ``--shard K/N`` the plan was made with, or ``None``."""
+        value = self.document.get("shard")
+        return str(value) if value else None
 
     @property
     def destroy(self) -> bool:
@@ -146,7 +155,13 @@ def load_saved(path: str | Path) -> SavedPlan:
 
 
 def _key(change: dict[str, Any]) -> tuple[Any, ...]:
-    return (change.get("provider"), change.get("region"), change.get("entry"), change.get("resource_id"))
+    return (
+        change.get("provider"),
+        change.get("account"),
+        change.get("region"),
+        change.get("entry"),
+        change.get("resource_id"),
+    )
 
 
 def _what(change: dict[str, Any]) -> tuple[Any, ...]:
@@ -175,8 +190,9 @@ def moved(saved: SavedPlan, fresh: Plan) -> list[str]:
         after = sorted((_what(c) for c in now.get(key, [])), key=str)
         if before == after:
             continue
-        provider, region, entry, resource = key
+        provider, account, region, entry, resource = key
+        where = " ".join(str(p) for p in (provider, account, region) if p)
         was = ", ".join(_show(c) for c in then.get(key, [])) or "nothing"
         is_now = ", ".join(_show(c) for c in now.get(key, [])) or "nothing"
-        lines.append(f"{provider} {region} {resource} (entry {entry}): planned {was}, now {is_now}")
+        lines.append(f"{where} {resource} (entry {entry}): planned {was}, now {is_now}")
     return lines

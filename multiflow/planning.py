@@ -20,22 +20,24 @@ from __future__ import annotations
 import gc
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
 
+from multiflow.accounts import DEFAULT_ACCOUNT, Account, Shard
 from multiflow.client import Connections
 from multiflow.errors import MultiflowError, SpecError
 from multiflow.fleet import Fleet, Target
 from multiflow.model import Capabilities, FlowLog, FlowLogStatus
-from multiflow.ownership import options_digest, options_digests, owner_of, user_tags
+from multiflow.ownership import MANAGED_TAG, options_digest, options_digests, owner_of, user_tags
 from multiflow.plugins import get_provider
 from multiflow.provider import ResourceLister
+from multiflow.scope import MAX_PARALLEL, Place, Scope, resolve
 from multiflow.spec import FlowLogSpec
 from multiflow.validate import effective_interval, effective_traffic, validate_fleet
 
@@ -97,6 +99,12 @@ class Change:
     flow_log: FlowLog | None = None
     differences: tuple[Difference, ...] = ()
     note: str | None = None
+    account: str = DEFAULT_ACCOUNT
+
+    @property
+    def place(self) -> Place:
+        """The provider, account and region of the change."""
+        return Place(self.provider, self.account, self.region)
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -112,6 +120,7 @@ class Change:
         return {
             "action": self.action.value,
             "provider": self.provider,
+            "account": self.account or None,
             "region": self.region,
             "entry": self.entry,
             "resource_id": self.resource_id,
@@ -123,18 +132,35 @@ class Change:
 
 @dataclass(frozen=True)
 class FailedTarget:
-    """A provider and region plan could not read (so planned nothing for), the entries it holds, and why."""
+    """A provider, account and region plan could not read (so planned nothing for), the entries it holds, and why.
+
+    ``region`` is empty where a whole account could not be entered (its role cannot be assumed), and ``account``
+    is empty for the default account; ``source`` names the account source where a whole one could not be
+    listed (an organization).
+    """
 
     provider: str
     region: str
     entries: tuple[str, ...]
     error: MultiflowError
+    account: str = DEFAULT_ACCOUNT
+    source: str = ""
+
+    def label(self) -> str:
+        """Where, in words: ``aws 111111111111 us-east-1``, ``aws account 111111111111``, ``aws organization``."""
+        if not self.region and self.account:
+            return f"{self.provider} account {self.account}"
+        if not self.region:
+            return f"{self.provider} {self.source or 'accounts'}"
+        return Place(self.provider, self.account, self.region).label()
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (the error keeps the provider's code and request id)."""
         return {
             "provider": self.provider,
-            "region": self.region,
+            "account": self.account or None,
+            "source": self.source or None,
+            "region": self.region or None,
             "entries": list(self.entries),
             "error": str(self.error),
             "error_class": type(self.error).__name__,
@@ -157,6 +183,13 @@ class Plan:
     destroy: bool = False
     failed_targets: tuple[FailedTarget, ...] = ()
     warnings: tuple[str, ...] = ()
+    accounts: Mapping[tuple[str, str], Account] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    shard: Shard | None = None
+
+    def account(self, provider: str, account_id: str) -> Account | None:
+        """The account apply enters for a change of ``provider`` in ``account_id`` (``None``: the default)."""
+        return None if account_id == DEFAULT_ACCOUNT else self.accounts.get((provider, account_id))
 
     @property
     def pending(self) -> list[Change]:
@@ -173,11 +206,11 @@ class Plan:
         """Wanted flow logs the cloud would refuse, because of a flow log multiflow does not manage."""
         return [c for c in self.changes if c.action is Action.CONFLICT]
 
-    def counts(self) -> dict[tuple[str, str], Counter[str]]:
-        """Actions counted per (provider, region)."""
-        counts: dict[tuple[str, str], Counter[str]] = {}
+    def counts(self) -> dict[tuple[str, str, str], Counter[str]]:
+        """Actions counted per (provider, account, region)."""
+        counts: dict[tuple[str, str, str], Counter[str]] = {}
         for change in self.changes:
-            counts.setdefault((change.provider, change.region), Counter())[change.action.value] += 1
+            counts.setdefault((change.provider, change.account, change.region), Counter())[change.action.value] += 1
         return counts
 
     def as_dict(self) -> dict[str, Any]:
@@ -185,25 +218,51 @@ class Plan:
         return {
             "fleet": self.fleet.name,
             "destroy": self.destroy,
+            "shard": str(self.shard) if self.shard else None,
+            "accounts": [
+                {"provider": a.provider, "account": a.id, "name": a.name} for _, a in sorted(self.accounts.items())
+            ],
             "failed_targets": [t.as_dict() for t in self.failed_targets],
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
             "changes": [c.as_dict() for c in self.changes],
             "counts": [
-                {"provider": p, "region": r, **dict(sorted(c.items()))} for (p, r), c in sorted(self.counts().items())
+                {"provider": p, "account": a or None, "region": r, **dict(sorted(c.items()))}
+                for (p, a, r), c in sorted(self.counts().items())
             ],
         }
 
 
-def plan(fleet: Fleet, connections: Connections | None = None, *, destroy: bool = False) -> Plan:
+def plan(
+    fleet: Fleet,
+    connections: Connections | None = None,
+    *,
+    destroy: bool = False,
+    shard: Shard | None = None,
+    scope: Scope | None = None,
+) -> Plan:
     """Read the clouds through ``connections`` and diff them against ``fleet`` (with ``destroy``, against nothing).
+
+    The fleet is first resolved over the accounts and regions it covers (:func:`multiflow.scope.resolve`, or
+    ``scope`` where given); ``shard`` keeps shard K of N of the accounts (``Shard.parse("2/4")``).
 
     Pass the same ``connections`` to :func:`multiflow.apply`, to reuse its clients; without, plan makes clients
     with each SDK's standard credentials and closes them when done.
     """
     validate_fleet(fleet)
     with _bulk_reading(), _borrowed(connections) as clients:
-        changes, failed, warnings = _changes(fleet, clients, destroy)
-    return Plan(fleet=fleet, changes=tuple(changes), destroy=destroy, failed_targets=failed, warnings=warnings)
+        where = scope if scope is not None else resolve(fleet, clients, shard=shard)
+        changes, failed, warnings = _changes(fleet, where, clients, destroy)
+    return Plan(
+        fleet=fleet,
+        changes=tuple(changes),
+        destroy=destroy,
+        failed_targets=failed,
+        warnings=warnings,
+        accounts=dict(where.accounts),
+        notes=where.notes,
+        shard=where.shard,
+    )
 
 
 @contextmanager
@@ -216,10 +275,16 @@ def _borrowed(connections: Connections | None) -> Iterator[Connections]:
         yield made
 
 
-def _read(connections: Connections, where: tuple[str, str]) -> list[FlowLog] | MultiflowError:
-    """Every flow log of one provider and region, or the error that kept them from being read."""
+def _read(
+    fleet: Fleet, scope: Scope, connections: Connections, where: Place, swept: bool
+) -> list[FlowLog] | MultiflowError:
+    """Every flow log of one place (only the fleet's own where ``swept``), or the error that kept them from being
+    read."""
     try:
-        return connections.client(*where).describe(include_raw=False)
+        client = connections.client(where.provider, where.region, scope.account(where.provider, where.account))
+        if swept:
+            return client.describe(tags={MANAGED_TAG: fleet.name}, include_raw=False)
+        return client.describe(include_raw=False)
     except SpecError:
         raise  # bad input, not an outage: the whole plan stops, as validation would have
     except MultiflowError as exc:
@@ -227,61 +292,79 @@ def _read(connections: Connections, where: tuple[str, str]) -> list[FlowLog] | M
 
 
 def _changes(
-    fleet: Fleet, connections: Connections, destroy: bool
+    fleet: Fleet, scope: Scope, connections: Connections, destroy: bool
 ) -> tuple[list[Change], tuple[FailedTarget, ...], tuple[str, ...]]:
-    regions = sorted({(t.provider, t.region) for t in fleet.targets()})
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(regions)))) as pool:
-        read = pool.map(lambda pr: _read(connections, pr), regions)
-        results = dict(zip(regions, read, strict=True))
+    targets = scope.targets
+    places = scope.places()
+    swept = set(scope.sweep)
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, max(1, len(places)))) as pool:
+        read = pool.map(lambda place: _read(fleet, scope, connections, place, place in swept), places)
+        results = dict(zip(places, read, strict=True))
     errors = {where: r for where, r in results.items() if isinstance(r, MultiflowError)}
     observed = {where: r for where, r in results.items() if not isinstance(r, MultiflowError)}
-    desired: dict[tuple[str, str, str, str], _Wanted] = {}
+    desired: dict[Place, dict[tuple[str, str], _Wanted]] = {}
     warnings: list[str] = []
     if not destroy:
-        resolved, existing = _resolve_all(fleet, connections, errors)
-        for target in fleet.targets():
+        resolved, existing = _resolve_all(scope, connections, errors)
+        for target in targets:
             entry = target.entry
-            if (entry.provider, target.region) in errors:
+            place = Place(entry.provider, target.account, target.region)
+            if place in errors:
                 continue
-            ids = resolved[(entry.name, target.region)]
+            ids = resolved[(entry.name, place)]
+            where = place.label()
             if not ids:
-                if entry.resources.where is not None and (entry.provider, target.region) not in errors:
-                    warnings.append(
-                        f"{entry.name}: where {entry.resources.where} matches no {entry.resources.kind.value} "
-                        f"in {entry.provider} {target.region}"
-                    )
+                if entry.resources.where is not None:
+                    kind = entry.resources.kind.value
+                    warnings.append(f"{entry.name}: where {entry.resources.where} matches no {kind} in {where}")
                 continue
-            known = existing.get((entry.provider, target.region, entry.resources.kind.value))
+            known = existing.get((place, entry.resources.kind.value))
             absent = [i for i in ids if known is not None and i not in known]
             if absent:
                 shown = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
                 warnings.append(
-                    f"{entry.name}: no {entry.resources.kind.value} {shown} in {entry.provider} {target.region} "
-                    "(creates there will fail)"
+                    f"{entry.name}: no {entry.resources.kind.value} {shown} in {where} (creates there will fail)"
                 )
             provider = get_provider(entry.provider)
             spec = provider.normalize(target.with_ids(ids), target.region)
             wanted = _Wanted.of(spec, provider.capabilities, provider.name)
+            here = desired.setdefault(place, {})
             for resource_id in ids:
-                desired[(entry.provider, target.region, entry.name, resource_id)] = wanted
+                here[(entry.name, resource_id)] = wanted
     changes: list[Change] = []
-    for provider_name, region in observed:
-        flow_logs = observed[(provider_name, region)]
-        caps = get_provider(provider_name).capabilities
-        here = {k: v for k, v in desired.items() if k[:2] == (provider_name, region)}
-        changes += _diff(fleet, provider_name, region, caps, here, flow_logs)
+    for place, flow_logs in observed.items():
+        caps = get_provider(place.provider).capabilities
+        changes += _diff(fleet, place, caps, desired.get(place, {}), flow_logs)
     order = {a: n for n, a in enumerate(Action)}
-    changes.sort(key=lambda c: (c.provider, c.region, order[c.action], c.entry or "", c.resource_id))
-    failed = tuple(
+    changes.sort(key=lambda c: (c.provider, c.account, c.region, order[c.action], c.entry or "", c.resource_id))
+    failed = [
         FailedTarget(
-            provider,
-            region,
-            tuple(t.entry.name for t in fleet.targets() if (t.provider, t.region) == (provider, region)),
+            place.provider,
+            place.region,
+            tuple(t.entry.name for t in targets if Place(t.provider, t.account, t.region) == place),
             error,
+            account=place.account,
         )
-        for (provider, region), error in sorted(errors.items())
-    )
-    return changes, failed, tuple(warnings)
+        for place, error in sorted(errors.items())
+        if place not in swept
+    ]
+    warnings += [
+        f"{place.label()}: could not look for the fleet's flow logs there: {error}"
+        for place, error in sorted(errors.items())
+        if place in swept
+    ]
+    failed = [
+        FailedTarget(
+            f.provider,
+            f.region or "",
+            f.entries,
+            f.error,
+            account=f.account or DEFAULT_ACCOUNT,
+            source=f.source,
+        )
+        for f in scope.failures
+    ] + failed
+    return changes, tuple(failed), tuple(warnings)
 
 
 @contextmanager
@@ -302,49 +385,49 @@ def _bulk_reading() -> Iterator[None]:
 
 
 def _resolve_all(
-    fleet: Fleet, connections: Connections, errors: dict[tuple[str, str], MultiflowError]
-) -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str, str], set[str]]]:
-    """Resource ids per (entry, region): explicit ids, or a listing per distinct selector (in parallel); and, where
-    the provider lists the kind, the resources of each (provider, region, kind) that explicit ids name, so plan
-    can warn of ids that do not exist (one listing per kind and region, not a call per id).
+    scope: Scope, connections: Connections, errors: dict[Place, MultiflowError]
+) -> tuple[dict[tuple[str, Place], list[str]], dict[tuple[Place, str], set[str]]]:
+    """Resource ids per (entry, place): explicit ids, or a listing per distinct selector (in parallel); and, where
+    the provider lists the kind, the resources of each (place, kind) that explicit ids name, so plan can warn of
+    ids that do not exist (one listing per kind and place, not a call per id).
 
-    A selector's listing that fails puts its provider and region in ``errors`` (plan plans nothing there); a
-    region already in ``errors`` is not listed. A listing for the existence check that fails only leaves the
-    check out.
+    A selector's listing that fails puts its place in ``errors`` (plan plans nothing there); a place already in
+    ``errors`` is not listed. A listing for the existence check that fails only leaves the check out.
     """
-    jobs: dict[tuple[str, str, str, str], Callable[[], list[str]]] = {}
-    keys: dict[tuple[str, str], tuple[str, str, str, str]] = {}
-    checks: set[tuple[str, str, str, str]] = set()
-    resolved: dict[tuple[str, str], list[str]] = {}
-    for target in fleet.targets():
-        entry, region = target.entry, target.region
-        if (entry.provider, region) in errors:
+    jobs: dict[tuple[Place, str, str], Callable[[], list[str]]] = {}
+    keys: dict[tuple[str, Place], tuple[Place, str, str]] = {}
+    checks: set[tuple[Place, str, str]] = set()
+    resolved: dict[tuple[str, Place], list[str]] = {}
+    for target in scope.targets:
+        entry = target.entry
+        place = Place(entry.provider, target.account, target.region)
+        if place in errors:
             continue
         if entry.resources.ids is not None:
-            resolved[(entry.name, region)] = list(entry.resources.ids)
+            resolved[(entry.name, place)] = list(entry.resources.ids)
             if entry.resources.kind in get_provider(entry.provider).capabilities.selectable_kinds:
-                key = (entry.provider, region, entry.resources.kind.value, "{}")
+                key = (place, entry.resources.kind.value, "{}")
                 checks.add(key)
-                jobs.setdefault(key, _lister(connections, target, {}))
+                jobs.setdefault(key, _lister(connections, scope, target, {}))
             continue
         tags = entry.resources.tag_filter()
-        key = (entry.provider, region, entry.resources.kind.value, json.dumps(tags, sort_keys=True))
-        keys[(entry.name, region)] = key
-        jobs.setdefault(key, _lister(connections, target, tags))
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(jobs)))) as pool:
+        key = (place, entry.resources.kind.value, json.dumps(tags, sort_keys=True))
+        keys[(entry.name, place)] = key
+        jobs.setdefault(key, _lister(connections, scope, target, tags))
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, max(1, len(jobs)))) as pool:
         results = dict(zip(jobs, pool.map(_listed, jobs.values()), strict=True))
     selectors = set(keys.values())
     for key, listed in results.items():
         if isinstance(listed, MultiflowError) and key in selectors:
-            errors.setdefault(key[:2], listed)
-    for name_region, key in keys.items():
+            errors.setdefault(key[0], listed)
+    for name_place, key in keys.items():
         listed = results[key]
-        resolved[name_region] = [] if isinstance(listed, MultiflowError) else listed
-    existing: dict[tuple[str, str, str], set[str]] = {}
+        resolved[name_place] = [] if isinstance(listed, MultiflowError) else listed
+    existing: dict[tuple[Place, str], set[str]] = {}
     for key in checks:
         listed = results[key]
         if not isinstance(listed, MultiflowError):
-            existing[key[:3]] = set(listed)
+            existing[key[:2]] = set(listed)
     return resolved, existing
 
 
@@ -357,11 +440,14 @@ def _listed(job: Callable[[], list[str]]) -> list[str] | MultiflowError:
         return exc
 
 
-def _lister(connections: Connections, target: Target, tags: dict[str, str | None]) -> Callable[[], list[str]]:
+def _lister(
+    connections: Connections, scope: Scope, target: Target, tags: dict[str, str | None]
+) -> Callable[[], list[str]]:
     entry = target.entry
 
     def run() -> list[str]:
-        session = connections.client(entry.provider, target.region).session
+        account = scope.account(entry.provider, target.account)
+        session = connections.client(entry.provider, target.region, account).session
         if not isinstance(session, ResourceLister):
             raise SpecError(
                 "resources.where",
@@ -376,12 +462,12 @@ def _lister(connections: Connections, target: Target, tags: dict[str, str | None
 
 def _diff(
     fleet: Fleet,
-    provider: str,
-    region: str,
+    place: Place,
     caps: Capabilities,
-    wanted: dict[tuple[str, str, str, str], _Wanted],
+    wanted: dict[tuple[str, str], _Wanted],
     flow_logs: Iterable[FlowLog],
 ) -> list[Change]:
+    provider, region, account = place.provider, place.region, place.account
     ours: dict[tuple[str, str], list[FlowLog]] = {}
     others: dict[str, list[FlowLog]] = {}
     for flow_log in flow_logs:
@@ -393,7 +479,7 @@ def _diff(
         else:
             others.setdefault(flow_log.resource.id, []).append(flow_log)
     changes: list[Change] = []
-    for (_, _, entry, resource_id), want in wanted.items():
+    for (entry, resource_id), want in wanted.items():
         spec = want.spec
         existing = ours.pop((entry, resource_id), [])
 
@@ -407,7 +493,7 @@ def _diff(
             on: str = resource_id,
             by: str = entry,
         ) -> Change:
-            return Change(action, provider, region, by, on, wanted_spec, flow_log, differences, note)
+            return Change(action, provider, region, by, on, wanted_spec, flow_log, differences, note, account)
 
         if not existing:
             blocker = _blocking(spec, others.get(resource_id, []), caps, region)
@@ -436,6 +522,7 @@ def _diff(
                     resource_id=resource_id,
                     flow_log=flow_log,
                     note="no longer wanted",
+                    account=account,
                 )
             )
     return changes

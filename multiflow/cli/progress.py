@@ -70,7 +70,8 @@ class ProgressPrinter:
     def __call__(self, event: ProgressEvent) -> None:
         if self.quiet:
             return
-        key = (event.provider, event.region, event.phase)
+        where = f"{event.account} {event.region}" if event.account else event.region
+        key = (event.provider, where, event.phase)
         with self.lock:
             if self._live is not None:
                 self._draw(key, event)
@@ -82,7 +83,7 @@ class ProgressPrinter:
             self.last[key] = step
             failed = f", {event.failed} failed" if event.failed else ""
             self.stream.write(
-                f"{event.provider:<8} {event.region:<14} {event.phase:<10} {event.done}/{event.total}"
+                f"{event.provider:<8} {where:<14} {event.phase:<10} {event.done}/{event.total}"
                 f"{failed}  {time.monotonic() - self.started:5.1f}s\n"
             )
             self.stream.flush()

@@ -113,13 +113,30 @@ def print_validated(path: str, fleet: Fleet, out: TextIO) -> None:
     out.write(f"{path}: ok ({len(fleet.flow_logs)} entries; fleet {fleet.name!r}; providers {providers})\n")
 
 
+def _accounts_shown(plan: Plan) -> bool:
+    """Whether the plan spans named accounts (then every table has an account column)."""
+    return bool(plan.accounts) or any(c.account for c in plan.changes) or any(t.account for t in plan.failed_targets)
+
+
+def _with_account(shown: bool, headers: list[str]) -> list[str]:
+    return [headers[0], "account", *headers[1:]] if shown else headers
+
+
+def _row(shown: bool, provider: str, account: str, *rest: object) -> tuple[object, ...]:
+    return (provider, account or "default", *rest) if shown else (provider, *rest)
+
+
+_ACTIONS = ("create", "update", "replace", "delete", "keep", "conflict")
+
+
 def print_plan(plan: Plan, out: TextIO) -> None:
-    """Every change but the keeps, then the counts per provider and region, then a one-line verdict."""
+    """Every change but the keeps, then the counts per provider, account and region (and, across accounts, per
+    account), then a one-line verdict."""
+    shown = _accounts_shown(plan)
     rows = [
         (
             c.action.value,
-            c.provider,
-            c.region,
+            *_row(shown, c.provider, c.account, c.region),
             c.entry or "",
             c.resource_id,
             c.flow_log.id if c.flow_log else "",
@@ -129,13 +146,26 @@ def print_plan(plan: Plan, out: TextIO) -> None:
         if c.action.value != "keep"
     ]
     if rows:
-        out.write(table(rows, ["action", "provider", "region", "entry", "resource", "flow log", "why"]) + "\n\n")
+        headers = ["action", *_with_account(shown, ["provider", "region"]), "entry", "resource", "flow log", "why"]
+        out.write(table(rows, headers) + "\n\n")
     counts = [
-        (p, r, *(c.get(a, 0) for a in ("create", "update", "replace", "delete", "keep", "conflict")))
-        for (p, r), c in sorted(plan.counts().items())
+        (*_row(shown, p, a, r), *(c.get(action, 0) for action in _ACTIONS))
+        for (p, a, r), c in sorted(plan.counts().items())
     ]
-    out.write(table(counts, ["provider", "region", "create", "update", "replace", "delete", "keep", "conflict"]))
+    out.write(table(counts, [*_with_account(shown, ["provider", "region"]), *_ACTIONS]))
     out.write("\n")
+    if shown:
+        per_account: dict[tuple[str, str], Counter[str]] = {}
+        for (p, a, _), c in plan.counts().items():
+            per_account.setdefault((p, a), Counter()).update(c)
+        totals = [
+            (p, a or "default", *(c.get(action, 0) for action in _ACTIONS)) for (p, a), c in sorted(per_account.items())
+        ]
+        out.write(f"\nPer account ({len(totals)}):\n" + table(totals, ["provider", "account", *_ACTIONS]) + "\n")
+    for note in plan.notes:
+        out.write(f"\nNote: {note}")
+    if plan.notes:
+        out.write("\n")
     print_failed_targets(plan.failed_targets, out)
     for warning in plan.warnings:
         out.write(f"\nWarning: {warning}")
@@ -163,35 +193,41 @@ def print_failed_targets(failed: Sequence[FailedTarget], out: TextIO) -> None:
     out.write("\nNot read (nothing planned there):\n")
     for target in failed:
         entries = ", ".join(target.entries)
-        out.write(f"  {target.provider} {target.region} (entries {entries}): {target.error}\n")
+        out.write(f"  {target.label()} (entries {entries}): {target.error}\n")
 
 
 def print_result(result: ApplyResult, elapsed: float, out: TextIO) -> None:
     """What apply did per provider and region, every failure with the cloud's code and request id, a verdict."""
-    done: Counter[tuple[str, str, str]] = Counter((c.provider, c.region, c.action.value) for c in result.done)
-    failed: Counter[tuple[str, str]] = Counter((f.change.provider, f.change.region) for f in result.failed)
-    groups = sorted({(p, r) for p, r, _ in done} | set(failed))
+    shown = any(c.account for c in [*result.done, *(f.change for f in result.failed)]) or any(
+        t.account for t in result.failed_targets
+    )
+    done: Counter[tuple[str, str, str, str]] = Counter(
+        (c.provider, c.account, c.region, c.action.value) for c in result.done
+    )
+    failed: Counter[tuple[str, str, str]] = Counter(
+        (f.change.provider, f.change.account, f.change.region) for f in result.failed
+    )
+    groups = sorted({(p, a, r) for p, a, r, _ in done} | set(failed))
     rows = [
         (
-            p,
-            r,
-            done[(p, r, "create")],
-            done[(p, r, "update")],
-            done[(p, r, "replace")],
-            done[(p, r, "delete")],
-            failed[(p, r)],
+            *_row(shown, p, a, r),
+            done[(p, a, r, "create")],
+            done[(p, a, r, "update")],
+            done[(p, a, r, "replace")],
+            done[(p, a, r, "delete")],
+            failed[(p, a, r)],
         )
-        for p, r in groups
+        for p, a, r in groups
     ]
-    out.write("\n" + table(rows, ["provider", "region", "created", "updated", "replaced", "deleted", "failed"]))
+    headers = [*_with_account(shown, ["provider", "region"]), "created", "updated", "replaced", "deleted", "failed"]
+    out.write("\n" + table(rows, headers))
     out.write("\n")
     if result.failed:
         out.write("\nFailures:\n")
         failures: list[tuple[object, ...]] = [
             (
                 f.change.action.value,
-                f.change.provider,
-                f.change.region,
+                *_row(shown, f.change.provider, f.change.account, f.change.region),
                 f.change.resource_id,
                 getattr(f.error, "code", type(f.error).__name__),
                 getattr(f.error, "request_id", "") or "",
@@ -199,7 +235,8 @@ def print_result(result: ApplyResult, elapsed: float, out: TextIO) -> None:
             )
             for f in result.failed
         ]
-        out.write(table(failures, ["action", "provider", "region", "resource", "code", "request id", "message"]))
+        headers = ["action", *_with_account(shown, ["provider", "region"]), "resource", "code", "request id", "message"]
+        out.write(table(failures, headers))
         out.write("\n")
     print_failed_targets(result.failed_targets, out)
     status = "ok" if result.ok else "with failures"
@@ -402,11 +439,11 @@ def print_interrupted(result: ApplyResult, elapsed: float, out: TextIO) -> None:
         for change in changes:
             made = next((f.id for f in result.created if f.resource.id == change.resource_id), None)
             ident = made or (change.flow_log.id if change.flow_log else "")
-            out.write(f"  {change.action.value} {change.provider} {change.region} {change.resource_id} {ident}\n")
+            out.write(f"  {change.action.value} {change.place.label()} {change.resource_id} {ident}\n")
     if result.failed:
         out.write(f"Failed: {len(result.failed)}\n")
         for failure in result.failed:
             change = failure.change
-            where = f"{change.action.value} {change.provider} {change.region} {change.resource_id}"
+            where = f"{change.action.value} {change.place.label()} {change.resource_id}"
             out.write(f"  {where}: {failure.error}\n")
     out.write("Run the same command again to finish: it converges from here.\n")
