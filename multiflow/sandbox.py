@@ -27,13 +27,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 
+from multiflow.accounts import DEFAULT_ACCOUNT
 from multiflow.client import Connections
 from multiflow.errors import MultiflowError
 from multiflow.fleet import Fleet, Target
 from multiflow.plugins import get_provider, providers
 from multiflow.provider import Sandbox
+from multiflow.scope import resolve
 
-__all__ = ["NoSandbox", "connections_to", "demo", "prepare", "prepared", "started", "tune"]
+__all__ = ["NoSandbox", "connections_to", "demo", "prepare", "prepare_fleet", "prepared", "started", "tune"]
 
 
 class NoSandbox(MultiflowError):
@@ -87,24 +89,34 @@ def connections_to(boxes: Mapping[str, Sandbox]) -> Connections:
 
 
 def prepare(sandbox: Sandbox, fleet: Fleet, target: Target) -> None:
-    """Seed ``sandbox`` with what one entry of ``fleet`` needs in one region: its resources and destination."""
+    """Seed ``sandbox`` with what one entry of ``fleet`` needs in one region of one account (a target of
+    :func:`multiflow.scope.resolve`): its resources and destination."""
     entry = target.entry
     tags = entry.resources.tag_filter() if entry.resources.where is not None else None
-    sandbox.prepare(target.region, entry.resources.kind, entry.resources.ids, tags, target.spec.destination)
+    where = {"account": target.account} if target.account != DEFAULT_ACCOUNT else {}
+    sandbox.prepare(target.region, entry.resources.kind, entry.resources.ids, tags, target.spec.destination, **where)
+
+
+def prepare_fleet(boxes: Mapping[str, Sandbox], fleet: Fleet, connections: Connections) -> None:
+    """Seed ``boxes`` with what every entry of ``fleet`` needs in every account and region it covers there (the
+    sandboxes' organizations listed and their regions read through ``connections``, as a run would)."""
+    missing = sorted({e.provider for e in fleet.flow_logs} - set(boxes))
+    if missing:
+        raise NoSandbox(missing[0])
+    for target in resolve(fleet, connections).targets:
+        prepare(boxes[target.entry.provider], fleet, target)
 
 
 @contextmanager
 def prepared(fleet: Fleet) -> Iterator[Connections]:
     """Connections to fresh sandboxes of every provider ``fleet`` names, seeded with what each entry needs in each
-    of its regions; closed and stopped on the way out.
+    of its accounts and regions; closed and stopped on the way out.
 
     :raises NoSandbox: a provider of the fleet offers no sandbox.
     """
-    with started(sorted({entry.provider for entry in fleet.flow_logs})) as boxes:
-        for target in fleet.targets():
-            prepare(boxes[target.entry.provider], fleet, target)
-        with connections_to(boxes) as connections:
-            yield connections
+    with started(sorted({entry.provider for entry in fleet.flow_logs})) as boxes, connections_to(boxes) as connections:
+        prepare_fleet(boxes, fleet, connections)
+        yield connections
 
 
 @contextmanager

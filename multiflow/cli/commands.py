@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from multiflow.accounts import Shard
 from multiflow.cli import rendering
 from multiflow.cli.parsing import names, profiles, provider_regions
 from multiflow.errors import MultiflowError
@@ -147,8 +148,9 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
     from multiflow.planning import plan as make_plan
 
     fleet = _load(args.file)
+    shard = _shard(args)
     with _connections(args.sandbox, fleet, profile=args.profile) as connections:
-        plan = make_plan(fleet, connections)
+        plan = make_plan(fleet, connections, shard=shard)
         adoption = _adoptions(plan) if args.adopt else None
         if args.out:
             write_saved(plan, args.file, args.out)
@@ -168,6 +170,15 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
     if getattr(args, "detailed_exitcode", False) and (plan.pending or plan.conflicts):
         return EXIT_PENDING  # conflicts too: a fleet that cannot be satisfied is not converged
     return EXIT_OK
+
+
+def _shard(args: argparse.Namespace, saved: str | None = None) -> Shard | None:
+    """``--shard K/N`` (checked before any call), or the shard a saved plan was made with; both must agree."""
+    given = getattr(args, "shard", None)
+    if given and saved and given != saved:
+        raise MultiflowError(f"--shard {given}: the saved plan was made with --shard {saved}; give that, or none")
+    text = given or saved
+    return Shard.parse(text) if text else None
 
 
 def _saved_plan_path(args: argparse.Namespace) -> str | None:
@@ -201,8 +212,9 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
         destroy = saved.destroy
     fleet_file = saved.fleet_file if saved is not None else args.file
     fleet = _load(fleet_file)
+    shard = _shard(args, saved.shard if saved is not None else None)
     with _connections(args.sandbox, fleet, profile=args.profile) as connections:
-        plan = make_plan(fleet, connections, destroy=destroy)
+        plan = make_plan(fleet, connections, destroy=destroy, shard=shard)
         if saved is not None:
             moves = moved(saved, plan)
             if moves:
@@ -379,10 +391,11 @@ def cmd_sandbox_serve(args: argparse.Namespace, out: TextIO) -> int:
             seeded[name] = box.seed_demo()
         for path in args.fleet:
             fleet = _load(path)
-            for target in fleet.targets():
-                if target.entry.provider not in boxes:
-                    raise MultiflowError(f"--fleet {path}: provider {target.entry.provider!r} offers no sandbox")
-                sandbox.prepare(boxes[target.entry.provider], fleet, target)
+            absent = sorted({e.provider for e in fleet.flow_logs} - set(boxes))
+            if absent:
+                raise MultiflowError(f"--fleet {path}: provider {absent[0]!r} offers no sandbox")
+            with sandbox.connections_to(boxes) as connections:
+                sandbox.prepare_fleet(boxes, fleet, connections)
         if args.output == "json":
             rendering.write_json({"environment": environment, "seeded": seeded}, out)
         elif args.env:

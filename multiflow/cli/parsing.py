@@ -184,6 +184,12 @@ def _fleet_file(sub: argparse.ArgumentParser, *, saved_plan: bool = False) -> No
         action="store_true",
         help="run against fresh in-process sandboxes seeded with what the file needs",
     )
+    sub.add_argument(
+        "--shard",
+        metavar="K/N",
+        type=shard,
+        help="cover only shard K of N of the fleet's accounts (stable by account id; N runs cover each once)",
+    )
 
 
 def _audit_arguments(sub: argparse.ArgumentParser) -> None:
@@ -253,6 +259,17 @@ def profiles(given: Sequence[str]) -> dict[str, str]:
             raise MultiflowError(f"--profile {item!r}: {provider} already has profile {chosen[provider]!r}")
         chosen[provider] = name
     return chosen
+
+
+def shard(text: str) -> str:
+    """``--shard K/N``, checked as it is parsed (a usage error otherwise)."""
+    from multiflow.accounts import Shard
+    from multiflow.errors import SpecError
+
+    try:
+        return str(Shard.parse(text))
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc.allowed}") from None
 
 
 def names(text: str) -> list[str]:
