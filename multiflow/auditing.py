@@ -14,17 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from multiflow.accounts import DEFAULT_ACCOUNT, AccountSource, Shard
 from multiflow.client import Connections
-from multiflow.errors import SpecError, UnsupportedFeature
+from multiflow.errors import MultiflowError, SpecError, UnsupportedFeature
+from multiflow.fleet import ALL_REGIONS
 from multiflow.model import CloudResource, DeliveryStatus, FlowLog, FlowLogStatus
 from multiflow.plugins import get_provider
 from multiflow.provider import ResourceInventory
+from multiflow.scope import MAX_PARALLEL, Place, ScopeFailure, places_for
 from multiflow.spec import Destination, DestinationField, ResourceKind, Traffic
 
 __all__ = [
@@ -158,6 +161,7 @@ class ResourceCoverage:
     resource: CloudResource
     covering: tuple[Covering, ...] = ()
     rejected: tuple[tuple[Covering, str], ...] = ()
+    account: str = DEFAULT_ACCOUNT
 
     @property
     def kind(self) -> ResourceKind:
@@ -192,6 +196,7 @@ class ResourceCoverage:
         """A JSON-ready view."""
         return {
             "provider": self.provider,
+            "account": self.account or None,
             "region": self.region,
             "kind": self.kind.value,
             "id": self.id,
@@ -228,6 +233,7 @@ class CoverageCount:
     kind: ResourceKind | None
     covered: int
     total: int
+    account: str | None = None
 
     @property
     def percent(self) -> float:
@@ -236,7 +242,12 @@ class CoverageCount:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (group keys that are ``None`` left out)."""
-        keys = {"provider": self.provider, "region": self.region, "kind": self.kind.value if self.kind else None}
+        keys = {
+            "provider": self.provider,
+            "account": self.account or None,
+            "region": self.region,
+            "kind": self.kind.value if self.kind else None,
+        }
         return {
             **{k: v for k, v in keys.items() if v is not None},
             "covered": self.covered,
@@ -254,6 +265,14 @@ class AuditReport:
     targets: tuple[tuple[str, str], ...]
     resources: list[ResourceCoverage] = field(default_factory=list)
     flow_logs_read: int = 0
+    places: tuple[Place, ...] = ()
+    failed: list[ScopeFailure] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def accounts(self) -> list[str]:
+        """The accounts audited (ids; empty where only the default account was)."""
+        return sorted({p.account for p in self.places if p.account})
 
     @property
     def covered(self) -> list[ResourceCoverage]:
@@ -275,22 +294,31 @@ class AuditReport:
         return CoverageCount(None, None, None, len(self.covered), len(self.resources))
 
     def summary(
-        self, by: Sequence[Literal["provider", "region", "kind"]] = ("provider", "region", "kind")
+        self,
+        by: Sequence[Literal["provider", "account", "region", "kind"]] | None = None,
     ) -> list[CoverageCount]:
-        """Covered of total per group of ``by``; every provider/region/kind audited has a row, empty or not."""
+        """Covered of total per group of ``by`` (default: provider, region and kind, and account where accounts
+        were audited); every provider/account/region/kind audited has a row, empty or not."""
+        grouping: Sequence[str]
+        if by is not None:
+            grouping = by
+        else:
+            grouping = ("provider", "account", "region", "kind") if self.accounts else ("provider", "region", "kind")
         groups: dict[tuple[Any, ...], list[int]] = {}
-        for provider, region in self.targets:
+        places = self.places or tuple(Place(p, DEFAULT_ACCOUNT, r) for p, r in self.targets)
+        for place in places:
             for kind in self.kinds:
-                groups.setdefault(_key(by, provider, region, kind), [0, 0])
+                groups.setdefault(_key(grouping, place.provider, place.account, place.region, kind), [0, 0])
         for r in self.resources:
-            counts = groups.setdefault(_key(by, r.provider, r.region, r.kind), [0, 0])
+            counts = groups.setdefault(_key(grouping, r.provider, r.account, r.region, r.kind), [0, 0])
             counts[0] += r.covered
             counts[1] += 1
         return [
             CoverageCount(
                 provider=key[0],
-                region=key[1],
-                kind=key[2],
+                account=key[1],
+                region=key[2],
+                kind=key[3],
                 covered=covered,
                 total=total,
             )
@@ -303,6 +331,20 @@ class AuditReport:
             "criteria": self.criteria.model_dump(mode="json", exclude_none=True),
             "kinds": [k.value for k in self.kinds],
             "targets": [{"provider": p, "region": r} for p, r in self.targets],
+            "places": [{"provider": p.provider, "account": p.account or None, "region": p.region} for p in self.places],
+            "failed": [
+                {
+                    "provider": f.provider,
+                    "account": f.account or None,
+                    "region": f.region,
+                    "source": f.source or None,
+                    "error": str(f.error),
+                    "code": getattr(f.error, "code", None),
+                    "request_id": getattr(f.error, "request_id", None),
+                }
+                for f in self.failed
+            ],
+            "notes": list(self.notes),
             "flow_logs_read": self.flow_logs_read,
             "total": self.total().as_dict(),
             "by_provider": [c.as_dict() for c in self.summary(("provider",))],
@@ -311,17 +353,18 @@ class AuditReport:
         }
 
 
-def _key(by: Sequence[str], provider: str, region: str, kind: ResourceKind) -> tuple[Any, ...]:
+def _key(by: Sequence[str], provider: str, account: str, region: str, kind: ResourceKind) -> tuple[Any, ...]:
     return (
         provider if "provider" in by else None,
+        account if "account" in by else None,
         region if "region" in by else None,
         kind if "kind" in by else None,
     )
 
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    provider, region, kind = key
-    return (provider or "", region or "", _KIND_ORDER.get(kind, -1) if kind is not None else -1)
+    provider, account, region, kind = key
+    return (provider or "", account or "", region or "", _KIND_ORDER.get(kind, -1) if kind is not None else -1)
 
 
 def assess(
@@ -357,7 +400,7 @@ def assess(
 
 
 def _targets(
-    providers: str | Sequence[str], regions: Sequence[str] | Mapping[str, Sequence[str]]
+    providers: str | Sequence[str], regions: Sequence[str] | Mapping[str, Sequence[str] | str]
 ) -> list[tuple[str, str]]:
     names = [providers] if isinstance(providers, str) else list(providers)
     if isinstance(regions, str):
@@ -366,7 +409,8 @@ def _targets(
         unknown = sorted(set(regions) - set(names))
         if unknown:
             raise SpecError("regions", unknown, names, reason="regions given for providers not audited")
-        chosen = [(p, r) for p in names for r in regions.get(p, ())]
+        per = {p: [given] if isinstance(given, str) else list(given) for p, given in regions.items()}
+        chosen = [(p, r) for p in names for r in per.get(p, [])]
     else:
         chosen = [(p, r) for p in names for r in regions]
     missing = [p for p in names if all(provider != p for provider, _ in chosen)]
@@ -396,11 +440,13 @@ def _kinds(kinds: Iterable[ResourceKind | str] | None) -> tuple[ResourceKind, ..
 
 def audit(
     providers: str | Sequence[str],
-    regions: Sequence[str] | Mapping[str, Sequence[str]],
+    regions: Sequence[str] | Mapping[str, Sequence[str] | str],
     *,
     kinds: Iterable[ResourceKind | str] | None = None,
     criteria: CoverageCriteria | None = None,
     connections: Connections | None = None,
+    accounts: Mapping[str, Sequence[AccountSource]] | None = None,
+    shard: Shard | None = None,
 ) -> AuditReport:
     """Which VPCs, subnets and ENIs of ``providers`` in ``regions`` have a flow log that meets ``criteria``.
 
@@ -409,45 +455,88 @@ def audit(
     >>> report.percent, [r.id for r in report.uncovered]                         # doctest: +SKIP
 
     :param providers: provider names.
-    :param regions: regions for every provider, or per provider (``{"aws": [...], "alibaba": [...]}``).
+    :param regions: regions for every provider, or per provider (``{"aws": [...], "alibaba": "all"}``); ``"all"``
+        is every region each account can use.
     :param kinds: ``vpc``, ``subnet``, ``network_interface`` (default: all three).
     :param criteria: what makes a flow log count (default: any active one).
     :param connections: clients to use (e.g. a sandbox's); by default made here and closed at the end.
+    :param accounts: account sources per provider, as a fleet file's ``accounts:`` (default: the SDK chain's
+        account). With accounts, one that cannot be entered or read is in :attr:`AuditReport.failed` and the
+        others are audited.
+    :param shard: only the accounts of this shard.
     """
     criteria = criteria or CoverageCriteria()
     chosen_kinds = _kinds(kinds)
     targets = _targets(providers, regions)
     owned = connections is None
     connections = connections or Connections()
+    tolerant = bool(accounts)
     try:
-        jobs = [(provider, region, what) for provider, region in targets for what in ("flow_logs", "resources")]
+        wanted: dict[str, list[str] | str] = {}
+        for provider, region in targets:
+            if region == ALL_REGIONS:
+                wanted[provider] = ALL_REGIONS
+            elif wanted.get(provider) != ALL_REGIONS:
+                listed = wanted.setdefault(provider, [])
+                assert isinstance(listed, list)
+                listed.append(region)
+        coverage = places_for(wanted, connections, accounts=accounts, shard=shard)
+        jobs = [(place, what) for place in coverage.places for what in ("flow_logs", "resources")]
 
-        def read(job: tuple[str, str, str]) -> list[Any]:
-            provider, region, what = job
-            client = connections.client(provider, region)
-            if what == "flow_logs":
-                return client.describe()
-            session = client.session
-            if not isinstance(session, ResourceInventory):
-                raise UnsupportedFeature(
-                    "audit",
-                    provider,
-                    "providers whose sessions have inventory()",
-                    provider=provider,
-                    reason="it cannot list its resources with their VPC and subnet",
-                )
-            return session.inventory(chosen_kinds)
+        def read(job: tuple[Place, str]) -> list[Any] | MultiflowError:
+            place, what = job
+            try:
+                account = coverage.account(place.provider, place.account)
+                client = connections.client(place.provider, place.region, account)
+                if what == "flow_logs":
+                    return client.describe()
+                session = client.session
+                if not isinstance(session, ResourceInventory):
+                    raise UnsupportedFeature(
+                        "audit",
+                        place.provider,
+                        "providers whose sessions have inventory()",
+                        provider=place.provider,
+                        reason="it cannot list its resources with their VPC and subnet",
+                    )
+                return session.inventory(chosen_kinds)
+            except SpecError:
+                raise
+            except MultiflowError as exc:
+                if not tolerant:
+                    raise
+                return exc
 
-        with ThreadPoolExecutor(max_workers=min(8, len(jobs))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL, len(jobs)))) as pool:
             read_all = dict(zip(jobs, pool.map(read, jobs), strict=True))
     finally:
         if owned:
             connections.close()
-    report = AuditReport(criteria=criteria, kinds=chosen_kinds, targets=tuple(targets))
-    for provider, region in targets:
-        flow_logs: list[FlowLog] = read_all[(provider, region, "flow_logs")]
-        resources = [r for r in read_all[(provider, region, "resources")] if r.kind in chosen_kinds]
+    if not tolerant and coverage.failures:
+        raise coverage.failures[0].error
+    report = AuditReport(
+        criteria=criteria,
+        kinds=chosen_kinds,
+        targets=tuple(dict.fromkeys((p.provider, p.region) for p in coverage.places)),
+        failed=list(coverage.failures),
+        notes=coverage.notes,
+    )
+    read_places: list[Place] = []
+    for place in coverage.places:
+        flow_logs = read_all[(place, "flow_logs")]
+        inventory = read_all[(place, "resources")]
+        if isinstance(flow_logs, MultiflowError) or isinstance(inventory, MultiflowError):
+            error = flow_logs if isinstance(flow_logs, MultiflowError) else inventory
+            assert isinstance(error, MultiflowError)
+            report.failed.append(ScopeFailure(place.provider, place.account, place.region, (), error))
+            continue
+        read_places.append(place)
+        resources = [r for r in inventory if r.kind in chosen_kinds]
         report.flow_logs_read += len(flow_logs)
-        report.resources += assess(provider, region, resources, flow_logs, criteria)
-    report.resources.sort(key=lambda r: (r.provider, r.region, _KIND_ORDER[r.kind], r.id))
+        assessed = assess(place.provider, place.region, resources, flow_logs, criteria)
+        if place.account:
+            assessed = [replace(r, account=place.account) for r in assessed]
+        report.resources += assessed
+    report.places = tuple(read_places)
+    report.resources.sort(key=lambda r: (r.provider, r.account, r.region, _KIND_ORDER[r.kind], r.id))
     return report

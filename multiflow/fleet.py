@@ -83,6 +83,7 @@ __all__ = [
     "ResourceSelector",
     "Target",
     "load",
+    "load_accounts",
     "loads",
 ]
 
@@ -444,6 +445,35 @@ def loads(text: str, source: str = "<fleet>", default_name: str = "fleet") -> Fl
         raise FleetError.of(problems)
     fleet._text = text
     return fleet
+
+
+class _AccountsOnly(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    accounts: AccountsField = Field(min_length=1)
+
+
+def load_accounts(path: str | Path) -> dict[str, list[AccountSource]]:
+    """The ``accounts:`` mapping of a YAML file (a fleet file, or a file with only ``accounts:``), read and checked
+    as a fleet file's (bounded, strict, located errors): what ``list --accounts`` and ``audit --accounts`` use."""
+    file = Path(path)
+    try:
+        text = _read_bounded(file).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FleetError(str(file), None, "encoding", f"offset {exc.start}", "UTF-8 text") from None
+    node = _compose(text, str(file))
+    problems: list[FleetError] = []
+    data = _Builder(str(file), problems).value(node, [])
+    if problems:
+        raise FleetError.of(problems)
+    if not isinstance(data, dict):
+        raise FleetError(str(file), 1, "document", type(data).__name__, "a mapping with accounts:")
+    try:
+        with nested_validation():
+            found = _AccountsOnly.model_validate_json(json.dumps({"accounts": data.get("accounts")}), strict=True)
+    except ValidationError as exc:
+        raise FleetError.of([_problem(str(file), node, error) for error in exc.errors(include_url=False)]) from None
+    return dict(found.accounts)
 
 
 def load(path: str | Path) -> Fleet:

@@ -112,13 +112,15 @@ def _confirm(args: argparse.Namespace, question: str) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
-def _regions(providers: Sequence[str], text: str | None) -> dict[str, list[str]]:
-    """``--region``, or each provider's configured region (``default_region()`` where its plugin has one)."""
+def _regions(providers: Sequence[str], text: str | None) -> dict[str, list[str] | str]:
+    """``--region`` (``all``, or ``PROVIDER:all``: every region each account can use), or each provider's configured
+    region (``default_region()`` where its plugin has one)."""
     if text is not None:
-        return provider_regions(providers, text)
+        given = provider_regions(providers, text)
+        return {p: ("all" if "all" in regions else list(regions)) for p, regions in given.items()}
     from multiflow.plugins import get_provider
 
-    chosen: dict[str, list[str]] = {}
+    chosen: dict[str, list[str] | str] = {}
     for name in providers:
         region = get_provider(name).default_region()
         if not region:
@@ -319,20 +321,65 @@ def cmd_destroy(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
-    """``multiflow list``: every flow log of the providers in the regions."""
-    import multiflow
+    """``multiflow list``: every flow log of the providers in the regions (of every account ``--accounts`` names)."""
+    from multiflow.client import Connections
+    from multiflow.errors import SpecError
+    from multiflow.scope import ScopeFailure, places_for
 
-    found: list[FlowLog] = []
+    found: list[tuple[str, FlowLog]] = []
     options = _profile_options(args.profile)
-    for provider, regions in _regions(names(args.provider), args.region).items():
-        for region in regions:
-            with multiflow.connect(provider, region=region, **options.get(provider, {})) as client:
-                found.extend(client.describe())
+    regions = _regions(names(args.provider), args.region)
+    accounts = _accounts_file(args)
+    with Connections(lambda p, r: dict(options.get(p, {}))) as connections:
+        coverage = places_for(regions, connections, accounts=accounts, shard=_shard(args))
+        failures = list(coverage.failures)
+        for place in coverage.places:
+            try:
+                client = connections.client(
+                    place.provider, place.region, coverage.account(place.provider, place.account)
+                )
+                found.extend((place.account, f) for f in client.describe())
+            except MultiflowError as exc:
+                if not accounts or isinstance(exc, SpecError):
+                    raise
+                failures.append(ScopeFailure(place.provider, place.account, place.region, (), exc))
     if args.output == "json":
-        rendering.write_json([f.model_dump(mode="json", exclude={"raw"}) for f in found], out)
+        rows = [{"account": a or None, **f.model_dump(mode="json", exclude={"raw"})} for a, f in found]
+        if accounts:
+            document: object = {
+                "flow_logs": rows,
+                "failed": [_failure_dict(f) for f in failures],
+                "notes": list(coverage.notes),
+            }
+        else:
+            document = rows
+        rendering.write_json(document, out)
     else:
-        rendering.print_flow_logs(found, out)
-    return EXIT_OK
+        rendering.print_flow_logs([f for _, f in found], out, accounts=[a for a, _ in found] if accounts else None)
+        rendering.print_scope_failures(failures, coverage.notes, out)
+    return EXIT_ERROR if failures else EXIT_OK
+
+
+def _accounts_file(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--accounts FILE``: the ``accounts:`` of a fleet file (or of a file with only that), checked before calls."""
+    path = getattr(args, "accounts", None)
+    if not path:
+        return None
+    from multiflow.fleet import load_accounts
+
+    return load_accounts(path)
+
+
+def _failure_dict(failure: Any) -> dict[str, Any]:
+    return {
+        "provider": failure.provider,
+        "account": failure.account or None,
+        "region": failure.region,
+        "source": failure.source or None,
+        "error": str(failure.error),
+        "code": getattr(failure.error, "code", None),
+        "request_id": getattr(failure.error, "request_id", None),
+    }
 
 
 def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
@@ -429,6 +476,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     )
     template = load(args.fix) if args.fix else None
     fix = plan = None
+    accounts = _accounts_file(args)
+    shard = _shard(args)
     with _connections(args.sandbox, providers=providers, profile=args.profile) as connections:
         report = audit(
             providers,
@@ -436,6 +485,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
             kinds=[k.strip() for k in args.kind.split(",")],
             criteria=criteria,
             connections=connections,
+            accounts=accounts,
+            shard=shard,
         )
         if template is not None:
             fix = fix_fleet(report, template)
@@ -464,10 +515,13 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
         rendering.write_json({**document, **report.as_dict(), "fix": fixed}, out)
     else:
         rendering.print_audit(report, args.all, out)
+        rendering.print_scope_failures(report.failed, report.notes, out)
         if args.fail_under is not None and not passed:
             out.write(f"Below --fail-under {args.fail_under:g}%.\n")
         if template is not None:
             rendering.print_fix(fix, plan, fix_text, args.fix_output, out)
+    if report.failed:
+        return EXIT_ERROR  # some accounts or regions could not be read: the coverage is not the whole estate's
     return EXIT_OK if passed else EXIT_UNDER_COVERAGE
 
 

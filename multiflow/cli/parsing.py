@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     _profile_argument(adopt)
     listing = add("list", "list flow logs of providers and regions")
     listing.add_argument("--provider", required=True, help="provider name(s), comma-separated")
-    listing.add_argument("--region", help=_REGION_HELP + _REGION_DEFAULT)
+    listing.add_argument("--region", help=_REGION_HELP + _REGION_DEFAULT + "; all: every region each account can use")
+    _accounts_arguments(listing)
     _profile_argument(listing)
     audit = add("audit", "which VPCs, subnets and ENIs lack a flow log that counts", AUDIT_FORMATS)
     _audit_arguments(audit)
@@ -192,10 +193,21 @@ def _fleet_file(sub: argparse.ArgumentParser, *, saved_plan: bool = False) -> No
     )
 
 
+def _accounts_arguments(sub: argparse.ArgumentParser) -> None:
+    """``--accounts FILE`` and ``--shard K/N`` of list and audit."""
+    sub.add_argument(
+        "--accounts",
+        metavar="FILE",
+        help="cover the accounts the accounts: section of FILE names (a fleet file, or a file with only accounts:)",
+    )
+    sub.add_argument("--shard", metavar="K/N", type=shard, help="cover only shard K of N of those accounts")
+
+
 def _audit_arguments(sub: argparse.ArgumentParser) -> None:
     """What to audit, what counts as covered, and ``--fix``."""
     sub.add_argument("--provider", required=True, help="provider name(s), comma-separated")
-    sub.add_argument("--region", help=_REGION_HELP + _REGION_DEFAULT)
+    sub.add_argument("--region", help=_REGION_HELP + _REGION_DEFAULT + "; all: every region each account can use")
+    _accounts_arguments(sub)
     sub.add_argument(
         "--kind", default="vpc,subnet,network_interface", help="kinds, comma-separated (vpc,subnet,network_interface)"
     )

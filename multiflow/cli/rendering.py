@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from multiflow.planning import FailedTarget, Plan
     from multiflow.plugins import PluginInfo
     from multiflow.provider import Provider
+    from multiflow.scope import ScopeFailure
     from multiflow.spec import Destination
 
 __all__ = [
@@ -246,12 +247,13 @@ def print_result(result: ApplyResult, elapsed: float, out: TextIO) -> None:
     )
 
 
-def print_flow_logs(flow_logs: Sequence[FlowLog], out: TextIO) -> None:
-    """A row per flow log: where, what it watches, how, and the fleet that manages it."""
+def print_flow_logs(flow_logs: Sequence[FlowLog], out: TextIO, accounts: Sequence[str] | None = None) -> None:
+    """A row per flow log: where (with its account, where ``accounts`` gives one per flow log), what it watches,
+    how, and the fleet that manages it."""
+    shown = accounts is not None
     rows = [
         (
-            f.provider,
-            f.region,
+            *_row(shown, f.provider, accounts[n] if accounts is not None else "", f.region),
             f.id,
             f.resource.kind.value if f.resource.kind else "",
             f.resource.id,
@@ -261,13 +263,24 @@ def print_flow_logs(flow_logs: Sequence[FlowLog], out: TextIO) -> None:
             destination_text(f.destination),
             f.tags.get("multiflow:managed", ""),
         )
-        for f in flow_logs
+        for n, f in enumerate(flow_logs)
     ]
     if not rows:
         out.write("No flow logs found.\n")
         return
-    headers = ["provider", "region", "flow log", "kind", "resource", "status", "traffic", "interval", "destination"]
-    out.write(table(rows, [*headers, "fleet"]) + "\n")
+    headers = ["flow log", "kind", "resource", "status", "traffic", "interval", "destination"]
+    out.write(table(rows, [*_with_account(shown, ["provider", "region"]), *headers, "fleet"]) + "\n")
+
+
+def print_scope_failures(failures: Sequence[ScopeFailure], notes: Sequence[str], out: TextIO) -> None:
+    """Accounts, sources and regions that could not be read (each with its error), then the notes."""
+    if failures:
+        out.write("\nNot read:\n")
+        for f in failures:
+            where = " ".join(x for x in (f.provider, f.account or f.source or "", f.region or "") if x)
+            out.write(f"  {where}: {f.error}\n")
+    for note in notes:
+        out.write(f"Note: {note}\n")
 
 
 def print_providers(
@@ -334,6 +347,7 @@ def print_exports(environment: Mapping[str, str], out: TextIO) -> None:
 
 def print_audit(report: AuditReport, show_covered: bool, out: TextIO) -> None:
     """The uncovered resources (``show_covered``: every one) with why, counts per group, and the total."""
+    shown = bool(report.accounts)
     rows = []
     for r in report.resources:
         if r.covered and not show_covered:
@@ -344,8 +358,7 @@ def print_audit(report: AuditReport, show_covered: bool, out: TextIO) -> None:
         )
         rows.append(
             (
-                r.provider,
-                r.region,
+                *_row(shown, r.provider, r.account, r.region),
                 r.kind.value,
                 r.id,
                 r.resource.subnet_id or r.resource.vpc_id or "",
@@ -354,11 +367,11 @@ def print_audit(report: AuditReport, show_covered: bool, out: TextIO) -> None:
             )
         )
     if rows:
-        out.write(table(rows, ["provider", "region", "kind", "resource", "in", "covered", "by / why not"]) + "\n\n")
+        headers = [*_with_account(shown, ["provider", "region"]), "kind", "resource", "in", "covered", "by / why not"]
+        out.write(table(rows, headers) + "\n\n")
     counts = [
         (
-            c.provider,
-            c.region,
+            *_row(shown, c.provider or "", c.account or "", c.region),
             c.kind.value if c.kind else "",
             c.covered,
             c.total,
@@ -366,7 +379,17 @@ def print_audit(report: AuditReport, show_covered: bool, out: TextIO) -> None:
         )
         for c in report.summary()
     ]
-    out.write(table(counts, ["provider", "region", "kind", "covered", "total", "percent"]) + "\n")
+    out.write(
+        table(counts, [*_with_account(shown, ["provider", "region"]), "kind", "covered", "total", "percent"]) + "\n"
+    )
+    if shown:
+        per_account = [
+            (c.provider, c.account or "default", c.covered, c.total, percent(c.percent) if c.total else "-")
+            for c in report.summary(("provider", "account"))
+        ]
+        out.write(
+            "\nPer account:\n" + table(per_account, ["provider", "account", "covered", "total", "percent"]) + "\n"
+        )
     total = report.total()
     if total.total == 0:
         out.write("\nCoverage: no resources of these kinds in these regions (nothing to cover).\n")

@@ -285,6 +285,7 @@ def test_both_clouds_in_one_report(aws: Any, emu: AlibabaEmulator, connections: 
     [missing] = [r for r in data["resources"] if not r["covered"]]
     assert missing == {
         "provider": "aws",
+        "account": None,  # the default account: the fleet names none
         "region": AWS_REGION,
         "kind": "vpc",
         "id": aws_vpcs[1],
