@@ -38,6 +38,7 @@ __all__ = [
     "cmd_audit",
     "cmd_destroy",
     "cmd_list",
+    "cmd_merge",
     "cmd_open_service",
     "cmd_plan",
     "cmd_providers",
@@ -346,7 +347,9 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     if args.output == "json":
         rows = [{"account": a or None, **f.model_dump(mode="json", exclude={"raw"})} for a, f in found]
         if accounts:
+            shard = _shard(args)
             document: object = {
+                "shard": str(shard) if shard else None,
                 "flow_logs": rows,
                 "failed": [_failure_dict(f) for f in failures],
                 "notes": list(coverage.notes),
@@ -380,6 +383,24 @@ def _failure_dict(failure: Any) -> dict[str, Any]:
         "code": getattr(failure.error, "code", None),
         "request_id": getattr(failure.error, "request_id", None),
     }
+
+
+def cmd_merge(args: argparse.Namespace, out: TextIO) -> int:
+    """``multiflow merge FILE...``: one JSON document from the shards' outputs; exits as the merged run would
+    (1 when an apply failed or an account could not be read, 3 when an audit is under its --fail-under)."""
+    from multiflow.merging import document_kind, merge_files
+
+    merged = merge_files(args.files, allow_partial=args.allow_partial)
+    rendering.write_json(merged, out)
+    kind = document_kind(merged)
+    failed = merged.get("failed_targets") or merged.get("failed") or (merged.get("plan") or {}).get("failed_targets")
+    if kind == "apply" and not merged["ok"]:
+        return EXIT_ERROR
+    if failed:
+        return EXIT_ERROR
+    if kind == "audit" and not merged["ok"]:
+        return EXIT_UNDER_COVERAGE
+    return EXIT_OK
 
 
 def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
@@ -511,7 +532,12 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
                 "fleet_yaml": fix_text,
                 "plan": plan.as_dict() if plan else None,
             }
-        document = {"format_version": AUDIT_FORMAT_VERSION, "ok": passed, "fail_under": args.fail_under}
+        document = {
+            "format_version": AUDIT_FORMAT_VERSION,
+            "ok": passed,
+            "fail_under": args.fail_under,
+            "shard": str(shard) if shard else None,
+        }
         rendering.write_json({**document, **report.as_dict(), "fix": fixed}, out)
     else:
         rendering.print_audit(report, args.all, out)
@@ -642,6 +668,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "audit": cmd_audit,
     "providers": cmd_providers,
     "schema": cmd_schema,
+    "merge": cmd_merge,
     "open-service": cmd_open_service,
     "sandbox serve": cmd_sandbox_serve,
 }

@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="every plugin (also those offering no provider, disabled or not loaded) and every capability",
     )
     add("schema", "print the JSON Schema of fleet files (for editors)")
+    merger = add("merge", "merge the -o json outputs of --shard 1/N ... N/N runs into one document", ("json",))
+    merger.add_argument("files", nargs="+", metavar="FILE", help="the shards' JSON outputs (plan, apply, audit, list)")
+    merger.add_argument("--allow-partial", action="store_true", help="merge even when some shards are missing")
     opener = add("open-service", "open the accounts' flow-log service where the cloud asks for it (Alibaba), opt-in")
     opener.add_argument("--provider", required=True, help="provider name(s), comma-separated")
     opener.add_argument("--region", required=True, help=_REGION_HELP)

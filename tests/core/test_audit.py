@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 import pytest
 
 import multiflow
+from multiflow.accounts import Account
 from multiflow.audit_fix import fix_fleet, fix_targets, fleet_yaml
 from multiflow.auditing import AuditReport, CoverageCriteria, CoverageLevel, assess
 from multiflow.client import Client, Connections
@@ -381,8 +382,8 @@ def test_a_provider_without_inventory_is_refused_by_name(aws: Any) -> None:
         capabilities = AwsProvider.capabilities.model_copy(update={"selectable_kinds": ()})
 
     class NoInventory(Connections):
-        def client(self, provider: str, region: str) -> Client:
-            real = super().client(provider, region)
+        def client(self, provider: str, region: str, account: Account | None = None) -> Client:
+            real = super().client(provider, region, account)
             bare = {"provider": provider, "region": region, "describe": real.session.describe}
             bare["modify"] = real.session.modify  # AWS declares in-place tag changes: the session must offer them
             session = type("Bare", (), bare)()
