@@ -224,6 +224,13 @@ class FleetEntry(_Settings):
     accounts: list[str] | None = Field(default=None, min_length=1)
     resources: ResourceSelector
 
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _regions_or_all(cls, regions: Any) -> Any:
+        if isinstance(regions, str) and regions != ALL_REGIONS:
+            raise ValueError(f"a list of region names, or {ALL_REGIONS} (every region each account can use)")
+        return regions
+
     @field_validator("regions", "accounts")
     @classmethod
     def _unique(cls, values: list[str] | str | None) -> list[str] | str | None:
@@ -659,6 +666,8 @@ def _problem(source: str, node: Node | None, error: Any) -> FleetError:
     line, column = _position(node, path, at_key=error["type"] == "extra_forbidden")
     value = error.get("input")
     allowed: object = error["msg"]
+    if error["type"] == "value_error":
+        allowed = str(allowed).removeprefix("Value error, ")  # pydantic's prefix says nothing to a reader
     reason = None
     if error["type"] == "missing":
         value, allowed = None, "a value: the key is required"

@@ -74,11 +74,11 @@ def merge(
     kind = kinds.pop()
     plans = [d if kind == "plan" else d.get("plan", {}) for d in documents] if kind in ("plan", "apply") else []
     shards = [_shard_of(p) for p in plans] if plans else [_shard_of(d) for d in documents]
-    _check_shards(shards, labels, allow_partial)
     if kind in ("plan", "apply"):
         fleets = {(p.get("fleet"), p.get("fleet_digest")) for p in plans}
         if len(fleets) > 1:
             raise MergeError(f"plans of different fleet files (or versions of one): {sorted(map(str, fleets))}")
+    _check_shards(shards, labels, allow_partial)
     merged: dict[str, Any]
     if kind == "plan":
         merged = _merge_plans(documents)

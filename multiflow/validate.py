@@ -255,6 +255,18 @@ def validate_fleet(fleet: Fleet) -> None:
         except MultiflowError as exc:
             problems.append(fleet.error_at(target.index, SpecError("provider", target.provider, str(exc))))
             continue
+        if target.entry.accounts is not None and not fleet.accounts.get(target.provider):
+            problems.append(
+                fleet.error_at(
+                    target.index,
+                    SpecError(
+                        "accounts",
+                        target.entry.accounts,
+                        f"accounts of the fleet's accounts.{target.provider} section, which the file does not have",
+                        provider=target.provider,
+                    ),
+                )
+            )
         for n, region in enumerate(target.entry.region_list):
             try:
                 check_region(region, provider.capabilities, field=f"regions[{n}]")
