@@ -3,7 +3,9 @@ the answer).
 
 On a terminal, a rich live display: a bar per provider, region and phase (``delete``, ``deleting``, ``update``,
 ``create``, ``activating``: the wait for the cloud's asynchronous activation), its count, its failed count and
-the elapsed time. Elsewhere (CI logs, pipes), plain lines: one per tenth of a phase, the last one once.
+the elapsed time. Elsewhere (CI logs, pipes), plain lines: one per tenth of a phase, the last one once. Past
+:data:`MANY_PLACES` places of a provider (an organization), a line or bar per provider and phase, summed over its
+accounts and regions.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from multiflow.applying import ProgressEvent
 
-__all__ = ["ProgressPrinter"]
+__all__ = ["MANY_PLACES", "ProgressPrinter"]
+
+#: Past this many places (account and region) of one provider, progress is summed per provider and phase.
+MANY_PLACES = 12
 
 
 class ProgressPrinter:
@@ -38,6 +43,7 @@ class ProgressPrinter:
         self.started = time.monotonic()
         self._live: Any = None
         self._tasks: dict[tuple[str, str, str], Any] = {}
+        self._latest: dict[tuple[str, str, str], tuple[int, int, int]] = {}
 
     def __enter__(self) -> ProgressPrinter:
         if self.tty and not self.quiet:
@@ -71,29 +77,38 @@ class ProgressPrinter:
         if self.quiet:
             return
         where = f"{event.account} {event.region}" if event.account else event.region
-        key = (event.provider, where, event.phase)
         with self.lock:
+            self._latest[(event.provider, where, event.phase)] = (event.done, event.total, event.failed)
+            done, total, failed = event.done, event.total, event.failed
+            places = {k[:2] for k in self._latest if k[0] == event.provider}
+            if len(places) > MANY_PLACES:
+                # An organization: one line (or bar) per provider and phase, summed over its places, so that a
+                # CI log holds some ten lines a phase whatever the number of accounts and regions.
+                same = [v for k, v in self._latest.items() if k[0] == event.provider and k[2] == event.phase]
+                done, total, failed = (sum(v[n] for v in same) for n in range(3))
+                where = "(all places)"
+            key = (event.provider, where, event.phase)
             if self._live is not None:
-                self._draw(key, event)
+                self._draw(key, done, total, failed)
                 return
-            total = max(event.total, 1)
-            step = (event.done * 10 // total, event.failed)
+            step = (done * 10 // max(total, 1), failed)
             if self.last.get(key) == step:
                 return  # the same line again (a group's final report after its waiter's)
             self.last[key] = step
-            failed = f", {event.failed} failed" if event.failed else ""
+            failures = f", {failed} failed" if failed else ""
+            count = f" of {len(places)}" if where == "(all places)" else ""
             self.stream.write(
-                f"{event.provider:<8} {where:<14} {event.phase:<10} {event.done}/{event.total}"
-                f"{failed}  {time.monotonic() - self.started:5.1f}s\n"
+                f"{event.provider:<8} {where + count:<14} {event.phase:<10} {done}/{total}"
+                f"{failures}  {time.monotonic() - self.started:5.1f}s\n"
             )
             self.stream.flush()
 
-    def _draw(self, key: tuple[str, str, str], event: ProgressEvent) -> None:
+    def _draw(self, key: tuple[str, str, str], done: int, total: int, failed: int) -> None:
         provider, region, phase = key
-        failed = f"[red]{event.failed} failed[/red]" if event.failed else ""
+        shown = f"[red]{failed} failed[/red]" if failed else ""
         task = self._tasks.get(key)
         if task is None:
             task = self._tasks[key] = self._live.add_task(
-                f"{provider:<8} {region:<14} {phase:<10}", total=max(event.total, 1), failed=failed
+                f"{provider:<8} {region:<14} {phase:<10}", total=max(total, 1), failed=shown
             )
-        self._live.update(task, completed=event.done + event.failed, total=max(event.total, 1), failed=failed)
+        self._live.update(task, completed=done + failed, total=max(total, 1), failed=shown)
