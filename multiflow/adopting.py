@@ -41,6 +41,7 @@ class Adoption:
         return {
             "action": "adopt",
             "provider": self.change.provider,
+            "account": self.change.account or None,
             "region": self.change.region,
             "entry": self.change.entry,
             "resource_id": self.change.resource_id,
@@ -155,16 +156,17 @@ class AdoptionResult:
 
 
 def adopt(plan: AdoptionPlan, connections: Connections) -> AdoptionResult:
-    """Tag every adoption's flow log as the fleet's, a call per (provider, region, entry) where the provider's
+    """Tag every adoption's flow log as the fleet's, a call per (provider, account, region, entry) where the provider's
     session is a :class:`TagWriter`; an :class:`UnsupportedFeature` for each adoption where it is not."""
     result = AdoptionResult()
-    groups: dict[tuple[str, str, str], list[Adoption]] = {}
+    groups: dict[tuple[str, str, str, str], list[Adoption]] = {}
     for adoption in plan.adoptions:
         change = adoption.change
-        groups.setdefault((change.provider, change.region, adoption.tags[SPEC_TAG]), []).append(adoption)
-    for (provider, region, _), members in groups.items():
-        session = connections.client(provider, region).session
+        key = (change.provider, change.account, change.region, adoption.tags[SPEC_TAG])
+        groups.setdefault(key, []).append(adoption)
+    for (provider, account, region, _), members in groups.items():
         try:
+            session = connections.client(provider, region, plan.plan.account(provider, account)).session
             if not isinstance(session, TagWriter):
                 raise UnsupportedFeature(
                     "adopt",

@@ -17,9 +17,11 @@ the template's fleet, nor those of an earlier fix.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 
 import yaml
 
+from multiflow.accounts import AccountSource
 from multiflow.auditing import AuditReport, CoverageLevel, ResourceCoverage
 from multiflow.errors import SpecError
 from multiflow.fleet import Fleet, FleetEntry
@@ -33,18 +35,18 @@ _SHORT = {ResourceKind.VPC: "vpc", ResourceKind.SUBNET: "subnet", ResourceKind.N
 _NAME_MAX = 64
 
 
-def fix_targets(report: AuditReport) -> dict[tuple[str, str, ResourceKind], list[str]]:
-    """Uncovered resource ids to give a flow log, per (provider, region, kind): the highest level only."""
-    fixed: set[tuple[str, str, str]] = set()
-    targets: dict[tuple[str, str, ResourceKind], list[str]] = {}
+def fix_targets(report: AuditReport) -> dict[tuple[str, str, str, ResourceKind], list[str]]:
+    """Uncovered resource ids to give a flow log, per (provider, account, region, kind): the highest level only."""
+    fixed: set[tuple[str, str, str, str]] = set()
+    targets: dict[tuple[str, str, str, ResourceKind], list[str]] = {}
     order = {ResourceKind.VPC: 0, ResourceKind.SUBNET: 1, ResourceKind.NETWORK_INTERFACE: 2}
-    for found in sorted(report.uncovered, key=lambda r: (r.provider, r.region, order[r.kind], r.id)):
+    for found in sorted(report.uncovered, key=lambda r: (r.provider, r.account, r.region, order[r.kind], r.id)):
         parents = (found.resource.vpc_id, found.resource.subnet_id)
-        if any((found.provider, found.region, p) in fixed for p in parents if p):
+        if any((found.provider, found.account, found.region, p) in fixed for p in parents if p):
             continue
-        targets.setdefault((found.provider, found.region, found.kind), []).append(found.id)
+        targets.setdefault((found.provider, found.account, found.region, found.kind), []).append(found.id)
         if not _has_own(found):
-            fixed.add((found.provider, found.region, found.id))
+            fixed.add((found.provider, found.account, found.region, found.id))
     return targets
 
 
@@ -52,10 +54,19 @@ def _has_own(found: ResourceCoverage) -> bool:
     return any(c.level is CoverageLevel.OWN for c, _ in found.rejected)
 
 
-def fix_fleet(report: AuditReport, template: Fleet, *, name: str | None = None) -> Fleet | None:
+def fix_fleet(
+    report: AuditReport,
+    template: Fleet,
+    *,
+    name: str | None = None,
+    accounts: Mapping[str, Sequence[AccountSource]] | None = None,
+) -> Fleet | None:
     """A fleet that creates the flow logs ``report`` found missing, with ``template``'s settings; ``None`` when
     nothing is missing. Refuses (SpecError) a template that lacks an entry for a provider with uncovered
-    resources, or whose settings would not meet the audit's criteria."""
+    resources, or whose settings would not meet the audit's criteria.
+
+    Where the audit covered accounts (``accounts``, as given to it; else the template's), each entry is limited
+    to its account (``accounts: [id]``) and the fleet keeps the account sources, so that it enters them again."""
     targets = fix_targets(report)
     if not targets:
         return None
@@ -63,7 +74,9 @@ def fix_fleet(report: AuditReport, template: Fleet, *, name: str | None = None) 
     for entry in template.flow_logs:
         templates.setdefault(entry.provider, entry)
     entries: list[FleetEntry] = []
-    for (provider, region, kind), ids in sorted(targets.items(), key=lambda item: (*item[0][:2], item[0][2].value)):
+    for (provider, account, region, kind), ids in sorted(
+        targets.items(), key=lambda item: (*item[0][:3], item[0][3].value)
+    ):
         base = templates.get(provider)
         if base is None:
             raise SpecError(
@@ -74,16 +87,19 @@ def fix_fleet(report: AuditReport, template: Fleet, *, name: str | None = None) 
         entry = FleetEntry.model_validate(
             {
                 **base.model_dump(exclude_unset=True),
-                "name": _entry_name(base.name, region, kind),
+                "name": _entry_name(base.name, region, kind, account),
                 "regions": [region],
                 "resources": {"kind": kind, "ids": ids},
+                **({"accounts": [account]} if account else {}),
             }
         )
         _check_meets(report, template, entry)
         entries.append(entry)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    sources = dict(accounts) if accounts else dict(template.accounts)
     fleet = Fleet(
         name=name or f"{template.name[:40]}-fix-{stamp}",
+        accounts={p: list(v) for p, v in sources.items() if any(e.provider == p for e in entries)},
         defaults=template.defaults,
         flow_logs=entries,
         source=f"fix of {template.source}",
@@ -92,8 +108,8 @@ def fix_fleet(report: AuditReport, template: Fleet, *, name: str | None = None) 
     return fleet
 
 
-def _entry_name(base: str, region: str, kind: ResourceKind) -> str:
-    suffix = f"-{region}-{_SHORT[kind]}"
+def _entry_name(base: str, region: str, kind: ResourceKind, account: str = "") -> str:
+    suffix = f"-{account}-{region}-{_SHORT[kind]}" if account else f"-{region}-{_SHORT[kind]}"
     return base[: _NAME_MAX - len(suffix)] + suffix
 
 
@@ -123,7 +139,9 @@ def fleet_yaml(fleet: Fleet, header: str | None = None) -> str:
         {**{k: e[k] for k in first if k in e}, **{k: v for k, v in e.items() if k not in first}}
         for e in data["flow_logs"]
     ]
-    data = {k: data[k] for k in ("name", "defaults", "flow_logs") if k in data}
+    if not data.get("accounts"):
+        data.pop("accounts", None)
+    data = {k: data[k] for k in ("name", "accounts", "defaults", "flow_logs") if k in data}
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
     if header:
         text = "".join(f"# {line}\n" for line in header.splitlines()) + text

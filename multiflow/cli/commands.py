@@ -510,7 +510,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
             shard=shard,
         )
         if template is not None:
-            fix = fix_fleet(report, template)
+            fix = fix_fleet(report, template, accounts=accounts)
             plan = make_plan(fix, connections) if fix is not None else None
     passed = args.fail_under is None or report.percent >= args.fail_under
     fix_text = None

@@ -419,8 +419,8 @@ def test_fix_covers_the_highest_uncovered_level_only() -> None:
     # A VPC with no flow log gets one, which will cover what is inside it; one whose own flow log does not count
     # may refuse a second (Alibaba), so what is inside it gets its own.
     assert fix_targets(report) == {
-        ("aws", AWS_REGION, VPC): ["vpc-bare", "vpc-stopped"],
-        ("aws", AWS_REGION, SUBNET): ["subnet-in-stopped"],
+        ("aws", "", AWS_REGION, VPC): ["vpc-bare", "vpc-stopped"],  # "": the default account
+        ("aws", "", AWS_REGION, SUBNET): ["subnet-in-stopped"],
     }
 
 
