@@ -66,6 +66,8 @@ class ResourceKind(str, Enum):
     TRANSIT_GATEWAY = "transit_gateway"
     TRANSIT_GATEWAY_ATTACHMENT = "transit_gateway_attachment"
     REGIONAL_NAT_GATEWAY = "regional_nat_gateway"
+    CORE_NETWORK = "core_network"
+    CORE_NETWORK_ATTACHMENT = "core_network_attachment"
 
 
 class Traffic(str, Enum):

@@ -60,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         code = int(COMMANDS[args.command_path](args, answer))
     except MultiflowError as exc:
         if args.output == "json":
-            write_json({"ok": False, "error": str(exc), "error_class": type(exc).__name__}, out)
+            write_json(rendering.error_document(exc), out)
         sys.stderr.write(f"multiflow: error: {exc}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:

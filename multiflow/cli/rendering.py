@@ -8,12 +8,13 @@ escape codes and no wrapping; on a terminal they are rich tables that fit its wi
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import os
 import shutil
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "configure",
     "destination_text",
+    "error_document",
     "percent",
     "print_adopted",
     "print_adoptions",
@@ -101,6 +103,52 @@ def write_json(data: object, out: TextIO) -> None:
     """``data`` as indented JSON and a newline (what JSON cannot hold, as its ``str``)."""
     json.dump(data, out, indent=2, default=str)
     out.write("\n")
+
+
+def error_document(exc: Exception) -> dict[str, Any]:
+    """What ``-o json`` writes for a failed command: ``ok: false``, the message and the error's class, and for bad
+    input (a SpecError) ``problems``: each one an object (``field``, ``value``, ``allowed``, ``provider``,
+    ``reason``, and where a file said it ``source``, ``line``, ``column``), so CI can point at each."""
+    from multiflow.errors import SpecError
+
+    document: dict[str, Any] = {"ok": False, "error": str(exc), "error_class": type(exc).__name__}
+    if isinstance(exc, SpecError):
+        document["problems"] = [_problem(p) for p in getattr(exc, "problems", None) or [exc]]
+    return document
+
+
+def _problem(problem: Any) -> dict[str, Any]:
+    """One SpecError (or FleetError) as JSON-ready data; a long value or list is cut as messages cut it."""
+    from multiflow.errors import SHOWN_VALUE_LIMIT, shown
+
+    value = problem.value
+    plain = value is None or isinstance(value, bool | int | float)
+    if not (plain or (isinstance(value, str) and len(value) <= SHOWN_VALUE_LIMIT)):
+        value = shown(value)
+    allowed = problem.allowed
+    if isinstance(allowed, str):
+        allowed_shown: Any = allowed
+    elif isinstance(allowed, Iterable):
+        allowed_shown = [_scalar(item) for item in itertools.islice(allowed, SHOWN_VALUE_LIMIT)]
+    else:
+        allowed_shown = str(allowed)
+    found = {
+        "field": problem.field,
+        "value": value,
+        "allowed": allowed_shown,
+        "provider": problem.provider,
+        "reason": problem.reason,
+    }
+    for key in ("source", "line", "column"):
+        if hasattr(problem, key):
+            found[key] = getattr(problem, key)
+    return found
+
+
+def _scalar(item: object) -> object:
+    """A JSON scalar for one allowed value: an enum's value, a number or string as it is, anything else its str."""
+    item = getattr(item, "value", item)
+    return item if item is None or isinstance(item, str | bool | int | float) else str(item)
 
 
 def percent(value: float) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "normalized_destination",
     "partition_of",
     "s3_arn",
+    "stream_arn",
 ]
 
 _FILE_FORMATS = {"plain_text": "plain-text", "parquet": "parquet"}
@@ -37,6 +38,8 @@ _ID_PREFIXES = (
     ("subnet-", ResourceKind.SUBNET),
     ("eni-", ResourceKind.NETWORK_INTERFACE),
     ("nat-", ResourceKind.REGIONAL_NAT_GATEWAY),
+    ("core-network-", ResourceKind.CORE_NETWORK),
+    ("attachment-", ResourceKind.CORE_NETWORK_ATTACHMENT),
 )
 
 
@@ -61,15 +64,27 @@ def log_group_name(group: str) -> str:
     return group
 
 
+def stream_arn(arn: str) -> str:
+    """A delivery stream's ARN in IAM's form (``deliverystream/NAME``), from that form or the EC2 reference's
+    (``deliverystream:NAME``): the two name one stream."""
+    head, sep, name = arn.partition(":deliverystream:")
+    return f"{head}:deliverystream/{name}" if sep else arn
+
+
 def normalized_destination(destination: Destination, region: str) -> Destination:
-    """``destination`` as DescribeFlowLogs reports it back (the same object where nothing changes): a bucket
-    name becomes its ARN in the region's partition, a log-group ARN its group name."""
+    """``destination`` as DescribeFlowLogs is read back (the same object where nothing changes): a bucket
+    name becomes its ARN in the region's partition, a log-group ARN its group name, a stream ARN its
+    ``deliverystream/NAME`` form."""
     if isinstance(destination, S3Destination) and not destination.bucket.startswith("arn:"):
         return destination.model_copy(update={"bucket": s3_arn(destination.bucket, region)})
     if isinstance(destination, CloudWatchLogsDestination):
         name = log_group_name(destination.log_group)
         if name != destination.log_group:
             return destination.model_copy(update={"log_group": name})
+    if isinstance(destination, FirehoseDestination):
+        arn = stream_arn(destination.stream_arn)
+        if arn != destination.stream_arn:
+            return destination.model_copy(update={"stream_arn": arn})
     return destination
 
 
@@ -82,7 +97,7 @@ def destination_identity(destination: Destination, region: str) -> Hashable:
     if isinstance(destination, CloudWatchLogsDestination):
         return ("cloudwatch_logs", destination.log_group)
     if isinstance(destination, FirehoseDestination):
-        return ("firehose", destination.stream_arn.replace(":deliverystream:", ":deliverystream/"))
+        return ("firehose", destination.stream_arn)
     return destination
 
 
@@ -211,7 +226,8 @@ def _destination(
             per_hour_partition=per_hour,
         )
     if kind == "kinesis-data-firehose" and target:
-        return FirehoseDestination(stream_arn=target, role_arn=role)
+        # Read back in one form whichever form it was created with (or EC2 answers with), as normalize writes it.
+        return FirehoseDestination(stream_arn=stream_arn(target), role_arn=role)
     return None
 
 

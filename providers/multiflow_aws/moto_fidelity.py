@@ -16,7 +16,12 @@ multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire p
   ``NextToken``; AWS pages;
 * DescribeFlowLogs and DeleteFlowLogs take any number of ``FlowLogId.N``; AWS takes at most
   :data:`FLOW_LOG_IDS_PER_CALL` (the EC2 API reference: "Constraint: Maximum of 1000 flow log IDs") and refuses
-  the call otherwise (``InvalidParameterValue``, HTTP 400).
+  the call otherwise (``InvalidParameterValue``, HTTP 400);
+* CreateFlowLogs takes any number of ``ResourceId.N``; AWS takes at most 25 for transit gateway resource types
+  and 300 for the others (:data:`RESOURCE_IDS_PER_CREATE`, from botocore's model of the parameter);
+* the Cloud WAN resource types (``CoreNetwork``, ``CoreNetworkAttachment``) are refused as ``InvalidID``, since
+  moto knows no ``core-network-`` or ``attachment-`` prefix; AWS takes them. Their ids are checked for their
+  prefix and hexadecimal digits only: like transit gateways in moto, a well-formed id that names nothing is taken.
 
 :func:`apply` is idempotent and refuses to run against a moto whose handlers no longer look as expected, so a
 moto upgrade cannot silently turn the corrections off.
@@ -26,14 +31,18 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["FLOW_LOG_IDS_PER_CALL", "apply"]
+__all__ = ["FLOW_LOG_IDS_PER_CALL", "RESOURCE_IDS_PER_CREATE", "apply"]
 
 #: The most ``FlowLogId.N`` one DescribeFlowLogs or DeleteFlowLogs call may carry.
 FLOW_LOG_IDS_PER_CALL = 1000
+#: The most ``ResourceId.N`` one CreateFlowLogs call may carry, by ResourceType (300 for any type not named).
+RESOURCE_IDS_PER_CREATE = {"TransitGateway": 25, "TransitGatewayAttachment": 25}
+_CLOUD_WAN_ID = re.compile(r"(core-network|attachment)-[0-9a-f]{1,17}")
 
 _lock = threading.Lock()
 _create_lock = threading.Lock()
@@ -63,6 +72,7 @@ def apply() -> None:
                 raise RuntimeError(f"moto's FlowLogs handler has no {name}: update multiflow_aws.moto_fidelity")
 
         def create_flow_logs(self: Any) -> Any:
+            _check_resource_count(self._get_param("ResourceType"), self._get_param("ResourceIds", []))
             token = self._get_param("ClientToken")
             key = (self.current_account, self.region, token) if token else None
             if key and key in _tokens:
@@ -110,11 +120,40 @@ def apply() -> None:
             return result
 
         FlowLogsResponse.create_flow_logs = create_flow_logs  # type: ignore[method-assign]
+        _accept_cloud_wan_ids()
         paged_describe = _paged(original_describe, "FlowLogs")
         FlowLogsResponse.describe_flow_logs = _id_limited(paged_describe)  # type: ignore[method-assign]
         FlowLogsResponse.delete_flow_logs = _id_limited(original_delete)  # type: ignore[method-assign]
         _page_listings()
         _applied = True
+
+
+def _check_resource_count(resource_type: str | None, resource_ids: list[str]) -> None:
+    """Refuse a CreateFlowLogs with more resource ids than AWS takes for its resource type."""
+    from moto.ec2.exceptions import EC2ClientError
+
+    most = RESOURCE_IDS_PER_CREATE.get(resource_type or "", 300)
+    if len(resource_ids) > most:
+        raise EC2ClientError(
+            "InvalidParameterValue",
+            f"The maximum number of resource IDs for {resource_type} is {most}; {len(resource_ids)} were given.",
+        )
+
+
+def _accept_cloud_wan_ids() -> None:
+    """Let moto's CreateFlowLogs handler take Cloud WAN ids (their prefix, then hexadecimal digits); any other id
+    is judged by moto's own check, as before."""
+    from moto.ec2.responses import flow_logs as handler_module
+
+    original = getattr(handler_module, "validate_resource_ids", None)
+    if not callable(original):
+        raise RuntimeError("moto's flow_logs handler has no validate_resource_ids: update multiflow_aws.moto_fidelity")
+
+    def validate_resource_ids(resource_ids: list[str]) -> bool:
+        others = [i for i in resource_ids if not _CLOUD_WAN_ID.fullmatch(i)]
+        return original(others) if others or not resource_ids else True
+
+    handler_module.validate_resource_ids = validate_resource_ids  # type: ignore[attr-defined]
 
 
 def _id_limited(original: Any) -> Any:

@@ -148,7 +148,8 @@ class AwsProvider(Provider):
 
     def normalize(self, spec: FlowLogSpec, region: str) -> FlowLogSpec:
         """``spec`` as DescribeFlowLogs will report it, for comparisons: a bucket name becomes its ARN in the
-        region's partition, a log-group ARN (with or without ``:*``) its group name."""
+        region's partition, a log-group ARN (with or without ``:*``) its group name, a delivery stream ARN its
+        ``deliverystream/NAME`` form (read back in that form too, whichever form EC2 answers with)."""
         from multiflow_aws.mapping import normalized_destination
 
         destination = normalized_destination(spec.destination, region)

@@ -129,12 +129,40 @@ class AwsSession:
             self.ec2 = session.client("ec2", region_name=region, endpoint_url=endpoint_url, config=config)
         except botocore.exceptions.BotoCoreError as exc:
             raise _configuration_error(exc, profile_name) from None
+        self.ec2.meta.events.register("after-call.ec2", self._log_call)
+        self.ec2.meta.events.register("after-call-error.ec2", self._log_unanswered)
 
     def __repr__(self) -> str:
         endpoint = f" {self.endpoint_url}" if self.endpoint_url else ""
         return f"<AwsSession {self.region}{endpoint}>"
 
     # -- calling EC2 -----------------------------------------------------------------------------------------
+
+    def _log_call(self, parsed: Mapping[str, Any], model: Any, **_: Any) -> None:
+        """botocore's ``after-call`` (answered calls, errors included, after its retries): one DEBUG line with the
+        operation, region, HTTP status, request id, attempts and error code. Never a parameter or a header, so
+        never a credential."""
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        meta = parsed.get("ResponseMetadata") or {}
+        attempts = int(meta.get("RetryAttempts") or 0) + 1
+        code = (parsed.get("Error") or {}).get("Code")
+        log.debug(
+            "%s %s: HTTP %s%s, request id %s, %d attempt%s",
+            model.name,
+            self.region,
+            meta.get("HTTPStatusCode", "?"),
+            f" {code}" if code else "",
+            meta.get("RequestId") or "none",
+            attempts,
+            "" if attempts == 1 else "s",
+        )
+
+    def _log_unanswered(self, exception: Exception, event_name: str = "", **_: Any) -> None:
+        """botocore's ``after-call-error``: a call that got no answer (refused, dropped, timed out), after its
+        retries, by the error's type only."""
+        operation = event_name.rsplit(".", 1)[-1] or "EC2 call"
+        log.debug("%s %s: no answer (%s)", operation, self.region, type(exception).__name__)
 
     @contextmanager
     def _mapped(self, operation: str) -> Iterator[None]:
@@ -195,7 +223,8 @@ class AwsSession:
     # -- create ----------------------------------------------------------------------------------------------
 
     def create(self, specs: Sequence[FlowLogSpec], *, extra_tags: Mapping[str, str], dry_run: bool) -> CreateOutcome:
-        """Create flow logs, grouping resources with identical settings into calls of ≤1000 ids (25 for TGW)."""
+        """Create flow logs, grouping resources with identical settings into calls of at most
+        ``CAPABILITIES.ids_per_call`` ids (300; 25 for transit gateways)."""
         groups: dict[str, tuple[FlowLogSpec, dict[str, None]]] = {}
         for spec in specs:
             _, ids = groups.setdefault(spec.settings_digest(), (spec, {}))

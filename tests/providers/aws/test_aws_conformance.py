@@ -23,6 +23,8 @@ _ID_PREFIXES = {
     ResourceKind.TRANSIT_GATEWAY: "tgw-",
     ResourceKind.TRANSIT_GATEWAY_ATTACHMENT: "tgw-attach-",
     ResourceKind.REGIONAL_NAT_GATEWAY: "nat-",
+    ResourceKind.CORE_NETWORK: "core-network-",
+    ResourceKind.CORE_NETWORK_ATTACHMENT: "attachment-",
 }
 
 
@@ -62,6 +64,10 @@ class AwsTarget(ConformanceTarget):
 
     def resources(self, kind: ResourceKind, count: int, tags: Mapping[str, str] | None = None) -> list[str]:
         sandbox, region = self.sandbox, self.region
+        if kind in (ResourceKind.CORE_NETWORK, ResourceKind.CORE_NETWORK_ATTACHMENT):
+            # moto has no Cloud WAN attachments (and makes core network ids longer than AWS's): well-formed ids,
+            # which the corrected sandbox takes as it takes transit gateways, without looking them up.
+            return [f"{_ID_PREFIXES[kind]}{next(self._names):017x}" for _ in range(count)]
         tag_list = [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
         if kind is ResourceKind.VPC:
             return list(sandbox.seed_vpcs(region, count, tags=dict(tags or {})))
