@@ -4,7 +4,7 @@
 
 Provider/region groups run concurrently; inside a group, deletes come first (a replacement on a cloud that allows
 one flow log per resource, or per destination, needs the old one gone), then updates, then creates, each batched
-by the provider (AWS: 1000 a call; Alibaba: concurrent calls under its rate limit) and waited on in bulk; then
+by the provider (AWS: 300 a call, 25 for transit gateways; Alibaba: concurrent calls under its rate limit) and waited on in bulk; then
 flow logs planned as ``wait`` (still activating) are waited on, under the same timeout. A failure on some
 resources never stops the others: every change ends in ``done`` or ``failed`` with its error. A flow log already
 gone when apply deletes it (deleted by hand after plan) is done: NotFound on a delete means gone.
