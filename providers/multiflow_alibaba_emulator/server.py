@@ -423,14 +423,15 @@ class AlibabaEmulator:
             raise RuntimeError("no Resource Directory: call create_directory() first")
         return self._cloud.directory
 
-    def add_folder(self, name: str, parent_id: str | None = None) -> str:
-        """Create a folder in the directory (under the root by default); returns its ``fd-`` id."""
+    def add_folder(self, name: str, parent_id: str | None = None, *, folder_id: str | None = None) -> str:
+        """Create a folder in the directory (under the root by default; ``folder_id`` to choose its ``fd-`` id);
+        returns its id."""
         with self._cloud.lock:
             directory = self._directory()
             parent = parent_id or directory.root_folder_id
             if parent not in directory.folders:
                 raise ValueError(f"no folder {parent!r}")
-            folder_id = self._cloud.new_id("fd-", 10)
+            folder_id = self._new_or_claimed(folder_id, "fd-", 10)
             directory.folders[folder_id] = Folder(folder_id, name, parent, self._cloud.wall_now_iso())
             return folder_id
 
