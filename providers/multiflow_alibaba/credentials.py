@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -37,7 +38,8 @@ from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
-from multiflow.errors import ProviderError
+from multiflow.errors import ProviderError, SpecError
+from multiflow_alibaba.capabilities import REGION_PATTERN
 from multiflow_alibaba.errors import CONNECTION_ERROR, ERROR_TABLE, NO_CREDENTIALS, UNEXPECTED_RESPONSE
 from multiflow_alibaba.retry import RetryPolicy
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE
@@ -127,6 +129,9 @@ class IdentityCalls:
         read_timeout: float = 30.0,
         **_session_options: Any,
     ) -> None:
+        if not isinstance(region, str) or not re.fullmatch(REGION_PATTERN, region):
+            # The SDKs make sts.<region>.aliyuncs.com by string replacement: only a region name may reach them.
+            raise SpecError("region", region, f"an Alibaba region name matching {REGION_PATTERN}", provider="alibaba")
         endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or None
         self.region = region
         self.sts_endpoint = sts_endpoint or endpoint
