@@ -19,6 +19,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -380,7 +381,9 @@ class AssumedRole(ICredentialsProvider):
         return "multiflow_assume_role"
 
 
-_roles: dict[tuple[str, ...], AssumedRole] = {}
+# Weak: an AssumedRole lives as long as a session of its account does (a long process entering many accounts in
+# turn keeps none it no longer uses).
+_roles: weakref.WeakValueDictionary[tuple[str, ...], AssumedRole] = weakref.WeakValueDictionary()
 _roles_lock = threading.Lock()
 
 

@@ -68,8 +68,9 @@ __all__ = ["PAGE_SIZE", "PER_ID_LOOKUPS", "SETTLE_BACKOFF", "AlibabaSession"]
 log = logging.getLogger("multiflow.alibaba")
 
 _SETTLED = (FlowLogStatus.ACTIVE, FlowLogStatus.INACTIVE)
-#: What the cloud says of temporary credentials past their expiry: assume the role again and retry once.
-EXPIRED_TOKEN = "InvalidSecurityToken.Expired"
+#: What the cloud says of temporary credentials past their expiry, or that it no longer knows: assume the role
+#: again and retry once.
+RENEW_CODES = frozenset({"InvalidSecurityToken.Expired", "InvalidAccessKeyId.NotFound"})
 #: A RAM role's ARN as STS takes it and Alibaba writes it: ``acs:ram::<account id>:role/<role name>``, lower-case.
 ROLE_ARN = re.compile(r"^acs:ram::(?P<account>[0-9]{1,32}):role/(?P<name>[a-z0-9.@_-]{1,64})$")
 #: AssumeRole's RoleSessionName: 2 to 64 letters, digits and ``.@-_``.
@@ -243,7 +244,7 @@ class AlibabaSession:
             try:
                 return self._transport.call(action, params, resource_id=resource_id, before_retry=before_retry)
             except ProviderError as exc:
-                if used is not None and self._role is not None and exc.code == EXPIRED_TOKEN and attempt == 1:
+                if used is not None and self._role is not None and exc.code in RENEW_CODES and attempt == 1:
                     log.debug("%s: temporary credentials of %s expired; assuming it again", action, self._role)
                     self._role.expired(used.access_key_id)
                     continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .server import AlibabaEmulator
 
@@ -30,7 +31,7 @@ DEMO_MEMBERS: dict[str, tuple[str, str, dict[str, str], bool]] = {
 }
 
 
-def seed_organization(emu: AlibabaEmulator) -> dict[str, object]:
+def seed_organization(emu: AlibabaEmulator) -> dict[str, Any]:
     """Make the demo account the management account of a Resource Directory with the folders of
     :data:`DEMO_FOLDERS` and the members of :data:`DEMO_MEMBERS` (all but ``dev-legacy`` with the access role);
     returns :meth:`AlibabaEmulator.organization`. Ids are fixed, so examples and docs can name them."""

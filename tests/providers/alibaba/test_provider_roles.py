@@ -190,3 +190,17 @@ def test_credentials_near_their_expiry_are_renewed_before_the_cloud_refuses_them
     second = role.current()
     assert second.access_key_id != first.access_key_id
     assert org.emu.assumed == {DEV: 2} and org.emu.errors == {}
+
+
+def test_temporary_keys_the_cloud_no_longer_knows_are_renewed() -> None:
+    # The same endpoint, another cloud (an emulator restarted on its port): the shared role's keys are unknown there.
+    with running_org() as first:
+        port = first.emu.port
+        kept = first.pool().client("alibaba", REGIONS[0], first.member(DEV))
+        kept.describe()
+    with running_org(port=port) as second:
+        client = second.pool().client("alibaba", REGIONS[0], second.member(DEV))
+        assert client.session._role is kept.session._role  # one AssumedRole per caller, endpoint and role
+        assert client.describe() == []
+        assert second.emu.errors[("DescribeFlowLogs", "InvalidAccessKeyId.NotFound")] == 1
+        assert second.emu.assumed == {DEV: 1}
