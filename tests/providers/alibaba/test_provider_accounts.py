@@ -229,3 +229,39 @@ def test_the_calling_key_is_in_no_listing(org: Org) -> None:
     listing = org.listing({"organization": {}})
     text = repr(listing) + "".join(repr(dict(a.connect_options)) for a in listing.accounts + listing.outside)
     assert SECRET not in text and KEY_ID not in text
+
+
+FLEET = """\
+name: org
+accounts:
+  alibaba:
+    - organization: {folders: [fd-demoprod01], tags: {env: prod}, exclude: ["1000000000000004"]}
+    - role_arn: acs:ram::1000000000000009:role/netops
+      name: netops
+flow_logs:
+  - name: vpcs
+    provider: alibaba
+    regions: [cn-hangzhou]
+    resources: {kind: vpc, ids: [vpc-1]}
+    destination: {kind: sls, project: central, logstore: vpcs}
+"""
+
+
+def test_a_fleet_file_names_alibaba_accounts_with_this_model() -> None:
+    from multiflow.fleet import loads
+
+    fleet = loads(FLEET, "org.yaml")
+    organization, role = fleet.accounts["alibaba"]
+    assert isinstance(organization, AlibabaAccountSource) and organization.organization is not None
+    assert organization.organization.folders == ["fd-demoprod01"] and organization.organization.exclude == [LEGACY]
+    assert role.label() == "netops (role acs:ram::1000000000000009:role/netops)"
+
+
+def test_a_bad_item_in_a_fleet_file_is_located_with_the_value_and_what_is_allowed() -> None:
+    from multiflow.fleet import FleetError, loads
+
+    with pytest.raises(FleetError) as caught:
+        loads(FLEET.replace("role/netops", "role/NetOps"), "org.yaml")
+    text = str(caught.value)
+    assert "org.yaml:5:" in text and "accounts.alibaba[1].role_arn" in text
+    assert "acs:ram::1000000000000009:role/netops" in text  # the lower-case spelling suggested
