@@ -168,12 +168,13 @@ class AlibabaSession:
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
         }
-        #: The account the calls are made in: the role's, else the calling identity's (its key, never a secret).
-        self.account = caller_key(caller)
+        # Whose rate limits the calls count against: the role's account, else the calling identity's (by its key
+        # id or profile, never a secret).
+        self._account_key = caller_key(caller)
         self._role: AssumedRole | None = None
         if role_arn is not None:
             match = _check_role(role_arn, role_session_name, role_duration)
-            self.account = match.group("account")
+            self._account_key = match.group("account")
             self._role = assumed_role(
                 caller, region, role_arn, role_session_name, external_id=external_id, duration=role_duration
             )
@@ -200,7 +201,7 @@ class AlibabaSession:
                 retry_timeout=retry_timeout,
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
-                account=self.account,
+                account=self._account_key,
             )
         except MultiflowError:
             raise
