@@ -102,8 +102,9 @@ class AlibabaSession:
     :param ecs_endpoint: the ECS endpoint ``list_resources`` uses for network interfaces; default ``endpoint`` when
         that is given, else ``ecs.<region>.aliyuncs.com``.
     :param max_concurrency: worker threads for per-resource calls and listing pages.
-    :param rate_limit: calls per second at most of each API action, across the session's threads (``None``: no
-        limit). Alibaba limits each API separately, so polls and lookups do not take creates' turns.
+    :param rate_limit: calls per second at most of each API action, across the threads of every session of the
+        account (``None``: no limit): Alibaba limits each API separately, per account, so polls and lookups do not
+        take creates' turns and the regions of one account share the account's budget.
     :param burst: calls allowed at once before the rate applies (default: one second's worth).
     :param max_attempts: attempts per call, the first included (1: no retries).
     :param retry_timeout: seconds after a call's first attempt past which it is not retried.
