@@ -204,3 +204,16 @@ def test_temporary_keys_the_cloud_no_longer_knows_are_renewed() -> None:
         assert client.describe() == []
         assert second.emu.errors[("DescribeFlowLogs", "InvalidAccessKeyId.NotFound")] == 1
         assert second.emu.assumed == {DEV: 1}
+
+
+def test_sessions_connecting_at_once_share_one_assume_role(org: Org) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from multiflow_alibaba_emulator import Faults
+
+    org.emu.faults = Faults(latency=0.3, actions=["AssumeRole"])  # a slow STS: every connect overlaps the first
+    pool = org.pool()
+    with ThreadPoolExecutor(max_workers=6) as workers:
+        clients = list(workers.map(lambda n: pool.client("alibaba", REGIONS[n % 3], org.member(PAYMENTS)), range(6)))
+    assert len({id(c.session._role) for c in clients}) == 1
+    assert org.emu.assumed == {PAYMENTS: 1}
