@@ -2,12 +2,13 @@
 
 ``apply(plan, connections)`` is a function of the plan (a value) and the clients it was read with.
 
-Provider/region groups run concurrently; inside a group, deletes come first (a replacement on a cloud that allows
-one flow log per resource, or per destination, needs the old one gone), then updates, then creates, each batched
-by the provider (AWS: 300 a call, 25 for transit gateways; Alibaba: concurrent calls under its rate limit) and waited on in bulk; then
-flow logs planned as ``wait`` (still activating) are waited on, under the same timeout. A failure on some
-resources never stops the others: every change ends in ``done`` or ``failed`` with its error. A flow log already
-gone when apply deletes it (deleted by hand after plan) is done: NotFound on a delete means gone.
+Groups (a provider in one region of one account) run concurrently; inside a group, deletes come first (a
+replacement on a cloud that allows one flow log per resource, or per destination, needs the old one gone), then
+updates, then creates, each batched by the provider (AWS: 300 a call, 25 for transit gateways; Alibaba: concurrent
+calls under its rate limit) and waited on in bulk; then flow logs planned as ``wait`` (still activating) are
+waited on, under the same timeout. A failure on some resources never stops the others: every change ends in
+``done`` or ``failed`` with its error. A flow log already gone when apply deletes it (deleted by hand after plan)
+is done: NotFound on a delete means gone.
 
 The plan's failed targets (providers or regions plan could not read) are carried into the result, which is then
 not ``ok``: what could be read is applied, the rest is reported.

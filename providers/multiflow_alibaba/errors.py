@@ -6,7 +6,7 @@ How a code is classified, first rule that matches (``ERROR_TABLE.classify(code, 
 1. any code containing ``Throttling`` (``Throttling``, ``Throttling.User``, ``Throttling.Api``...) → Throttled;
 2. any HTTP 5xx → ServiceError (the server failed, whatever it called it);
 3. the exact code in :data:`EXACT_CODES` (every code of the CreateFlowLog reference, the gateway's signature and
-   flow-control codes, the flow-log lifecycle codes and those the emulator sends);
+   flow-control codes, the flow-log lifecycle codes, STS and Resource Directory codes, those the emulator sends);
 4. a pattern of :data:`PATTERN_CODES` (``Invalid*.NotFound`` → NotFound, ``IllegalParam.*`` → InvalidRequest...);
 5. the HTTP status: 401/403 → AuthError, 404 → NotFound, other 4xx → InvalidRequest;
 6. :class:`~multiflow.errors.ProviderError` itself.
@@ -139,6 +139,20 @@ EXACT_CODES: dict[str, type[ProviderError]] = {
     "Forbidden.RAM": AuthError,
     "InvalidCredentials": AuthError,
     NO_CREDENTIALS: AuthError,
+    # --- entering accounts: STS AssumeRole and the Resource Directory ----------------------------------------
+    # The role is not in the member (not created, or deleted): the account cannot be entered.
+    "EntityNotExist.Role": AuthError,
+    # The caller may not assume the role (its trust policy, a missing sts:AssumeRole, a root key).
+    "NoPermission": AuthError,
+    # Temporary keys sent without their token.
+    "MissingSecurityToken": AuthError,
+    "InvalidParameter.RoleArn": InvalidRequest,
+    "InvalidParameter.RoleSessionName": InvalidRequest,
+    "InvalidParameter.DurationSeconds": InvalidRequest,
+    # The caller's account has no Resource Directory (or is not its management account): its state, not a typo.
+    "EntityNotExists.ResourceDirectory": AccountStateError,
+    # A folder the fleet names is not in the directory.
+    "EntityNotExists.Folder": NotFound,
     # --- flow-log lifecycle: busy or in the wrong state --------------------------------------------------------
     "OperationConflict": Conflict,
     "TaskConflict": Conflict,

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import ValidationError
 
+from multiflow.accounts import AccountListing, AccountSource
 from multiflow.errors import SpecError
 from multiflow.model import Capabilities
 from multiflow.ownership import MANAGED_TAG_COUNT, OWNERSHIP_PREFIX
 from multiflow.provider import ModifyChanges, Provider
 from multiflow.spec import FlowLogSpec
+from multiflow_alibaba.accounts import AlibabaAccountSource
 from multiflow_alibaba.capabilities import CAPABILITIES, IP_VERSIONS, TRAFFIC_PATHS
 from multiflow_alibaba.options import AlibabaOptions, SlsDestination, options_of
 
@@ -42,6 +44,7 @@ class AlibabaProvider(Provider):
     options = AlibabaOptions
     profile_option = "profile_name"
     destinations = (SlsDestination,)
+    accounts = AlibabaAccountSource
 
     def validate(self, spec: FlowLogSpec) -> None:
         """Alibaba's own rules beyond the capabilities: SLS names, name/description text, tags, ``alibaba:`` options."""
@@ -129,6 +132,14 @@ class AlibabaProvider(Provider):
                 "the Alibaba Cloud provider needs alibabacloud-vpc20160428: pip install 'multiflow-vpc[alibaba]'"
             ) from exc
         return AlibabaSession(region, **options)
+
+    def list_accounts(self, sources: Sequence[AccountSource], **options: Any) -> AccountListing:
+        """The accounts of ``sources`` (see :mod:`multiflow_alibaba.accounts`): a profile's (STS GetCallerIdentity),
+        a role's (its ARN's), a Resource Directory's members (Resource Manager ListAccounts, folders walked with
+        ListFoldersForParent); ``options`` are the run's connect options, the calling identity's."""
+        from multiflow_alibaba.accounts import list_accounts
+
+        return list_accounts(sources, options, self.home_region())
 
     def sandbox(self) -> AlibabaSandbox:
         """The wire-level emulator on loopback with a demo account (standard library only; no extra needed)."""

@@ -2,7 +2,9 @@
 
 - :func:`connect_options`: ``connect`` options that reach a running emulator with one of its keys;
 - :class:`AlibabaSandbox`: the emulator as the core's ``Sandbox`` (``multiflow ... --sandbox``,
-  ``multiflow sandbox serve``), with the demo account, and seeding of what a fleet entry names.
+  ``multiflow sandbox serve``), with the demo account as the management account of a Resource Directory of four
+  members in three folders (:func:`multiflow_alibaba_emulator.seed_organization`), and seeding of what a fleet
+  entry names, in any of those accounts.
 
 >>> with AlibabaSandbox() as sandbox:                                        # doctest: +SKIP
 ...     client = multiflow.connect("alibaba", region="cn-hangzhou", **sandbox.connect_options("cn-hangzhou"))
@@ -46,20 +48,28 @@ def connect_options(emulator: AlibabaEmulator, access_key_id: str, **overrides: 
 
 
 class AlibabaSandbox:
-    """The Alibaba emulator on 127.0.0.1 with the demo account (its fake keys are not a secret)."""
+    """The Alibaba emulator on 127.0.0.1 with the demo account (its fake keys are not a secret) and its
+    organization: members entered by AssumeRole into ``ResourceDirectoryAccountAccessRole`` (``dev-legacy``
+    lacks it: entering it fails with ``EntityNotExist.Role``)."""
 
     provider = "alibaba"
 
     def __init__(self, port: int = 0, activation_delay: float = 1.0, deletion_delay: float = 0.5) -> None:
-        from multiflow_alibaba_emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, DEMO_ACCOUNT_ID
+        from multiflow_alibaba_emulator import (
+            DEMO_ACCESS_KEY_ID,
+            DEMO_ACCESS_KEY_SECRET,
+            DEMO_ACCOUNT_ID,
+            seed_organization,
+        )
         from multiflow_alibaba_emulator import AlibabaEmulator as Emulator
 
         # Activations and deletions take a moment, as in the cloud, so waiting is real in --sandbox runs.
         self.emulator = Emulator(port=port, activation_delay=activation_delay, deletion_delay=deletion_delay)
         self.emulator.add_account(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, account_id=DEMO_ACCOUNT_ID)
+        seed_organization(self.emulator)
         self._key_id = DEMO_ACCESS_KEY_ID
         self._secret = DEMO_ACCESS_KEY_SECRET
-        self._parents: dict[tuple[str, ResourceKind], str] = {}
+        self._parents: dict[tuple[str, str, ResourceKind], str] = {}
         self._names = itertools.count(1)
 
     def __repr__(self) -> str:
@@ -111,10 +121,16 @@ class AlibabaSandbox:
             )
 
     def seed_demo(self) -> dict[str, Any]:
-        """Seed the emulator's demo estate (two VPCs, four vSwitches, four ENIs, one logstore) and describe it."""
+        """Seed the emulator's demo estate (two VPCs, four vSwitches, four ENIs, one logstore, in the management
+        account) and describe it, with the organization (``organization``: see :meth:`organization`)."""
         from multiflow_alibaba_emulator import seed_demo
 
-        return dataclasses.asdict(seed_demo(self.emulator))
+        return {**dataclasses.asdict(seed_demo(self.emulator)), "organization": self.organization()}
+
+    def organization(self) -> dict[str, Any]:
+        """The sandbox's Resource Directory: management account id, folders, members (name, folder, tags, status,
+        whether the access role exists)."""
+        return self.emulator.organization()
 
     def prepare(
         self,
@@ -127,37 +143,44 @@ class AlibabaSandbox:
         account: str = "",
     ) -> None:
         """Seed what a fleet entry needs: the resources it names (with those ids) or three matching its selector,
-        and its SLS project and logstore. Kinds Alibaba does not offer are left alone (the spec is refused)."""
+        and its SLS project and logstore, in ``account`` (an account id of the organization; ``""``: the
+        management account). Kinds Alibaba does not offer are left alone (the spec is refused)."""
+        owner = account or None
         if isinstance(destination, SlsDestination):
-            self.emulator.add_logstore(region, destination.project, destination.logstore)
+            self.emulator.add_logstore(region, destination.project, destination.logstore, account_id=owner)
         if kind not in (ResourceKind.VPC, ResourceKind.SUBNET, ResourceKind.NETWORK_INTERFACE):
             return
         if ids is not None:
             for resource_id in ids:
-                self._add(region, kind, resource_id, {})
+                self._add(owner, region, kind, resource_id, {})
         elif tags is not None:
             wanted = {k: (v if v is not None else "any") for k, v in tags.items()}
             for _ in range(3):
-                self._add(region, kind, None, wanted)
+                self._add(owner, region, kind, None, wanted)
 
-    def _parent(self, region: str, kind: ResourceKind) -> str:
-        """A VPC (for vSwitches) or vSwitch (for ENIs) to put seeded resources in, made once per region."""
-        key = (region, kind)
+    def _parent(self, account: str | None, region: str, kind: ResourceKind) -> str:
+        """A VPC (for vSwitches) or vSwitch (for ENIs) to put seeded resources in, made once per account and region."""
+        key = (account or "", region, kind)
         if key not in self._parents:
             if kind is ResourceKind.SUBNET:
-                self._parents[key] = self.emulator.add_vpc(region, name="multiflow-sandbox")
+                self._parents[key] = self.emulator.add_vpc(region, name="multiflow-sandbox", account_id=account)
             else:
-                self._parents[key] = self.emulator.add_vswitch(region, self._parent(region, ResourceKind.SUBNET))
+                vpc = self._parent(account, region, ResourceKind.SUBNET)
+                self._parents[key] = self.emulator.add_vswitch(region, vpc, account_id=account)
         return self._parents[key]
 
-    def _add(self, region: str, kind: ResourceKind, resource_id: str | None, tags: dict[str, str]) -> None:
+    def _add(
+        self, account: str | None, region: str, kind: ResourceKind, resource_id: str | None, tags: dict[str, str]
+    ) -> None:
+        parent = self._parent(account, region, kind) if kind is not ResourceKind.VPC else ""
         try:
             if kind is ResourceKind.VPC:
-                self.emulator.add_vpc(region, resource_id, name=f"sandbox-{next(self._names)}", tags=tags)
+                name = f"sandbox-{next(self._names)}"
+                self.emulator.add_vpc(region, resource_id, name=name, tags=tags, account_id=account)
             elif kind is ResourceKind.SUBNET:
-                self.emulator.add_vswitch(region, self._parent(region, kind), resource_id, tags=tags)
+                self.emulator.add_vswitch(region, parent, resource_id, tags=tags, account_id=account)
             else:
-                self.emulator.add_network_interface(region, self._parent(region, kind), resource_id, tags=tags)
+                self.emulator.add_network_interface(region, parent, resource_id, tags=tags, account_id=account)
         except ValueError as exc:
             if "already in use" not in str(exc):  # a second entry naming the same resource is fine
                 raise

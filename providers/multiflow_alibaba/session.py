@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from multiflow.accounts import RegionListing
 from multiflow.backoff import Backoff
 from multiflow.errors import (
     AlreadyExists,
@@ -35,6 +37,7 @@ from multiflow.ownership import user_tags
 from multiflow.provider import CreateOutcome, DeleteOutcome, DescribeQuery, ModifyChanges, SwitchOutcome
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow_alibaba.capabilities import INTERVALS
+from multiflow_alibaba.credentials import DEFAULT_DURATION, AssumedRole, assumed_role, caller_key
 from multiflow_alibaba.errors import (
     ERROR_TABLE,
     FLOW_LOG_DELETING,
@@ -57,11 +60,21 @@ from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIAB
 from multiflow_alibaba.transport import Transport
 from multiflow_alibaba.workers import Workers
 
+if TYPE_CHECKING:
+    from multiflow_alibaba.credentials import TemporaryCredentials
+
 __all__ = ["PAGE_SIZE", "PER_ID_LOOKUPS", "SETTLE_BACKOFF", "AlibabaSession"]
 
 log = logging.getLogger("multiflow.alibaba")
 
 _SETTLED = (FlowLogStatus.ACTIVE, FlowLogStatus.INACTIVE)
+#: What the cloud says of temporary credentials past their expiry, or that it no longer knows: assume the role
+#: again and retry once.
+RENEW_CODES = frozenset({"InvalidSecurityToken.Expired", "InvalidAccessKeyId.NotFound"})
+#: A RAM role's ARN as STS takes it and Alibaba writes it: ``acs:ram::<account id>:role/<role name>``, lower-case.
+ROLE_ARN = re.compile(r"^acs:ram::(?P<account>[0-9]{1,32}):role/(?P<name>[a-z0-9.@_-]{1,64})$")
+#: AssumeRole's RoleSessionName: 2 to 64 letters, digits and ``.@-_``.
+SESSION_NAME = re.compile(r"^[A-Za-z0-9.@_-]{2,64}$")
 #: The most resources one TagResources call takes (ResourceId.N).
 TAG_RESOURCES_PER_CALL = 50
 #: The ``alibaba:`` options ``modify`` changes in place (see capabilities.modifiable).
@@ -89,8 +102,9 @@ class AlibabaSession:
     :param ecs_endpoint: the ECS endpoint ``list_resources`` uses for network interfaces; default ``endpoint`` when
         that is given, else ``ecs.<region>.aliyuncs.com``.
     :param max_concurrency: worker threads for per-resource calls and listing pages.
-    :param rate_limit: calls per second at most of each API action, across the session's threads (``None``: no
-        limit). Alibaba limits each API separately, so polls and lookups do not take creates' turns.
+    :param rate_limit: calls per second at most of each API action, across the threads of every session of the
+        account (``None``: no limit): Alibaba limits each API separately, per account, so polls and lookups do not
+        take creates' turns and the regions of one account share the account's budget.
     :param burst: calls allowed at once before the rate applies (default: one second's worth).
     :param max_attempts: attempts per call, the first included (1: no retries).
     :param retry_timeout: seconds after a call's first attempt past which it is not retried.
@@ -98,6 +112,13 @@ class AlibabaSession:
     :param connect_timeout: seconds to connect.
     :param read_timeout: seconds to wait for an answer.
     :param open_service: open the account's flow-log service (OpenFlowLogService) if it is not opened yet.
+    :param role_arn: a RAM role to work as (``acs:ram::<account id>:role/<name>``): STS AssumeRole with the
+        credentials above, once for every region of the account (shared, renewed before expiry); a refusal is an
+        AuthError here, at connect, with the cloud's code (``EntityNotExist.Role``, ``NoPermission``...).
+    :param role_session_name: the RoleSessionName (default ``multiflow``; shows in ActionTrail).
+    :param external_id: the role's ExternalId, where its trust policy asks for one.
+    :param role_duration: seconds the temporary credentials last (900 up to the role's maximum; default 3600).
+    :param sts_endpoint: the STS endpoint; default ``endpoint`` when that is given, else the SDK's.
     """
 
     provider = "alibaba"
@@ -123,13 +144,45 @@ class AlibabaSession:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         open_service: bool = False,
+        role_arn: str | None = None,
+        role_session_name: str = "multiflow",
+        external_id: str | None = None,
+        role_duration: int = DEFAULT_DURATION,
+        sts_endpoint: str | None = None,
     ) -> None:
         self.region = region
         _check_key_pair(access_key_id, access_key_secret)
         if max_concurrency < 1:
             raise SpecError("max_concurrency", max_concurrency, "1 or more", provider="alibaba")
         self.endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or None
-        if profile_name is not None and credential is None and access_key_id is None:
+        caller: dict[str, Any] = {
+            "access_key_id": access_key_id,
+            "access_key_secret": access_key_secret,
+            "security_token": security_token,
+            "credential": credential,
+            "profile_name": profile_name,
+            "endpoint": self.endpoint,
+            "protocol": protocol,
+            "sts_endpoint": sts_endpoint,
+            "max_attempts": max_attempts,
+            "retry_timeout": retry_timeout,
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+        }
+        # Whose rate limits the calls count against: the role's account, else the calling identity's (by its key
+        # id or profile, never a secret).
+        self._account_key = caller_key(caller)
+        self._role: AssumedRole | None = None
+        if role_arn is not None:
+            match = _check_role(role_arn, role_session_name, role_duration)
+            self._account_key = match.group("account")
+            self._role = assumed_role(
+                caller, region, role_arn, role_session_name, external_id=external_id, duration=role_duration
+            )
+            self._role.current()  # a refusal surfaces here, at connect, as the cloud's error
+            access_key_id = access_key_secret = security_token = None
+            credential = _role_credential(self._role)
+        elif profile_name is not None and credential is None and access_key_id is None:
             credential = _profile_credential(profile_name)
         self.settle_timeout = settle_timeout
         try:
@@ -149,6 +202,7 @@ class AlibabaSession:
                 retry_timeout=retry_timeout,
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
+                account=self._account_key,
             )
         except MultiflowError:
             raise
@@ -169,7 +223,9 @@ class AlibabaSession:
         # getattr: a session whose __init__ failed part-way (say, refusing its options) must still show itself.
         region = getattr(self, "region", "?")
         endpoint = getattr(self, "endpoint", None)
-        return f"<AlibabaSession {region} {endpoint or 'default endpoint'}>"
+        role = getattr(self, "_role", None)
+        who = f" as {role.role_arn}" if role is not None else ""
+        return f"<AlibabaSession {region} {endpoint or 'default endpoint'}{who}>"
 
     # -- calling -------------------------------------------------------------------------------------------
 
@@ -181,11 +237,21 @@ class AlibabaSession:
         resource_id: str | None = None,
         before_retry: Callable[[ProviderError], Stop[Any] | None] | None = None,
     ) -> Any:
-        """``action`` with ``params`` through the transport (retried); a closed flow-log service explained."""
-        try:
-            return self._transport.call(action, params, resource_id=resource_id, before_retry=before_retry)
-        except ProviderError as exc:
-            raise self._explain_service(exc) from None
+        """``action`` with ``params`` through the transport (retried); a closed flow-log service explained.
+
+        Working as a role, temporary credentials the cloud calls expired are renewed (one AssumeRole for every
+        thread and region of the account) and the call is made once more."""
+        for attempt in (1, 2):
+            used: TemporaryCredentials | None = self._role.current() if self._role is not None else None
+            try:
+                return self._transport.call(action, params, resource_id=resource_id, before_retry=before_retry)
+            except ProviderError as exc:
+                if used is not None and self._role is not None and exc.code in RENEW_CODES and attempt == 1:
+                    log.debug("%s: temporary credentials of %s expired; assuming it again", action, self._role)
+                    self._role.expired(used.access_key_id)
+                    continue
+                raise self._explain_service(exc) from None
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _explain_service(self, exc: ProviderError) -> ProviderError:
         """The error, or an AuthError that says how to open the flow-log service when that is the cause."""
@@ -519,9 +585,41 @@ class AlibabaSession:
             tags = [{"Key": key, "Value": value} for key, value in add.items()]
             self._call("TagResources", {**target, "Tag": tags}, resource_id=flow_log_id)
 
+    def list_regions(self) -> RegionListing:
+        """Every region the account can use: VPC DescribeRegions, one call (it names no region it would skip)."""
+        body = self._call("DescribeRegions", {"AcceptLanguage": "en-US"})
+        container = body.get("Regions") if isinstance(body, dict) else None
+        items = container.get("Region") if isinstance(container, dict) else None
+        names = {str(i["RegionId"]) for i in items or [] if isinstance(i, dict) and i.get("RegionId")}
+        return RegionListing(enabled=sorted(names))
+
     def close(self) -> None:
         """Stop the worker threads (the SDK keeps no other resource of ours)."""
         self._workers.close()
+
+
+def _check_role(role_arn: str, session_name: str, duration: int) -> re.Match[str]:
+    """SpecErrors naming the option, before any call: a role ARN, a session name and a duration STS takes."""
+    match = ROLE_ARN.match(role_arn) if isinstance(role_arn, str) else None
+    if match is None:
+        raise SpecError(
+            "role_arn",
+            role_arn,
+            "a RAM role ARN acs:ram::<account id>:role/<role name>, lower-case as Alibaba writes it",
+            provider="alibaba",
+        )
+    if not isinstance(session_name, str) or not SESSION_NAME.match(session_name):
+        raise SpecError("role_session_name", session_name, "2 to 64 letters, digits and . @ - _", provider="alibaba")
+    if not isinstance(duration, int) or isinstance(duration, bool) or not 900 <= duration <= 43200:
+        raise SpecError("role_duration", duration, "seconds from 900 to 43200 (the role's maximum)", provider="alibaba")
+    return match
+
+
+def _role_credential(role: AssumedRole) -> Any:
+    """A credentials client that asks ``role`` for its current temporary keys at every request."""
+    from alibabacloud_credentials.client import Client as CredentialClient
+
+    return CredentialClient(provider=role)
 
 
 def _profile_credential(profile_name: str) -> Any:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,6 +31,7 @@ from darabonba.runtime import RuntimeOptions
 from multiflow.errors import ProviderError, SpecError
 from multiflow_alibaba.capabilities import REGION_PATTERN
 from multiflow_alibaba.errors import CONNECTION_ERROR, ERROR_TABLE, NO_CREDENTIALS, UNEXPECTED_RESPONSE
+from multiflow_alibaba.limits import account_limiters
 from multiflow_alibaba.retry import RateLimiter, RetryPolicy, Stop
 
 __all__ = ["ACCESS_KEY_VARIABLES", "LISTINGS", "Redactor", "Transport", "half_pair_hint", "unreadable"]
@@ -59,6 +59,7 @@ _ACTIONS: dict[str, tuple[str, type[Any]]] = {
     "MoveResourceGroup": ("move_resource_group_with_options", vpc_models.MoveResourceGroupRequest),
     "DescribeVpcs": ("describe_vpcs_with_options", vpc_models.DescribeVpcsRequest),
     "DescribeVSwitches": ("describe_vswitches_with_options", vpc_models.DescribeVSwitchesRequest),
+    "DescribeRegions": ("describe_regions_with_options", vpc_models.DescribeRegionsRequest),
 }
 #: ECS actions, called through the SDK's generic OpenAPI client (the ECS SDK is not a dependency).
 _ECS_ACTIONS: dict[str, str] = {"DescribeNetworkInterfaces": "2014-05-26"}
@@ -108,7 +109,9 @@ class Transport:
     """The SDK clients of one region (VPC, and ECS through the generic client), each call rate-limited and retried.
 
     The parameters are :class:`~multiflow_alibaba.session.AlibabaSession`'s, which documents them; ``pool_size``
-    is the number of connections kept open (the session's ``max_concurrency``).
+    is the number of connections kept open (the session's ``max_concurrency``); ``account`` names the account the
+    calls are made in (its id, or a key of the calling identity's credentials): the rate limiters are that
+    account's, shared with its other sessions (:mod:`multiflow_alibaba.limits`).
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class Transport:
         retry_timeout: float,
         connect_timeout: float,
         read_timeout: float,
+        account: str = "",
     ) -> None:
         if not isinstance(region, str) or not re.fullmatch(REGION_PATTERN, region):
             # The last line: the SDK makes vpc.<region>.aliyuncs.com by string replacement, so a region that is
@@ -160,9 +164,7 @@ class Transport:
         self._ecs = OpenApiClient(config)
         del config
         self._runtime = RuntimeOptions()
-        self._limiters: dict[str, RateLimiter] = {}
-        self._limits = (rate_limit, burst)
-        self._limiters_lock = threading.Lock()
+        self._limiters = account_limiters(account, rate_limit, burst)
         self._retry = RetryPolicy(max_attempts=max(1, max_attempts), timeout=retry_timeout)
 
     def __repr__(self) -> str:
@@ -184,11 +186,8 @@ class Transport:
         )
 
     def _limiter(self, action: str) -> RateLimiter:
-        """The token bucket of one API action."""
-        with self._limiters_lock:
-            if action not in self._limiters:
-                self._limiters[action] = RateLimiter(*self._limits)
-            return self._limiters[action]
+        """The token bucket of one API action, the account's."""
+        return self._limiters(action)
 
     def send(self, action: str, params: Mapping[str, Any], resource_id: str | None) -> dict[str, Any]:
         """One attempt of one call, with every SDK failure turned into a neutral error at this one place."""

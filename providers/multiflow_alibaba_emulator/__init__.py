@@ -11,11 +11,14 @@ from .demo import (
     DEMO_ACCESS_KEY_ID,
     DEMO_ACCESS_KEY_SECRET,
     DEMO_ACCOUNT_ID,
+    DEMO_FOLDERS,
     DEMO_LOGSTORE,
+    DEMO_MEMBERS,
     DEMO_PROJECT,
     DEMO_REGION,
     DemoInventory,
     seed_demo,
+    seed_organization,
 )
 from .errors import ERROR_CATALOGUE, ApiError
 from .faults import Faults
@@ -27,7 +30,9 @@ __all__ = [
     "DEMO_ACCESS_KEY_ID",
     "DEMO_ACCESS_KEY_SECRET",
     "DEMO_ACCOUNT_ID",
+    "DEMO_FOLDERS",
     "DEMO_LOGSTORE",
+    "DEMO_MEMBERS",
     "DEMO_PROJECT",
     "DEMO_REGION",
     "ERROR_CATALOGUE",
@@ -40,4 +45,5 @@ __all__ = [
     "ManualClock",
     "MonotonicClock",
     "seed_demo",
+    "seed_organization",
 ]

@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Sequence
 
-from .demo import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, seed_demo
+from .demo import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, seed_demo, seed_organization
 from .faults import Faults
 from .server import AlibabaEmulator
 
@@ -46,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  VPCs:              {', '.join(inventory.vpc_ids)}")
             print(f"  vSwitches:         {', '.join(inventory.vswitch_ids)}")
             print(f"  ENIs:              {', '.join(inventory.eni_ids)}")
+            members = seed_organization(emu)["members"]
+            listed = ", ".join(f"{m['name']} {account}" for account, m in members.items())
+            print(f"  Resource Directory: {listed} (STS AssumeRole into ResourceDirectoryAccountAccessRole)")
         print(
             f'  SDK: Config(access_key_id=..., access_key_secret=..., endpoint="{emu.endpoint}", '
             'protocol="http", region_id="cn-hangzhou")',

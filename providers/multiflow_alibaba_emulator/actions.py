@@ -20,6 +20,7 @@ from .state import (
     DEACTIVATING,
     DELETING,
     INACTIVE,
+    AccessKeyRecord,
     Account,
     Cloud,
     FlowLog,
@@ -63,6 +64,8 @@ class Context:
     account: Account
     params: Mapping[str, str]
     page_size_max: int = 50
+    #: The key the request was signed with (STS needs to know who calls, not only in which account).
+    caller: AccessKeyRecord | None = None
 
 
 Handler = Callable[[Context], dict[str, Any]]
@@ -675,6 +678,15 @@ def describe_network_interfaces(ctx: Context) -> dict[str, Any]:
     return {**_page_body(matched, number, size), "NetworkInterfaceSets": {"NetworkInterfaceSet": items}}
 
 
+def describe_regions(ctx: Context) -> dict[str, Any]:
+    """VPC DescribeRegions: every region the account can use (here: every region the emulator knows)."""
+    regions = [
+        {"RegionId": region, "LocalName": region, "RegionEndpoint": "vpc.aliyuncs.com"}
+        for region in sorted(ctx.cloud.known_regions)
+    ]
+    return {"Regions": {"Region": regions}}
+
+
 #: (API version, action name) -> handler.
 ACTIONS: dict[tuple[str, str], Handler] = {
     (VPC_VERSION, "CreateFlowLog"): create_flow_log,
@@ -691,6 +703,7 @@ ACTIONS: dict[tuple[str, str], Handler] = {
     (VPC_VERSION, "MoveResourceGroup"): move_resource_group,
     (VPC_VERSION, "DescribeVpcs"): describe_vpcs,
     (VPC_VERSION, "DescribeVSwitches"): describe_vswitches,
+    (VPC_VERSION, "DescribeRegions"): describe_regions,
     (ECS_VERSION, "DescribeNetworkInterfaces"): describe_network_interfaces,
 }
 #: The API versions the emulator speaks.

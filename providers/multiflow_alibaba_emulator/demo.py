@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .server import AlibabaEmulator
 
@@ -13,6 +14,38 @@ DEMO_ACCOUNT_ID = "1234567890"
 DEMO_REGION = "cn-hangzhou"
 DEMO_PROJECT = "multiflow-demo"
 DEMO_LOGSTORE = "vpc-flowlogs"
+
+
+#: The demo Resource Directory (management: the demo account): folder id -> (name, parent folder id or None).
+DEMO_FOLDERS: dict[str, tuple[str, str | None]] = {
+    "fd-demoprod01": ("prod", None),
+    "fd-demoprodeu": ("prod-eu", "fd-demoprod01"),
+    "fd-demodev001": ("dev", None),
+}
+#: Its members: account id -> (name, folder, account tags, whether it has ResourceDirectoryAccountAccessRole).
+DEMO_MEMBERS: dict[str, tuple[str, str, dict[str, str], bool]] = {
+    "1234567890000001": ("prod-payments", "fd-demoprod01", {"env": "prod", "team": "payments"}, True),
+    "1234567890000002": ("prod-eu", "fd-demoprodeu", {"env": "prod", "team": "web"}, True),
+    "1234567890000003": ("dev-sandbox", "fd-demodev001", {"env": "dev", "team": "web"}, True),
+    "1234567890000004": ("dev-legacy", "fd-demodev001", {"env": "dev"}, False),
+}
+
+
+def seed_organization(emu: AlibabaEmulator) -> dict[str, Any]:
+    """Make the demo account the management account of a Resource Directory with the folders of
+    :data:`DEMO_FOLDERS` and the members of :data:`DEMO_MEMBERS` (all but ``dev-legacy`` with the access role);
+    returns :meth:`AlibabaEmulator.organization`. Ids are fixed, so examples and docs can name them."""
+    try:
+        emu.account_of(DEMO_ACCESS_KEY_ID)
+    except KeyError:
+        emu.add_account(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, account_id=DEMO_ACCOUNT_ID)
+    if not emu.organization():
+        emu.create_directory(DEMO_ACCOUNT_ID)
+        for folder_id, (name, parent) in DEMO_FOLDERS.items():
+            emu.add_folder(name, parent, folder_id=folder_id)
+        for account_id, (name, folder, tags, role) in DEMO_MEMBERS.items():
+            emu.add_member(account_id, name, folder_id=folder, tags=tags, access_role=role)
+    return emu.organization()
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,23 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .actions import ACTIONS, PRODUCTS, VERSIONS, VPC_VERSION, Context
+from .actions import ACTIONS as VPC_ACTIONS
+from .actions import PRODUCTS as VPC_PRODUCTS
+from .actions import VPC_VERSION, Context
 from .errors import ApiError, api_error, missing_parameter
 from .faults import Faults, ScriptedErrors
+from .organization import ORGANIZATION_ACTIONS, ORGANIZATION_PRODUCTS
 from .signing import AccessKey, SignedRequest, Verifier
 from .state import Cloud
 
 logger = logging.getLogger("multiflow_alibaba_emulator")
+
+#: Every action served: VPC (and ECS), STS and Resource Manager, by (API version, action name).
+ACTIONS = {**VPC_ACTIONS, **ORGANIZATION_ACTIONS}
+#: The API versions the emulator speaks.
+VERSIONS = frozenset(version for version, _ in ACTIONS)
+#: The product named in error responses' HostId/Recommend, per version.
+PRODUCTS = {**VPC_PRODUCTS, **ORGANIZATION_PRODUCTS}
 
 JSON_CONTENT_TYPE = "application/json;charset=utf-8"
 #: Counted in :attr:`Dispatcher.errors` for a call whose connection was closed without a response.
@@ -165,15 +175,17 @@ class Dispatcher:
 
         with self.cloud.lock:
             self.cloud.settle()
-            account = self.cloud.account(self.cloud.keys[access_key_id].account_id)
-            return handler(Context(self.cloud, account, params, self.page_size_max))
+            caller = self.cloud.keys[access_key_id]
+            account = self.cloud.account(caller.account_id)
+            return handler(Context(self.cloud, account, params, self.page_size_max, caller))
 
     def _lookup_key(self, access_key_id: str) -> AccessKey | None:
         with self.cloud.lock:
             record = self.cloud.keys.get(access_key_id)
             if record is None:
                 return None
-            return AccessKey(record.access_key_id, record.secret, record.active)
+            expired = record.expires_at is not None and self.cloud.clock.now() >= record.expires_at
+            return AccessKey(record.access_key_id, record.secret, record.active, record.security_token, expired)
 
     @staticmethod
     def _ok(request_id: str, body: dict[str, Any]) -> Response:

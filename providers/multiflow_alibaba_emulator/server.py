@@ -10,7 +10,7 @@ import contextlib
 import logging
 import socket
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
@@ -26,7 +26,11 @@ from .state import (
     FLOW_LOG_STATUSES,
     AccessKeyRecord,
     Cloud,
+    Directory,
+    Folder,
+    Member,
     NetworkInterface,
+    Role,
     Vpc,
     VSwitch,
 )
@@ -35,6 +39,8 @@ from .views import flow_log_view
 logger = logging.getLogger("multiflow_alibaba_emulator")
 
 _JOIN_TIMEOUT = 5.0
+#: The role every member account of a Resource Directory gets, trusting the management account.
+ACCESS_ROLE = "ResourceDirectoryAccountAccessRole"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -366,6 +372,132 @@ class AlibabaEmulator:
         """Create a resource group that ``ResourceGroupId`` may name."""
         with self._cloud.lock:
             self._cloud.account(self._account_id(account_id)).resource_groups.add(resource_group_id)
+
+    # --- roles and the Resource Directory ---------------------------------------------------------------
+
+    def add_role(
+        self,
+        account_id: str,
+        name: str = ACCESS_ROLE,
+        *,
+        trusted: Iterable[str] = (),
+        external_id: str | None = None,
+        max_session_duration: int = 3600,
+    ) -> str:
+        """Create a RAM role in ``account_id`` that the accounts ``trusted`` may assume (STS AssumeRole; with
+        ``external_id``, only when the caller gives it); returns its ARN. A second call replaces the role."""
+        with self._cloud.lock:
+            self._cloud.account(account_id)
+            role = Role(
+                account_id,
+                name,
+                role_id=str(300000000000000000 + len(self._cloud.roles) + 1),
+                trusted=set(trusted),
+                external_id=external_id,
+                max_session_duration=max_session_duration,
+            )
+            self._cloud.roles[(account_id, name.lower())] = role
+            return role.arn
+
+    def remove_role(self, account_id: str, name: str = ACCESS_ROLE) -> None:
+        """Delete a role (AssumeRole into it then fails with ``EntityNotExist.Role``)."""
+        with self._cloud.lock:
+            self._cloud.roles.pop((account_id, name.lower()), None)
+
+    def create_directory(self, management_account_id: str | None = None) -> str:
+        """Enable a Resource Directory whose management account is ``management_account_id`` (default: the first
+        account added), with the management account in its root folder; returns the root folder's id."""
+        with self._cloud.lock:
+            management = self._account_id(management_account_id)
+            self._cloud.account(management)
+            now = self._cloud.wall_now_iso()
+            root = self._cloud.new_id("r-", 6)
+            directory = Directory(self._cloud.new_id("rd-", 6), management, root)
+            directory.folders[root] = Folder(root, "Root", None, now)
+            directory.members[management] = Member(management, "management", root, now, type="CloudAccount")
+            self._cloud.directory = directory
+            return root
+
+    def _directory(self) -> Directory:
+        if self._cloud.directory is None:
+            raise RuntimeError("no Resource Directory: call create_directory() first")
+        return self._cloud.directory
+
+    def add_folder(self, name: str, parent_id: str | None = None, *, folder_id: str | None = None) -> str:
+        """Create a folder in the directory (under the root by default; ``folder_id`` to choose its ``fd-`` id);
+        returns its id."""
+        with self._cloud.lock:
+            directory = self._directory()
+            parent = parent_id or directory.root_folder_id
+            if parent not in directory.folders:
+                raise ValueError(f"no folder {parent!r}")
+            folder_id = self._new_or_claimed(folder_id, "fd-", 10)
+            directory.folders[folder_id] = Folder(folder_id, name, parent, self._cloud.wall_now_iso())
+            return folder_id
+
+    def add_member(
+        self,
+        account_id: str,
+        display_name: str | None = None,
+        *,
+        folder_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        status: str = "CreateSuccess",
+        access_role: bool = True,
+    ) -> None:
+        """Add a member account to the directory (in ``folder_id``, default the root), with its account tags;
+        with ``access_role``, the member gets ``ResourceDirectoryAccountAccessRole`` trusting the management."""
+        with self._cloud.lock:
+            directory = self._directory()
+            folder = folder_id or directory.root_folder_id
+            if folder not in directory.folders:
+                raise ValueError(f"no folder {folder!r}")
+            self._cloud.account(account_id)
+            directory.members[account_id] = Member(
+                account_id, display_name or account_id, folder, self._cloud.wall_now_iso(), dict(tags or {}), status
+            )
+            if access_role:
+                self.add_role(account_id, ACCESS_ROLE, trusted=[directory.management_account_id])
+
+    def expire_credentials(self) -> int:
+        """Expire every temporary (STS) key now: their requests then fail with ``InvalidSecurityToken.Expired``.
+        Returns how many were expired. (Advancing a manual clock past their DurationSeconds does the same.)"""
+        with self._cloud.lock:
+            now = self._cloud.clock.now()
+            expiring = [k for k in self._cloud.keys.values() if k.expires_at is not None and k.expires_at > now]
+            for key in expiring:
+                key.expires_at = now
+            return len(expiring)
+
+    @property
+    def assumed(self) -> Counter[str]:
+        """A snapshot: account id -> successful AssumeRole calls into it."""
+        with self._cloud.lock:
+            return Counter(self._cloud.assumed)
+
+    def organization(self) -> dict[str, Any]:
+        """The Resource Directory as plain data: management account, folders (id -> name, parent), members
+        (id -> name, folder, tags, status, whether the access role exists); ``{}`` when there is none."""
+        with self._cloud.lock:
+            directory = self._cloud.directory
+            if directory is None:
+                return {}
+            return {
+                "directory_id": directory.directory_id,
+                "management_account_id": directory.management_account_id,
+                "root_folder_id": directory.root_folder_id,
+                "folders": {f.folder_id: {"name": f.name, "parent": f.parent_id} for f in directory.folders.values()},
+                "members": {
+                    m.account_id: {
+                        "name": m.display_name,
+                        "folder": m.folder_id,
+                        "tags": dict(m.tags),
+                        "status": m.status,
+                        "access_role": (m.account_id, ACCESS_ROLE.lower()) in self._cloud.roles,
+                    }
+                    for m in directory.members.values()
+                },
+            }
 
     # --- faults ---------------------------------------------------------------------------------------
 

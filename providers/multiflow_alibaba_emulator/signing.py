@@ -82,6 +82,22 @@ class AccessKey:
     access_key_id: str
     secret: str
     active: bool = True
+    #: A temporary (STS) key's token, which every request must carry; ``None`` for a long-term key.
+    security_token: str | None = None
+    #: Whether a temporary key has expired (on the emulator's clock).
+    expired: bool = False
+
+
+def check_security_token(key: AccessKey, given: str | None) -> None:
+    """A temporary key's requests must carry its token, unchanged, before it expires (the cloud's codes)."""
+    if key.security_token is None:
+        return
+    if not given:
+        raise api_error("MissingSecurityToken")
+    if not hmac.compare_digest(given, key.security_token):
+        raise api_error("InvalidSecurityToken.MismatchWithAccessKey")
+    if key.expired:
+        raise api_error("InvalidSecurityToken.Expired")
 
 
 def parse_authorization(value: str) -> Authorization:
@@ -228,6 +244,7 @@ class Verifier:
                 "SignatureDoesNotMatch",
                 f"Specified signature is not matched with our calculation. server string to sign is:{to_sign}",
             )
+        check_security_token(key, request.header("x-acs-security-token"))
         if not self._nonces.use(auth.access_key_id, nonce, now):
             raise api_error("SignatureNonceUsed")
         return auth.access_key_id
@@ -265,6 +282,7 @@ class Verifier:
                 "SignatureDoesNotMatch",
                 f"Specified signature is not matched with our calculation. server string to sign is:{to_sign}",
             )
+        check_security_token(key, params.get("SecurityToken"))
         if not self._nonces.use(access_key_id, params["SignatureNonce"], now):
             raise api_error("SignatureNonceUsed")
         return access_key_id

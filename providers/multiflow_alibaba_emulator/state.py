@@ -60,6 +60,73 @@ class AccessKeyRecord:
     secret: str = field(repr=False)
     account_id: str
     active: bool = True
+    #: Temporary (STS) keys only: the token every request signed with the key must carry, and when (on the
+    #: emulator's clock) the key stops working.
+    security_token: str | None = field(default=None, repr=False)
+    expires_at: float | None = None
+    #: Who signs with the key: ``user/<name>`` for a RAM user's key, ``assumed-role/<role>/<session>`` for STS.
+    principal: str = ""
+
+
+@dataclass
+class Role:
+    """A RAM role of one account and who may assume it (the account ids its trust policy names)."""
+
+    account_id: str
+    name: str
+    role_id: str
+    trusted: set[str] = field(default_factory=set)
+    external_id: str | None = None
+    max_session_duration: int = 3600
+
+    @property
+    def arn(self) -> str:
+        """``acs:ram::<account>:role/<name>``, lower-case as Alibaba writes it."""
+        return f"acs:ram::{self.account_id}:role/{self.name.lower()}"
+
+
+@dataclass
+class Folder:
+    """A folder of the Resource Directory (the root has no parent)."""
+
+    folder_id: str
+    name: str
+    parent_id: str | None
+    creation_time: str
+
+
+@dataclass
+class Member:
+    """An account of the Resource Directory, in one folder, with its tags and status."""
+
+    account_id: str
+    display_name: str
+    folder_id: str
+    join_time: str
+    tags: dict[str, str] = field(default_factory=dict)
+    status: str = "CreateSuccess"
+    type: str = "ResourceAccount"
+    join_method: str = "created"
+
+
+@dataclass
+class Directory:
+    """The Resource Directory of a management account: its folders and member accounts (in joining order)."""
+
+    directory_id: str
+    management_account_id: str
+    root_folder_id: str
+    folders: dict[str, Folder] = field(default_factory=dict)
+    members: dict[str, Member] = field(default_factory=dict)
+
+    def path(self, folder_id: str) -> str:
+        """``<rd id>/<root id>/.../<folder id>``: ListAccounts' ResourceDirectoryPath."""
+        chain: list[str] = []
+        current: str | None = folder_id
+        while current is not None and len(chain) <= len(self.folders):
+            chain.append(current)
+            current = self.folders[current].parent_id if current in self.folders else None
+        return "/".join([self.directory_id, *reversed(chain)])
 
 
 @dataclass
@@ -199,6 +266,11 @@ class Cloud:
         self.regions: dict[tuple[str, str], RegionState] = {}
         self.known_regions: set[str] = set(KNOWN_REGIONS)
         self.flow_log_index: dict[str, FlowLog] = {}
+        #: RAM roles by (account id, lower-case role name); the Resource Directory, once one is made.
+        self.roles: dict[tuple[str, str], Role] = {}
+        self.directory: Directory | None = None
+        #: Successful AssumeRole calls per account entered (what tests count).
+        self.assumed: dict[str, int] = {}
         self._ids: set[str] = set()
         self._pending: list[tuple[float, int, str, int]] = []
         self._seq = itertools.count()
@@ -226,6 +298,10 @@ class Cloud:
     def wall_now_iso(self) -> str:
         """Now as the cloud prints it (UTC, seconds), following the emulator's clock."""
         return _wall_iso(self._wall_origin + self.clock.now())
+
+    def wall_iso_at(self, moment: float) -> str:
+        """``moment`` of the emulator's clock as the cloud prints it (an STS Expiration, say)."""
+        return _wall_iso(self._wall_origin + moment)
 
     # --- accounts -------------------------------------------------------------------------------------
 
