@@ -167,6 +167,12 @@ def _accounts_shown(plan: Plan) -> bool:
     return bool(plan.accounts) or any(c.account for c in plan.changes) or any(t.account for t in plan.failed_targets)
 
 
+def _account_label(plan: Plan, provider: str, account_id: str) -> str:
+    """``id (name)`` where the plan knows the account's name; ``default`` for the SDK chain's account."""
+    account = plan.account(provider, account_id)
+    return account.label() if account is not None else (account_id or "default")
+
+
 def _with_account(shown: bool, headers: list[str]) -> list[str]:
     return [headers[0], "account", *headers[1:]] if shown else headers
 
@@ -208,7 +214,8 @@ def print_plan(plan: Plan, out: TextIO) -> None:
         for (p, a, _), c in plan.counts().items():
             per_account.setdefault((p, a), Counter()).update(c)
         totals = [
-            (p, a or "default", *(c.get(action, 0) for action in _ACTIONS)) for (p, a), c in sorted(per_account.items())
+            (p, _account_label(plan, p, a), *(c.get(action, 0) for action in _ACTIONS))
+            for (p, a), c in sorted(per_account.items())
         ]
         out.write(f"\nPer account ({len(totals)}):\n" + table(totals, ["provider", "account", *_ACTIONS]) + "\n")
     for note in plan.notes:
