@@ -54,6 +54,6 @@ def test_open_service_opens_a_closed_account_once(tmp_path: Path) -> None:
 
 def test_open_service_on_a_provider_without_one_is_refused(tmp_path: Path) -> None:
     with running_world() as world:
-        done = run_cli(world, tmp_path, "open-service", "--provider", "example", "--region", "local", "-o", "json")
+        done = run_cli(world, tmp_path, "open-service", "--provider", "example", "--region", "local-1", "-o", "json")
         answer = json.loads(done.stdout)
         assert done.returncode == 1 and answer["ok"] is False and answer["error_class"] == "UnsupportedFeature"

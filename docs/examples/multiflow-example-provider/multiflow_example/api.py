@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["ApiClient", "ApiError"]
@@ -28,11 +28,15 @@ class ApiError(Exception):
 
 
 class ApiClient:
-    """Calls ``POST {endpoint}/v1/<operation>`` with a bearer token. The token never shows in a repr."""
+    """Calls ``POST {endpoint}/v1/<operation>`` with a bearer token. The token never shows in a repr.
 
-    def __init__(self, endpoint: str, api_key: str, timeout: float = 10.0) -> None:
+    ``api_key`` is a key, or a callable that gives the key to use now (a member account's short-lived key,
+    assumed again before it expires: :class:`multiflow_example.organization.AssumedKey`).
+    """
+
+    def __init__(self, endpoint: str, api_key: str | Callable[[], str], timeout: float = 10.0) -> None:
         self.endpoint = endpoint.rstrip("/")
-        self._api_key = api_key
+        self._api_key: Callable[[], str] = api_key if callable(api_key) else (lambda: api_key)
         self.timeout = timeout
         # An explicit opener without proxies: the cloud is reached directly (the sandbox is on loopback).
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -46,7 +50,7 @@ class ApiClient:
             f"{self.endpoint}/v1/{operation}",
             data=json.dumps(body).encode(),
             method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._api_key}"},
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._api_key()}"},
         )
         try:
             with self._opener.open(request, timeout=self.timeout) as response:

@@ -42,6 +42,7 @@ STATES: dict[str, FlowLogStatus] = {
 
 CAPABILITIES = Capabilities(
     provider="example",
+    regions=("local-1", "local-2", "local-3"),
     resource_kinds=_KINDS,
     traffic=dict.fromkeys(_KINDS, (Traffic.ALL, Traffic.ACCEPT, Traffic.REJECT)),
     default_traffic=dict.fromkeys(_KINDS, Traffic.ALL),

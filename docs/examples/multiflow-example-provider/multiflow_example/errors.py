@@ -30,13 +30,18 @@ NO_CREDENTIALS = "NoCredentials"
 
 CODES: dict[str, type[ProviderError]] = {
     "Unauthenticated": AuthError,
+    "ExpiredToken": AuthError,
     "PermissionDenied": AuthError,
+    "AccessDenied": AuthError,
+    "RegionNotEnabled": AuthError,
+    "AccountSuspended": AuthError,
     NO_CREDENTIALS: AuthError,
     "InvalidArgument": InvalidRequest,
     "UnknownOperation": InvalidRequest,
     "ResourceNotFound": NotFound,
     "BucketNotFound": NotFound,
     "FlowLogNotFound": NotFound,
+    "AccountNotFound": NotFound,
     "FlowLogExists": AlreadyExists,
     "FailedPrecondition": Conflict,
     "QuotaExceeded": QuotaExceeded,

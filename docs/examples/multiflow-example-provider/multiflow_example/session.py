@@ -1,6 +1,7 @@
-"""ExampleSession: one region of ExampleCloud, satisfying ``multiflow.provider.ProviderSession`` and the optional
-``ResourceLister`` (fleet selectors) and ``ResourceInventory`` (audits). Every client-library error is turned into a
-neutral one here, at :meth:`ExampleSession._call`.
+"""ExampleSession: one region of one ExampleCloud account, satisfying ``multiflow.provider.ProviderSession``, the
+optional ``ResourceLister`` (fleet selectors) and ``ResourceInventory`` (audits), and
+:class:`multiflow.accounts.RegionLister` (``regions: all``). Every client-library error is turned into a neutral one
+here, at :func:`call`.
 """
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from multiflow.accounts import RegionListing
 from multiflow.backoff import Backoff, retry
 from multiflow.errors import ProviderError, ResourceFailure, UnsupportedFeature
 from multiflow.model import CloudResource, FlowLog, FlowLogStatus
@@ -21,7 +23,7 @@ from multiflow_example.capabilities import CAPABILITIES, RESOURCE_TYPES
 from multiflow_example.errors import ERROR_TABLE, NO_CREDENTIALS
 from multiflow_example.mapping import create_body, flow_log_from_record
 
-__all__ = ["API_KEY_VARIABLE", "DEFAULT_ENDPOINT", "ENDPOINT_VARIABLE", "ExampleSession"]
+__all__ = ["API_KEY_VARIABLE", "DEFAULT_ENDPOINT", "ENDPOINT_VARIABLE", "ExampleSession", "call", "caller"]
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +36,57 @@ _PAGE = 20
 _RETRY_BACKOFF = Backoff(base=0.2, factor=2.0, cap=2.0, jitter="full", floor=0.05)
 
 
-class ExampleSession:
-    """ExampleCloud in one region. Make one with ``multiflow.connect("example", region=..., **options)``.
+def caller(endpoint: str | None, api_key: str | None) -> tuple[str, str]:
+    """The endpoint and the calling identity's key: as given, else from the environment; NoCredentials without a
+    key."""
+    key = api_key or os.environ.get(API_KEY_VARIABLE)
+    if not key:
+        raise ERROR_TABLE.error(NO_CREDENTIALS, f"no API key: pass api_key=... or set {API_KEY_VARIABLE}")
+    return _endpoint(endpoint), key
 
-    :param region: ``local-1`` or ``local-2``.
+
+def _endpoint(endpoint: str | None) -> str:
+    return endpoint or os.environ.get(ENDPOINT_VARIABLE) or DEFAULT_ENDPOINT
+
+
+def call(
+    api: ApiClient, operation: str, body: Mapping[str, Any], *, max_attempts: int, resource_id: str | None = None
+) -> dict[str, Any]:
+    """One call, retried with jittered backoff while the error is retryable; errors mapped at this one place."""
+
+    def attempt() -> dict[str, Any]:
+        try:
+            return api.call(operation, body)
+        except ApiError as exc:
+            raise ERROR_TABLE.error(
+                exc.code,
+                exc.message,
+                operation=operation,
+                request_id=exc.request_id,
+                http_status=exc.http_status,
+                resource_id=resource_id,
+            ) from None
+
+    return retry(
+        attempt,
+        retryable=lambda error: isinstance(error, ProviderError) and error.retryable,
+        backoff=_RETRY_BACKOFF,
+        max_attempts=max(1, max_attempts),
+        on_retry=lambda error, _, pause: log.info("%s: %s; retrying in %.2fs", operation, error, pause),
+    )
+
+
+class ExampleSession:
+    """ExampleCloud in one region of one account. Make one with ``multiflow.connect("example", region=...,
+    **options)``.
+
+    :param region: ``local-1``, ``local-2`` or ``local-3`` (an opt-in region).
     :param endpoint: the API's base URL; default ``$MULTIFLOW_EXAMPLE_ENDPOINT``, else the cloud's own.
-    :param api_key: the bearer token; default ``$EXAMPLE_CLOUD_API_KEY``. Never logged, shown or written.
+    :param api_key: the bearer token; default ``$EXAMPLE_CLOUD_API_KEY``. Never logged, shown or written. A
+        callable gives the key to use now (a member account's, assumed: see ``ExampleProvider.connect``).
     :param max_attempts: attempts per call for throttling and the cloud's own failures (1: no retries).
     :param timeout: seconds to wait for each answer.
+    :param account_id: the account the key enters, where it is a member's (for reprs and messages).
     """
 
     provider = "example"
@@ -51,45 +96,35 @@ class ExampleSession:
         region: str,
         *,
         endpoint: str | None = None,
-        api_key: str | None = None,
+        api_key: str | Callable[[], str] | None = None,
         max_attempts: int = 4,
         timeout: float = 10.0,
+        account_id: str | None = None,
     ) -> None:
         self.region = region
-        self.endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or DEFAULT_ENDPOINT
-        key = api_key or os.environ.get(API_KEY_VARIABLE)
-        if not key:
-            raise ERROR_TABLE.error(NO_CREDENTIALS, f"no API key: pass api_key=... or set {API_KEY_VARIABLE}")
+        self.account_id = account_id
+        key: str | Callable[[], str]
+        if callable(api_key):
+            self.endpoint, key = _endpoint(endpoint), api_key
+        else:
+            self.endpoint, key = caller(endpoint, api_key)
         self.max_attempts = max(1, max_attempts)
         self._api = ApiClient(self.endpoint, key, timeout)
 
     def __repr__(self) -> str:
-        return f"<ExampleSession {self.region} {self.endpoint}>"
+        where = f" account {self.account_id}" if self.account_id else ""
+        return f"<ExampleSession {self.region}{where} {self.endpoint}>"
 
     # -- calling the cloud -----------------------------------------------------------------------------------
 
     def _call(self, operation: str, body: Mapping[str, Any], resource_id: str | None = None) -> dict[str, Any]:
-        """One call, retried with jittered backoff while the error is retryable; errors mapped at this one place."""
-
-        def attempt() -> dict[str, Any]:
-            try:
-                return self._api.call(operation, {"region": self.region, **body})
-            except ApiError as exc:
-                raise ERROR_TABLE.error(
-                    exc.code,
-                    exc.message,
-                    operation=operation,
-                    request_id=exc.request_id,
-                    http_status=exc.http_status,
-                    resource_id=resource_id,
-                ) from None
-
-        return retry(
-            attempt,
-            retryable=lambda error: isinstance(error, ProviderError) and error.retryable,
-            backoff=_RETRY_BACKOFF,
+        """One call in this session's region (see :func:`call`)."""
+        return call(
+            self._api,
+            operation,
+            {"region": self.region, **body},
             max_attempts=self.max_attempts,
-            on_retry=lambda error, _, pause: log.info("%s: %s; retrying in %.2fs", operation, error, pause),
+            resource_id=resource_id,
         )
 
     def _pages(self, operation: str, body: Mapping[str, Any], key: str) -> Iterator[dict[str, Any]]:
@@ -177,6 +212,21 @@ class ExampleSession:
 
     def close(self) -> None:
         """Nothing to release: every call opens and closes its own connection."""
+
+    # -- the optional RegionLister protocol (multiflow.accounts) -------------------------------------------------
+
+    def list_regions(self) -> RegionListing:
+        """ListRegions: the regions this session's account has enabled, and the opt-in ones it has not."""
+        answer = call(self._api, "ListRegions", {}, max_attempts=self.max_attempts)
+        regions = answer.get("regions") or []
+        return RegionListing(
+            enabled=[r["name"] for r in regions if r.get("status") == "ENABLED"],
+            skipped={
+                r["name"]: "an opt-in region this account has not enabled"
+                for r in regions
+                if r.get("status") != "ENABLED"
+            },
+        )
 
     # -- the optional ResourceLister protocol ------------------------------------------------------------------
 
