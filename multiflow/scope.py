@@ -143,6 +143,7 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
         wanted_regions |= {(p, a.id) for p, accounts in outside.items() for a in accounts}
     known = {(p, a.id): a for p, accounts in (*covered.items(), *outside.items()) for a in accounts}
     region_lists = _region_lists(connections, [known[k] for k in sorted(wanted_regions)])
+    skipped: dict[tuple[str, str, str], list[str]] = {}
     entered: dict[tuple[str, str], Account] = {}
     expanded: list[Target] = []
     failed_accounts: set[tuple[str, str]] = set()
@@ -155,11 +156,10 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
             else:
                 notes.append(f"{key[0]}: could not look in account {key[1]} (outside the file's filters): {listed}")
         else:
-            notes += [
-                f"{key[0]} {key[1] or 'default'}: region {region} skipped: {why}"
-                for region, why in sorted(listed.skipped.items())
-                if _named_anywhere(targets, key[0], region) or sweeping
-            ][:20]
+            for region, why in listed.skipped.items():
+                if _named_anywhere(targets, key[0], region) or sweeping:
+                    skipped.setdefault((key[0], region, why), []).append(key[1])
+    notes += _skipped_notes(skipped)
     for target in targets:
         named = target.entry.accounts or []
         everywhere = listings[target.provider].accounts
@@ -217,6 +217,17 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
     )
 
 
+def _skipped_notes(skipped: Mapping[tuple[str, str, str], list[str]]) -> list[str]:
+    """One note per (provider, region, reason) however many accounts skip it, naming the first few accounts."""
+    notes = []
+    for (provider, region, why), accounts in sorted(skipped.items()):
+        named = ", ".join(a or "default" for a in accounts[:3]) + (
+            f" and {len(accounts) - 3} more" if len(accounts) > 3 else ""
+        )
+        notes.append(f"{provider}: region {region} skipped in {len(accounts)} account(s) ({named}): {why}")
+    return notes
+
+
 def _sweeps(fleet: Fleet) -> bool:
     if fleet.sweep is not None:
         return fleet.sweep == "all"
@@ -262,6 +273,7 @@ def places_for(
         notes += [f"{name}: {note}" for note in listing.notes]
         chosen += [a for a in listing.accounts if in_shard(name, a.id, shard)]
     listing_all = [a for a in chosen if regions[a.provider] == ALL_REGIONS]
+    skipped: dict[tuple[str, str, str], list[str]] = {}
     region_lists = _region_lists(connections, listing_all)
     places: list[Place] = []
     for account in chosen:
@@ -271,12 +283,12 @@ def places_for(
             if isinstance(usable, MultiflowError):
                 failures.append(ScopeFailure(account.provider, account.id, None, (), usable))
                 continue
-            notes += [
-                f"{account.provider} {account.label()}: region {r} skipped: {why}" for r, why in usable.skipped.items()
-            ]
+            for region, why in usable.skipped.items():
+                skipped.setdefault((account.provider, region, why), []).append(account.id)
             places += [Place(account.provider, account.id, r) for r in usable.enabled]
         else:
             places += [Place(account.provider, account.id, r) for r in wanted]
+    notes += _skipped_notes(skipped)
     return Coverage(
         places=tuple(dict.fromkeys(places)),
         accounts={(a.provider, a.id): a for a in chosen if a.id != DEFAULT_ACCOUNT},
