@@ -45,7 +45,7 @@ def _matching(pattern: str, allowed: str) -> Callable[[str], str]:
 
     def check(value: str) -> str:
         if not compiled.match(value):
-            raise ValueError(f"{value!r} is not allowed: {allowed}")
+            raise ValueError(allowed)
         return value
 
     return check

@@ -106,15 +106,22 @@ class AwsSandbox:
 
     provider = "aws"
 
-    def connect_options(self, region: str | None = None, *, proxy: FaultProxy | None = None) -> dict[str, Any]:
+    def connect_options(
+        self, region: str | None = None, *, proxy: FaultProxy | None = None, account: str = ""
+    ) -> dict[str, Any]:
         """Keyword arguments for ``multiflow.connect("aws", region=..., **options)`` (any region).
 
-        With ``proxy`` (from :meth:`fault_proxy`), calls go through it and meet its faults.
+        With ``proxy`` (from :meth:`fault_proxy`), calls go through it and meet its faults. With ``account`` (any
+        12-digit id, in the organization or not), keys of that very account, not a role's: the caller of a test
+        that starts in another account (one outside any organization, say).
         """
+        key_id, secret = SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY
+        if account and account != SANDBOX_MANAGEMENT_ACCOUNT:
+            key_id, secret = self._keys_of(account)
         return {
             "endpoint_url": proxy.endpoint_url if proxy is not None else self.endpoint_url,
-            "aws_access_key_id": SANDBOX_ACCESS_KEY_ID,
-            "aws_secret_access_key": SANDBOX_SECRET_ACCESS_KEY,
+            "aws_access_key_id": key_id,
+            "aws_secret_access_key": secret,
         }
 
     def fault_proxy(self, *, seed: int | None = None, **faults: Any) -> FaultProxy:
@@ -193,8 +200,14 @@ class AwsSandbox:
 
     # -- the organization ------------------------------------------------------------------------------------
 
+    def _organizations(self) -> Any:
+        """The management account's Organizations client, made once (client creation is what seeding costs)."""
+        if getattr(self, "_org_client", None) is None:
+            self._org_client = self.client("organizations")
+        return self._org_client
+
     def _ensure_organization(self) -> None:
-        organizations = self.client("organizations")
+        organizations = self._organizations()
         try:
             organizations.describe_organization()
             return
@@ -207,7 +220,7 @@ class AwsSandbox:
             made = organizations.create_organizational_unit(ParentId=units[parent] if parent else root, Name=name)
             units[name] = made["OrganizationalUnit"]["Id"]
         for name, unit, tags in SANDBOX_MEMBERS:
-            self.add_member(name, unit=unit, tags=tags)
+            self._create_member(name, units[unit], root, tags, access_role=True)
 
     def add_member(
         self, name: str, *, unit: str | None = None, tags: Mapping[str, str] | None = None, access_role: bool = True
@@ -216,24 +229,29 @@ class AwsSandbox:
         default) with account ``tags``; return its id. ``access_role=False`` gives it no
         ``OrganizationAccountAccessRole`` (its role is then called ``NoAccessRole``), so AssumeRole into it is
         refused as AWS refuses it."""
-        organizations = self.client("organizations")
+        organizations = self._organizations()
+        root = organizations.list_roots()["Roots"][0]["Id"]
+        target = None if unit is None else self._units(organizations).get(unit, unit)
+        return self._create_member(name, target, root, tags or {}, access_role=access_role)
+
+    def _create_member(
+        self, name: str, unit: str | None, root: str, tags: Mapping[str, str], *, access_role: bool
+    ) -> str:
+        organizations = self._organizations()
         status = organizations.create_account(
             AccountName=name,
             Email=f"{name}@sandbox.multiflow.invalid",
             RoleName=ACCESS_ROLE if access_role else "NoAccessRole",
-            Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
         )["CreateAccountStatus"]
         account_id = str(status["AccountId"])
-        if unit is not None:
-            units = self._units(organizations)
-            target = units.get(unit, unit)
-            root = organizations.list_roots()["Roots"][0]["Id"]
-            organizations.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=target)
+        if unit is not None and unit != root:
+            organizations.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=unit)
         return account_id
 
     def suspend_member(self, account_id: str) -> None:
         """Close a member (Organizations CloseAccount): it is SUSPENDED in ListAccounts."""
-        self.client("organizations").close_account(AccountId=account_id)
+        self._organizations().close_account(AccountId=account_id)
 
     def opt_in(self, account_id: str, region: str) -> None:
         """Enable an opt-in region (``af-south-1``...) for an account: DescribeRegions calls it ``opted-in``."""
@@ -257,7 +275,7 @@ class AwsSandbox:
     def organization(self) -> dict[str, Any]:
         """The organization as it is now: its id, root, management account, units (name → id) and members (id,
         name, state, unit name, tags, whether the access role exists), as Organizations lists them."""
-        organizations = self.client("organizations")
+        organizations = self._organizations()
         described = organizations.describe_organization()["Organization"]
         root = organizations.list_roots()["Roots"][0]["Id"]
         units = self._units(organizations)
