@@ -24,13 +24,16 @@ import botocore.exceptions
 import botocore.session
 from botocore.credentials import AssumeRoleCredentialFetcher, CredentialProvider, DeferredRefreshableCredentials
 
-from multiflow.errors import ProviderError
+from multiflow.errors import ProviderError, SpecError
 from multiflow_aws.errors import ERROR_TABLE, from_client_error
 
 __all__ = ["DEFAULT_SESSION_NAME", "AssumedRole", "assumed_session", "forget"]
 
 #: ``RoleSessionName`` when none is given: what CloudTrail shows in the member account.
 DEFAULT_SESSION_NAME = "multiflow"
+
+#: STS AssumeRole's DurationSeconds bounds (the role's MaxSessionDuration may be lower).
+MIN_DURATION, MAX_DURATION = 900, 43200
 
 _lock = threading.Lock()
 _roles: dict[str, AssumedRole] = {}
@@ -48,6 +51,7 @@ class AssumedRole:
         session_name: str,
         region: str,
         endpoint_url: str | None,
+        duration: int | None = None,
     ) -> None:
         self.role_arn = role_arn
         self._lock = threading.Lock()
@@ -66,6 +70,8 @@ class AssumedRole:
         extra: dict[str, Any] = {"RoleSessionName": session_name}
         if external_id is not None:
             extra["ExternalId"] = external_id
+        if duration is not None:
+            extra["DurationSeconds"] = duration
         fetcher = AssumeRoleCredentialFetcher(sts_client, caller_credentials, role_arn, extra_args=extra)
         self.credentials = DeferredRefreshableCredentials(fetcher.fetch_credentials, "assume-role")
         self._entered = False
@@ -137,18 +143,40 @@ def assumed_session(
     session_name: str | None = None,
     region: str,
     endpoint_url: str | None = None,
+    duration: int | None = None,
 ) -> boto3.Session:
     """A boto3 session in ``role_arn``, entered from ``caller``; the AssumeRole is made once per calling identity,
-    role, external id, session name and STS endpoint, and shared (thread-safe). A refusal is an AuthError."""
+    role, external id, session name, duration and STS endpoint, and shared (thread-safe). A refusal is an
+    AuthError. ``duration`` is the ``DurationSeconds`` asked for (STS's default, one hour, otherwise)."""
+    if duration is not None and not MIN_DURATION <= duration <= MAX_DURATION:
+        raise SpecError(
+            "role_duration",
+            duration,
+            f"{MIN_DURATION} to {MAX_DURATION} seconds (STS AssumeRole DurationSeconds)",
+            provider="aws",
+        )
     name = session_name or DEFAULT_SESSION_NAME
     key = _caller_key(
-        {**caller_options, "role_arn": role_arn, "external_id": external_id, "session": name, "sts": endpoint_url}
+        {
+            **caller_options,
+            "role_arn": role_arn,
+            "external_id": external_id,
+            "session": name,
+            "sts": endpoint_url,
+            "duration": duration,
+        }
     )
     with _lock:
         role = _roles.get(key)
         if role is None:
             role = AssumedRole(
-                caller, role_arn, external_id=external_id, session_name=name, region=region, endpoint_url=endpoint_url
+                caller,
+                role_arn,
+                external_id=external_id,
+                session_name=name,
+                region=region,
+                endpoint_url=endpoint_url,
+                duration=duration,
             )
             _roles[key] = role
     try:

@@ -83,6 +83,8 @@ class AwsSession:
         ``endpoint_url`` when it is given, else at the region's own STS endpoint.
     :param external_id: the ``ExternalId`` the role's trust policy asks for.
     :param role_session_name: the ``RoleSessionName`` (``multiflow`` by default), as CloudTrail shows it.
+    :param role_duration: the role's credentials' lifetime in seconds (``DurationSeconds``, 900 to 43200; STS's
+        one hour by default); botocore asks STS again 15 minutes before they expire.
     :param retry_mode: botocore's retry mode (``standard``, ``adaptive`` or ``legacy``); ``None`` leaves it to
         botocore's own chain (``AWS_RETRY_MODE``, the profile's ``retry_mode``, botocore's default).
     :param max_attempts: attempts per call, retries included (botocore counts the first one); ``None`` leaves it
@@ -107,6 +109,7 @@ class AwsSession:
         role_arn: str | None = None,
         external_id: str | None = None,
         role_session_name: str | None = None,
+        role_duration: int | None = None,
         retry_mode: str | None = None,
         max_attempts: int | None = None,
         iam_propagation_timeout: float = 120.0,
@@ -147,6 +150,7 @@ class AwsSession:
                     session_name=role_session_name,
                     region=region,
                     endpoint_url=endpoint_url,
+                    duration=role_duration,
                 )
             except botocore.exceptions.BotoCoreError as exc:
                 raise _configuration_error(exc, profile_name) from None

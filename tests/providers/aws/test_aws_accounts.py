@@ -374,3 +374,29 @@ def test_a_fleet_file_names_the_bad_source_with_its_place(tmp_path: Path) -> Non
         loads(text)
     assert "accounts.aws[0].organization.units[0]='ou-bad'" in str(caught.value)
     assert "ou-xxxx-xxxxxxxx" in str(caught.value)
+
+
+def test_the_roles_credentials_are_refreshed_by_botocore_before_they_expire(aws_env: Any) -> None:
+    # 900 s is STS's shortest lifetime and botocore's refresh window: every use finds them about to expire, so
+    # each EC2 call asks STS again; with the default hour they are reused (one AssumeRole above).
+    names = members(aws_env)
+    proxy = aws_env.fault_proxy()
+    client = multiflow.connect(
+        "aws", REGION, **aws_env.connect_options(proxy=proxy), role_arn=role_arn(names["prod"]), role_duration=900
+    )
+    entered = proxy.calls["AssumeRole"]
+    client.describe()
+    client.describe()
+    assert entered == 1 and proxy.calls["AssumeRole"] >= 3 and proxy.calls["DescribeFlowLogs"] == 2
+    client.close()
+
+
+def test_a_role_duration_sts_would_refuse_is_a_spec_error_before_any_call(aws_env: Any) -> None:
+    from multiflow.errors import SpecError
+
+    proxy = aws_env.fault_proxy()
+    with pytest.raises(SpecError, match=r"role_duration=60.*900 to 43200"):
+        multiflow.connect(
+            "aws", REGION, **aws_env.connect_options(proxy=proxy), role_arn=role_arn("123456789012"), role_duration=60
+        )
+    assert proxy.calls == {}
