@@ -149,6 +149,12 @@ class _Caller:
         import boto3
 
         self.endpoint_url: str | None = options.get("endpoint_url")
+        retries: dict[str, Any] = {}
+        if options.get("retry_mode") is not None:
+            retries["mode"] = options["retry_mode"]
+        if options.get("max_attempts") is not None:
+            retries["total_max_attempts"] = options["max_attempts"]
+        self.retries = retries or None
         self.options = {k: options.get(k) for k in _IDENTITY_OPTIONS if options.get(k) is not None}
         if profile is not None:
             self.options["profile_name"] = profile
@@ -162,7 +168,7 @@ class _Caller:
     def client(self, service: str, region: str) -> Any:
         from botocore.config import Config
 
-        config = Config(user_agent_extra="multiflow", retries={"mode": "standard"})
+        config = Config(user_agent_extra="multiflow", retries=self.retries)
         return self.session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
 
 

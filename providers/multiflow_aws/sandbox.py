@@ -21,6 +21,7 @@ makes is not seen from the management account.
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,8 @@ SANDBOX_MEMBERS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("staging", "workloads", {"env": "staging", "team": "net"}),
     ("dev", "sandbox", {"env": "dev"}),
 )
+#: Where :meth:`AwsSandbox.seed_demo` puts each member's VPC.
+DEMO_MEMBER_REGIONS = ("us-east-1", "eu-west-1")
 #: The role each member gives the management account (what Organizations' CreateAccount makes).
 ACCESS_ROLE = "OrganizationAccountAccessRole"
 
@@ -75,6 +78,7 @@ class AwsSandbox:
         self._started = False
         self._proxies: list[FaultProxy] = []
         self._member_keys: dict[str, tuple[str, str]] = {}
+        self._keys_lock = threading.Lock()
 
     def start(self) -> AwsSandbox:
         """Start serving, with the organization made (or found, when this process's moto has it); returns self."""
@@ -178,12 +182,13 @@ class AwsSandbox:
 
     def _keys_of(self, account: str) -> tuple[str, str]:
         """Temporary keys of ``account`` inside moto (moto maps a key to the account that holds it)."""
-        if account not in self._member_keys:
-            from moto.iam.models import iam_backends
+        with self._keys_lock:
+            if account not in self._member_keys:
+                from moto.iam.models import iam_backends
 
-            key = iam_backends[account]["aws"].create_temp_access_key()
-            self._member_keys[account] = (key.access_key_id, key.secret_access_key)
-        return self._member_keys[account]
+                key = iam_backends[account]["aws"].create_temp_access_key()
+                self._member_keys[account] = (key.access_key_id, key.secret_access_key)
+            return self._member_keys[account]
 
     def reset(self) -> None:
         """Forget every resource in every region and account (moto's reset API), then make a new organization
@@ -399,19 +404,30 @@ class AwsSandbox:
 
     def seed_demo(self) -> dict[str, Any]:
         """Two prod and one dev VPC in us-east-1, a subnet each, a prod VPC in eu-west-1 (what
-        docs/examples/fleet.yaml names), and a bucket ``central-flowlogs``."""
+        docs/examples/fleet.yaml names), and a bucket ``central-flowlogs``, in the management account; in each
+        member, a VPC tagged with the member's ``env`` in us-east-1 and in eu-west-1 and a bucket
+        ``flowlogs-<id>``. ``organization`` describes the organization, ``accounts`` what each member holds."""
         prod = self.seed_vpcs("us-east-1", 2, tags={"env": "prod"})
         dev = self.seed_vpcs("us-east-1", 1, tags={"env": "dev"})
         subnets = [s for vpc in (*prod, *dev) for s in self.seed_subnets("us-east-1", vpc, 1)]
         europe = self.seed_vpcs("eu-west-1", 1, tags={"env": "prod"})
         bucket = self.create_bucket("central-flowlogs")
+        organization = self.organization()
+        accounts: dict[str, Any] = {}
+        for member in organization["members"]:
+            account, env = member["id"], member["tags"].get("env", "dev")
+            accounts[account] = {
+                "vpcs": {r: self.seed_vpcs(r, 1, tags={"env": env}, account=account) for r in DEMO_MEMBER_REGIONS},
+                "bucket": self.create_bucket(f"flowlogs-{account}", account=account),
+            }
         return {
             "region": "us-east-1",
             "vpcs": {"prod": prod, "dev": dev},
             "subnets": subnets,
             "bucket": bucket,
             "elsewhere": {"eu-west-1": europe},
-            "organization": self.organization(),
+            "organization": organization,
+            "accounts": accounts,
         }
 
     def _existing_ids(self, region: str, kind: ResourceKind, account: str = "") -> list[str]:

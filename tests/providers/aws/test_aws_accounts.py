@@ -400,3 +400,15 @@ def test_a_role_duration_sts_would_refuse_is_a_spec_error_before_any_call(aws_en
             "aws", REGION, **aws_env.connect_options(proxy=proxy), role_arn=role_arn("123456789012"), role_duration=60
         )
     assert proxy.calls == {}
+
+
+def test_the_demo_gives_each_member_vpcs_of_its_own(aws_env: Any) -> None:
+    demo = aws_env.seed_demo()
+    prod = next(m["id"] for m in demo["organization"]["members"] if m["name"] == "prod")
+    client = multiflow.connect("aws", "eu-west-1", **aws_env.connect_options(), role_arn=role_arn(prod))
+    assert (
+        client.session.list_resources(multiflow.ResourceKind.VPC, {"env": "prod"})
+        == demo["accounts"][prod]["vpcs"]["eu-west-1"]
+    )
+    assert demo["elsewhere"]["eu-west-1"] != demo["accounts"][prod]["vpcs"]["eu-west-1"]
+    client.close()
