@@ -38,6 +38,8 @@ SESSION_NAME_PATTERN = r"^[\w+=,.@-]{2,64}$"
 ANY_VALUE = "*"
 #: Organizations nests OUs five deep under the root; the walk refuses to go further than this (a cycle).
 MAX_UNIT_DEPTH = 10
+#: ListTagsForResource calls at once: a few, since Organizations allows a low request rate per account.
+TAG_THREADS = 4
 
 
 def _matching(pattern: str, allowed: str) -> Callable[[str], str]:
@@ -101,7 +103,7 @@ class AwsAccountSource(AccountSource):
 
     profile: str | None = Field(default=None, min_length=1, max_length=256)
     role_arn: RoleArn | None = None
-    external_id: ExternalId | None = None
+    external_id: ExternalId | None = Field(default=None, repr=False)
     session_name: SessionName | None = None
     organization: AwsOrganization | None = None
     name: Alias | None = None
@@ -321,7 +323,7 @@ def _organization(
                 )
                 continue
             active.append(member)
-        tags = {m["Id"]: _tags(client, m["Id"]) for m in active} if org.tags is not None else {}
+        tags = _all_tags(client, [str(m["Id"]) for m in active]) if org.tags is not None else {}
     finally:
         client.close()
     session_name = source.session_name or "multiflow"
@@ -375,6 +377,17 @@ def _under_units(client: Any, units: Sequence[str]) -> set[str]:
             ]
         level = following
     return found
+
+
+def _all_tags(client: Any, account_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Each account's tags: one ListTagsForResource per account, :data:`TAG_THREADS` at a time (boto3 clients are
+    thread-safe); the first failure is raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not account_ids:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(TAG_THREADS, len(account_ids))) as pool:
+        return dict(zip(account_ids, pool.map(lambda i: _tags(client, i), account_ids), strict=True))
 
 
 def _tags(client: Any, account_id: str) -> dict[str, str]:

@@ -412,3 +412,8 @@ def test_the_demo_gives_each_member_vpcs_of_its_own(aws_env: Any) -> None:
     )
     assert demo["elsewhere"]["eu-west-1"] != demo["accounts"][prod]["vpcs"]["eu-west-1"]
     client.close()
+
+
+def test_an_external_id_is_not_in_the_sources_repr() -> None:
+    item = source(role_arn="arn:aws:iam::123456789012:role/X", external_id="not-for-logs")
+    assert "not-for-logs" not in repr(item) and "not-for-logs" not in item.label()
