@@ -417,3 +417,15 @@ def test_the_demo_gives_each_member_vpcs_of_its_own(aws_env: Any) -> None:
 def test_an_external_id_is_not_in_the_sources_repr() -> None:
     item = source(role_arn="arn:aws:iam::123456789012:role/X", external_id="not-for-logs")
     assert "not-for-logs" not in repr(item) and "not-for-logs" not in item.label()
+
+
+def test_the_sandbox_environment_points_sts_and_organizations_at_it_too(
+    aws_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environment = aws_env.environment()
+    for service in ("EC2", "STS", "ORGANIZATIONS"):  # checked first: nothing may leave loopback
+        assert environment[f"AWS_ENDPOINT_URL_{service}"] == aws_env.endpoint_url
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    found = get_provider("aws").list_accounts([source(organization={})])  # no endpoint_url: the environment's
+    assert len(found.accounts) == 4 and found.failed == []
