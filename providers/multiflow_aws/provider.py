@@ -146,6 +146,12 @@ class AwsProvider(Provider):
 
         return list_accounts(sources, options, self.home_region())
 
+    def home_region(self) -> str:
+        """The configured default region, else ``us-east-1``: enabled in every account of the commercial
+        partition (the first of ``capabilities.regions``, ``af-south-1``, is opt-in, and STS and EC2 refuse calls
+        there in accounts that have not enabled it)."""
+        return self.default_region() or "us-east-1"
+
     def default_region(self) -> str | None:
         """The region boto3 picks when none is given (``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's)."""
         import boto3

@@ -429,3 +429,12 @@ def test_the_sandbox_environment_points_sts_and_organizations_at_it_too(
         monkeypatch.setenv(key, value)
     found = get_provider("aws").list_accounts([source(organization={})])  # no endpoint_url: the environment's
     assert len(found.accounts) == 4 and found.failed == []
+
+
+def test_the_home_region_is_one_every_account_has_unless_one_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/multiflow-test-config")
+    assert get_provider("aws").home_region() == "us-east-1"
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    assert get_provider("aws").home_region() == "eu-west-1"
