@@ -162,8 +162,8 @@ class _Caller:
             self.options["profile_name"] = profile
             for key in _KEY_OPTIONS:
                 self.options.pop(key, None)
-        given = options.get("boto3_session") if profile is None else None
-        self.session: Any = given or _calling(
+        self.given = options.get("boto3_session") if profile is None else None
+        self.session: Any = self.given or _calling(
             "Session", lambda: boto3.Session(**self.options), self.options.get("profile_name")
         )
 
@@ -171,11 +171,14 @@ class _Caller:
         from botocore.config import Config
 
         config = Config(user_agent_extra="multiflow", retries=self.retries)
-        return self.session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+        return _calling(
+            "Client",
+            lambda: self.session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config),
+        )
 
 
 _KEY_OPTIONS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
-_IDENTITY_OPTIONS = ("profile_name", *_KEY_OPTIONS)
+_IDENTITY_OPTIONS = ("profile_name", *_KEY_OPTIONS)  # multiflow_aws.credentials.IDENTITY_OPTIONS, without boto3
 
 
 def _calling(operation: str, call: Callable[[], Any], profile: str | None = None) -> Any:
@@ -256,8 +259,9 @@ def _list_one(
 def _identity(session: Any, endpoint_url: str | None, region: str) -> dict[str, Any]:
     from botocore.config import Config
 
-    sts = session.client(
-        "sts", region_name=region, endpoint_url=endpoint_url, config=Config(user_agent_extra="multiflow")
+    config = Config(user_agent_extra="multiflow")
+    sts = _calling(
+        "Client", lambda: session.client("sts", region_name=region, endpoint_url=endpoint_url, config=config)
     )
     try:
         answer: dict[str, Any] = _calling("GetCallerIdentity", sts.get_caller_identity)
@@ -275,14 +279,14 @@ def _profile_account(source: AwsAccountSource, profile: str, options: Mapping[st
 
 
 def _role_account(source: AwsAccountSource, role_arn: str, options: Mapping[str, Any], region: str) -> Account:
-    from multiflow_aws.credentials import assumed_session
+    from multiflow_aws.credentials import assumed_session, identity_of
 
     caller = _Caller(options, source.profile)
     entered = _calling(
         "AssumeRole",
         lambda: assumed_session(
             caller.session,
-            {**caller.options, "boto3_session": id(caller.session) if "boto3_session" in options else None},
+            identity_of({**caller.options, "boto3_session": caller.given}),
             role_arn,
             external_id=source.external_id,
             session_name=source.session_name,

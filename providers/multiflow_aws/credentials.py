@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -27,7 +28,7 @@ from botocore.credentials import AssumeRoleCredentialFetcher, CredentialProvider
 from multiflow.errors import ProviderError, SpecError
 from multiflow_aws.errors import ERROR_TABLE, from_client_error
 
-__all__ = ["DEFAULT_SESSION_NAME", "AssumedRole", "assumed_session", "forget"]
+__all__ = ["DEFAULT_SESSION_NAME", "IDENTITY_OPTIONS", "AssumedRole", "assumed_session", "forget", "identity_of"]
 
 #: ``RoleSessionName`` when none is given: what CloudTrail shows in the member account.
 DEFAULT_SESSION_NAME = "multiflow"
@@ -126,6 +127,19 @@ def _refusal(error: ProviderError, role_arn: str) -> ProviderError:
         request_id=error.request_id,
         http_status=error.http_status,
     )
+
+
+#: The ``connect`` options that say who the calling identity is.
+IDENTITY_OPTIONS = ("profile_name", "aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+
+
+def identity_of(options: Mapping[str, Any]) -> dict[str, Any]:
+    """What identifies the calling identity in ``connect`` options (a given ``boto3_session`` by its ``id``), the
+    same for ``connect`` and for ``list_accounts``, so that both share one AssumeRole."""
+    identity = {key: options.get(key) for key in IDENTITY_OPTIONS}
+    given = options.get("boto3_session")
+    identity["boto3_session"] = id(given) if given is not None else None
+    return identity
 
 
 def _caller_key(options: dict[str, Any]) -> str:

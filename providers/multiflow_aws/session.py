@@ -132,15 +132,17 @@ class AwsSession:
             raise _configuration_error(exc, profile_name) from None
         self.role_arn = role_arn
         if role_arn is not None:
-            from multiflow_aws.credentials import assumed_session
+            from multiflow_aws.credentials import assumed_session, identity_of
 
-            caller = {
-                "profile_name": profile_name,
-                "aws_access_key_id": aws_access_key_id,
-                "aws_secret_access_key": aws_secret_access_key,
-                "aws_session_token": aws_session_token,
-                "boto3_session": id(boto3_session) if boto3_session is not None else None,
-            }
+            caller = identity_of(
+                {
+                    "profile_name": profile_name,
+                    "aws_access_key_id": aws_access_key_id,
+                    "aws_secret_access_key": aws_secret_access_key,
+                    "aws_session_token": aws_session_token,
+                    "boto3_session": boto3_session,
+                }
+            )
             try:
                 session = assumed_session(
                     session,

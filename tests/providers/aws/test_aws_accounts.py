@@ -438,3 +438,13 @@ def test_the_home_region_is_one_every_account_has_unless_one_is_configured(monke
     assert get_provider("aws").home_region() == "us-east-1"
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     assert get_provider("aws").home_region() == "eu-west-1"
+
+
+def test_listing_a_role_and_then_working_in_it_make_one_assume_role(aws_env: Any) -> None:
+    names = members(aws_env)
+    proxy = aws_env.fault_proxy()
+    options = aws_env.connect_options(proxy=proxy)
+    [account] = get_provider("aws").list_accounts([source(role_arn=role_arn(names["dev"]))], **options).accounts
+    for region in ("us-east-1", "eu-west-1"):
+        multiflow.connect("aws", region, **{**options, **account.connect_options}).describe()
+    assert proxy.calls["AssumeRole"] == 1 and proxy.calls["GetCallerIdentity"] == 1
