@@ -448,3 +448,21 @@ def test_listing_a_role_and_then_working_in_it_make_one_assume_role(aws_env: Any
     for region in ("us-east-1", "eu-west-1"):
         multiflow.connect("aws", region, **{**options, **account.connect_options}).describe()
     assert proxy.calls["AssumeRole"] == 1 and proxy.calls["GetCallerIdentity"] == 1
+
+
+def test_a_sandbox_starts_with_its_organization(aws_env: Any) -> None:
+    import urllib.request
+
+    from multiflow_aws.sandbox import AwsSandbox
+
+    # moto's own reset (not the sandbox's, which makes the organization again): moto's state is the process's
+    request = urllib.request.Request(f"{aws_env.endpoint_url}/moto-api/reset", method="POST", data=b"")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        answer.read()
+    with AwsSandbox() as fresh:
+        organization = fresh.organization()
+    assert organization["management"] == SANDBOX_MANAGEMENT_ACCOUNT
+    assert sorted(m["name"] for m in organization["members"]) == ["dev", "prod", "staging"]
+    assert all(m["state"] == "ACTIVE" and m["access_role"] for m in organization["members"])
+    assert set(organization["units"]) == {"workloads", "prod", "sandbox"}
+    aws_env.reset()
