@@ -56,6 +56,9 @@ class AssumedRole:
     ) -> None:
         self.role_arn = role_arn
         self._lock = threading.Lock()
+        # The caller's profile still configures the role's clients (retry_mode, max_attempts...); only the
+        # credentials are the role's.
+        self._profile = caller.profile_name if caller.profile_name != "default" else None
         caller_credentials = caller.get_credentials()
         if caller_credentials is None:
             raise ERROR_TABLE.error(
@@ -97,7 +100,7 @@ class AssumedRole:
 
     def session(self) -> boto3.Session:
         """A boto3 session whose every client uses this role's (refreshing) credentials."""
-        botocore_session = botocore.session.Session()
+        botocore_session = botocore.session.Session(profile=self._profile)
         resolver = botocore.credentials.CredentialResolver([_Fixed(self.credentials)])
         botocore_session.register_component("credential_provider", resolver)
         return boto3.Session(botocore_session=botocore_session)

@@ -466,3 +466,27 @@ def test_a_sandbox_starts_with_its_organization(aws_env: Any) -> None:
     assert all(m["state"] == "ACTIVE" and m["access_role"] for m in organization["members"])
     assert set(organization["units"]) == {"workloads", "prod", "sandbox"}
     aws_env.reset()
+
+
+def test_the_callers_profile_still_configures_the_roles_clients(
+    aws_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from multiflow.errors import Throttled
+    from multiflow_aws.sandbox import SANDBOX_ACCESS_KEY_ID
+
+    (tmp_path / "credentials").write_text(
+        f"[hub]\naws_access_key_id = {SANDBOX_ACCESS_KEY_ID}\naws_secret_access_key = {SANDBOX_SECRET_ACCESS_KEY}\n"
+    )
+    (tmp_path / "config").write_text("[profile hub]\nretry_mode = standard\nmax_attempts = 1\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    names = members(aws_env)
+    proxy = aws_env.fault_proxy()
+    client = multiflow.connect(
+        "aws", REGION, endpoint_url=proxy.endpoint_url, profile_name="hub", role_arn=role_arn(names["prod"])
+    )
+    proxy.fail_next("DescribeFlowLogs", "RequestLimitExceeded", http_status=503)
+    with pytest.raises(Throttled):  # the profile's max_attempts = 1: botocore does not retry
+        client.describe()
+    assert proxy.calls["DescribeFlowLogs"] == 1
+    client.close()
