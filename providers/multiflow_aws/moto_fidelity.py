@@ -22,6 +22,14 @@ multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire p
 * the Cloud WAN resource types (``CoreNetwork``, ``CoreNetworkAttachment``) are refused as ``InvalidID``, since
   moto knows no ``core-network-`` or ``attachment-`` prefix; AWS takes them. Their ids are checked for their
   prefix and hexadecimal digits only: like transit gateways in moto, a well-formed id that names nothing is taken.
+* STS AssumeRole enters any role ARN, existing or not ("the role does not need to exist"); AWS refuses a role
+  that does not exist in its account, or whose trust policy does not name the caller's account, with HTTP 403
+  ``AccessDenied`` "User: ARN is not authorized to perform: sts:AssumeRole on resource: ROLE" and a request id;
+* EC2 DescribeRegions answers the regions of every partition (GovCloud and China beside the commercial ones),
+  calls ``af-south-1``, ``eu-south-1`` and ``ap-southeast-3`` ``opt-in-not-required`` and ignores
+  ``AllRegions``; AWS answers the caller's partition only, every region launched since March 2019 is opt-in
+  (``not-opted-in`` until the account enables it: :func:`opt_in`), and without ``AllRegions`` only the enabled
+  regions are answered.
 
 :func:`apply` is idempotent and refuses to run against a moto whose handlers no longer look as expected, so a
 moto upgrade cannot silently turn the corrections off.
@@ -36,7 +44,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["FLOW_LOG_IDS_PER_CALL", "RESOURCE_IDS_PER_CREATE", "apply"]
+__all__ = ["FLOW_LOG_IDS_PER_CALL", "OPT_IN_NOT_REQUIRED", "RESOURCE_IDS_PER_CREATE", "apply", "opt_in"]
 
 #: The most ``FlowLogId.N`` one DescribeFlowLogs or DeleteFlowLogs call may carry.
 FLOW_LOG_IDS_PER_CALL = 1000
@@ -48,6 +56,29 @@ _lock = threading.Lock()
 _create_lock = threading.Lock()
 _applied = False
 _tokens: dict[tuple[str, str, str], dict[str, Any]] = {}
+#: The commercial regions launched before March 2019, enabled in every account; every later one is opt-in.
+OPT_IN_NOT_REQUIRED = frozenset(
+    {
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ap-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ca-central-1",
+        "eu-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-north-1",
+        "sa-east-1",
+    }
+)
+_opted_in: dict[str, set[str]] = {}
 
 
 def _bucket_only(destination: str) -> str:
@@ -125,6 +156,8 @@ def apply() -> None:
         FlowLogsResponse.describe_flow_logs = _id_limited(paged_describe)  # type: ignore[method-assign]
         FlowLogsResponse.delete_flow_logs = _id_limited(original_delete)  # type: ignore[method-assign]
         _page_listings()
+        _refuse_unknown_roles()
+        _describe_regions_as_aws()
         _applied = True
 
 
@@ -231,5 +264,100 @@ def _page_listings() -> None:
 
 
 def forget_tokens() -> None:
-    """Forget remembered ClientTokens (with the sandbox's reset)."""
+    """Forget remembered ClientTokens and opted-in regions (with the sandbox's reset)."""
     _tokens.clear()
+    _opted_in.clear()
+
+
+def opt_in(account_id: str, region: str) -> None:
+    """Enable an opt-in region for an account (what ``account:EnableRegion`` does): DescribeRegions then calls
+    it ``opted-in`` for that account."""
+    _opted_in.setdefault(account_id, set()).add(region)
+
+
+def _partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def _describe_regions_as_aws() -> None:
+    """DescribeRegions of the caller's partition, with AWS's opt-in statuses per account, honouring AllRegions."""
+    from moto.ec2.models.availability_zones_and_regions import Region
+    from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
+
+    original = getattr(AvailabilityZonesAndRegions, "describe_regions", None)
+    if not callable(original):
+        raise RuntimeError(
+            "moto's AvailabilityZonesAndRegions has no describe_regions: update multiflow_aws.moto_fidelity"
+        )
+
+    def describe_regions(self: Any) -> Any:
+        result: Any = original(self)
+        partition = _partition_of(self.region)
+        every = self._get_param("AllRegions") in (True, "true", "True")
+        enabled = _opted_in.get(self.current_account, set())
+        regions = []
+        for region in result.result["Regions"]:
+            if _partition_of(region.name) != partition:
+                continue
+            if partition != "aws" or region.name in OPT_IN_NOT_REQUIRED:
+                status = "opt-in-not-required"
+            else:
+                status = "opted-in" if region.name in enabled else "not-opted-in"
+            if status == "not-opted-in" and not every:
+                continue
+            regions.append(Region(region.name, region.endpoint, status))
+        result.result["Regions"] = regions
+        return result
+
+    AvailabilityZonesAndRegions.describe_regions = describe_regions  # type: ignore[method-assign]
+
+
+def _refuse_unknown_roles() -> None:
+    """AssumeRole refused, as AWS refuses it, into a role that does not exist or does not trust the caller."""
+    from moto.iam.models import iam_backends
+    from moto.sts.responses import TokenResponse
+
+    original = getattr(TokenResponse, "assume_role", None)
+    if not callable(original):
+        raise RuntimeError("moto's STS handler has no assume_role: update multiflow_aws.moto_fidelity")
+
+    def assume_role(self: Any) -> Any:
+        role_arn = str(self._get_param("RoleArn") or "")
+        parts = role_arn.split(":", 5)
+        caller_account = self.current_account
+        trusted = False
+        if len(parts) == 6 and parts[5].startswith("role/"):
+            name = parts[5].rsplit("/", 1)[-1]
+            backend = iam_backends[parts[4]][parts[1] if parts[1] in ("aws", "aws-cn", "aws-us-gov") else "aws"]
+            role = next((r for r in backend.get_roles() if r.name == name), None)
+            if role is not None:
+                policy = str(getattr(role, "assume_role_policy_document", "") or "")
+                trusted = caller_account in policy or '"*"' in policy
+        if not trusted:
+            _, caller_arn, _ = self.backend.get_caller_identity(self.get_access_key(), self.region)
+            return _sts_error(
+                "AccessDenied",
+                f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                403,
+            )
+        return original(self)
+
+    TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
+
+
+def _sts_error(code: str, message: str, status: int) -> tuple[str, dict[str, Any]]:
+    """An STS (query protocol) error answer as AWS writes it, with a request id."""
+    import uuid
+    from xml.sax.saxutils import escape
+
+    request_id = str(uuid.uuid4())
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<Error><Type>Sender</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    return body, {"status": status, "Content-Type": "text/xml", "x-amzn-RequestId": request_id}

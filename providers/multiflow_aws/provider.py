@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from multiflow.accounts import AccountListing, AccountSource
 from multiflow.errors import SpecError
 from multiflow.model import Capabilities
 from multiflow.ownership import MANAGED_TAG_COUNT
 from multiflow.provider import Provider
 from multiflow.spec import Destination, FlowLogSpec
+from multiflow_aws.accounts import AwsAccountSource
 from multiflow_aws.capabilities import CAPABILITIES
 from multiflow_aws.destinations import CloudWatchLogsDestination, FirehoseDestination, S3Destination
 from multiflow_aws.options import AwsOptions, options_of
@@ -38,6 +40,7 @@ class AwsProvider(Provider):
     options = AwsOptions
     profile_option = "profile_name"
     destinations = (CloudWatchLogsDestination, S3Destination, FirehoseDestination)
+    accounts = AwsAccountSource
 
     def validate(self, spec: FlowLogSpec) -> None:
         """AWS's own rules beyond the capabilities: ids of the kind named, ARNs, names, the role CloudWatch Logs
@@ -126,6 +129,28 @@ class AwsProvider(Provider):
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("the AWS provider needs boto3: pip install 'multiflow-vpc[aws]'") from exc
         return AwsSession(region, **options)
+
+    def list_accounts(self, sources: Sequence[AccountSource], **options: Any) -> AccountListing:
+        """The accounts ``sources`` (:class:`~multiflow_aws.accounts.AwsAccountSource` items) cover, entered with
+        the caller's ``options`` (``endpoint_url``, ``profile_name``, keys, as ``connect`` takes them).
+
+        An organization: DescribeOrganization (the management account), ListAccounts (ACTIVE members; the others
+        are notes), ListAccountsForParent and ListOrganizationalUnitsForParent walked for ``units``,
+        ListTagsForResource per member only when ``tags`` is given; members the filters leave out are
+        ``outside``. A member is entered through ``role_name``, the management account with the caller's own
+        credentials. A profile or a role: one GetCallerIdentity (after the AssumeRole, for a role). A source that
+        fails is an AccountFailure with AWS's code, message and request id; the others go on. Accounts are
+        de-duplicated by id (the first source wins) and sorted by id.
+        """
+        from multiflow_aws.accounts import list_accounts
+
+        return list_accounts(sources, options, self.home_region())
+
+    def home_region(self) -> str:
+        """The configured default region, else ``us-east-1``: enabled in every account of the commercial
+        partition (the first of ``capabilities.regions``, ``af-south-1``, is opt-in, and STS and EC2 refuse calls
+        there in accounts that have not enabled it)."""
+        return self.default_region() or "us-east-1"
 
     def default_region(self) -> str | None:
         """The region boto3 picks when none is given (``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's)."""

@@ -23,6 +23,7 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
+from multiflow.accounts import RegionListing
 from multiflow.backoff import Backoff, retry
 from multiflow.errors import (
     AlreadyExists,
@@ -52,6 +53,10 @@ T = TypeVar("T")
 IDS_PER_CALL = 1000
 #: Values per filter in one EC2 Describe call.
 FILTER_VALUES_PER_CALL = 200
+#: DescribeRegions' ``OptInStatus`` values of a region the account can use.
+ENABLED_OPT_IN_STATUSES = frozenset({"opt-in-not-required", "opted-in"})
+#: Why ``regions: all`` skips a ``not-opted-in`` region.
+OPT_IN_SKIPPED = "opt-in region not enabled for this account"
 IAM_PROPAGATION_MESSAGE = "Unable to assume given IAM role"
 #: Terraform's: 0.5 s doubling to 10 s; equal jitter so concurrent creates for one new role spread apart.
 IAM_PROPAGATION_BACKOFF = Backoff(base=0.5, factor=2.0, cap=10.0, jitter="equal")
@@ -72,6 +77,14 @@ class AwsSession:
     :param aws_secret_access_key: see above.
     :param aws_session_token: see above.
     :param boto3_session: a ready ``boto3.Session`` to use instead of building one.
+    :param role_arn: a role to assume (``sts:AssumeRole``) from the identity above, to work in its account; the
+        role's credentials refresh before they expire and one AssumeRole serves every region of the account
+        (:mod:`multiflow_aws.credentials`). A refusal is an AuthError here, at connect. STS is called at
+        ``endpoint_url`` when it is given, else at the region's own STS endpoint.
+    :param external_id: the ``ExternalId`` the role's trust policy asks for.
+    :param role_session_name: the ``RoleSessionName`` (``multiflow`` by default), as CloudTrail shows it.
+    :param role_duration: the role's credentials' lifetime in seconds (``DurationSeconds``, 900 to 43200; STS's
+        one hour by default); botocore asks STS again 15 minutes before they expire.
     :param retry_mode: botocore's retry mode (``standard``, ``adaptive`` or ``legacy``); ``None`` leaves it to
         botocore's own chain (``AWS_RETRY_MODE``, the profile's ``retry_mode``, botocore's default).
     :param max_attempts: attempts per call, retries included (botocore counts the first one); ``None`` leaves it
@@ -93,6 +106,10 @@ class AwsSession:
         aws_secret_access_key: str | None = None,
         aws_session_token: str | None = None,
         boto3_session: boto3.Session | None = None,
+        role_arn: str | None = None,
+        external_id: str | None = None,
+        role_session_name: str | None = None,
+        role_duration: int | None = None,
         retry_mode: str | None = None,
         max_attempts: int | None = None,
         iam_propagation_timeout: float = 120.0,
@@ -113,6 +130,32 @@ class AwsSession:
             )
         except botocore.exceptions.BotoCoreError as exc:
             raise _configuration_error(exc, profile_name) from None
+        self.role_arn = role_arn
+        if role_arn is not None:
+            from multiflow_aws.credentials import assumed_session, identity_of
+
+            caller = identity_of(
+                {
+                    "profile_name": profile_name,
+                    "aws_access_key_id": aws_access_key_id,
+                    "aws_secret_access_key": aws_secret_access_key,
+                    "aws_session_token": aws_session_token,
+                    "boto3_session": boto3_session,
+                }
+            )
+            try:
+                session = assumed_session(
+                    session,
+                    caller,
+                    role_arn,
+                    external_id=external_id,
+                    session_name=role_session_name,
+                    region=region,
+                    endpoint_url=endpoint_url,
+                    duration=role_duration,
+                )
+            except botocore.exceptions.BotoCoreError as exc:
+                raise _configuration_error(exc, profile_name) from None
         retries: dict[str, Any] = {}
         if retry_mode is not None:
             retries["mode"] = retry_mode
@@ -134,7 +177,8 @@ class AwsSession:
 
     def __repr__(self) -> str:
         endpoint = f" {self.endpoint_url}" if self.endpoint_url else ""
-        return f"<AwsSession {self.region}{endpoint}>"
+        role = f" as {self.role_arn}" if self.role_arn else ""
+        return f"<AwsSession {self.region}{endpoint}{role}>"
 
     # -- calling EC2 -----------------------------------------------------------------------------------------
 
@@ -512,6 +556,25 @@ class AwsSession:
         listed = [{"Key": key, "Value": value} for key, value in tags.items()]
         for batch in _chunks(list(flow_log_ids), IDS_PER_CALL):
             self._call("CreateTags", self.ec2.create_tags, Resources=batch, Tags=listed)
+
+    # -- the account's regions (multiflow.accounts.RegionLister) -------------------------------------------
+
+    def list_regions(self) -> RegionListing:
+        """Every region of the partition from one EC2 DescribeRegions (``AllRegions``): ``opt-in-not-required``
+        and ``opted-in`` are enabled, ``not-opted-in`` skipped (an opt-in region this account has not enabled)."""
+        answer = self._call("DescribeRegions", self.ec2.describe_regions, AllRegions=True)
+        enabled: list[str] = []
+        skipped: dict[str, str] = {}
+        for region in answer.get("Regions", []):
+            name = region.get("RegionName")
+            if not name:
+                continue
+            status = region.get("OptInStatus", "opt-in-not-required")
+            if status in ENABLED_OPT_IN_STATUSES:
+                enabled.append(name)
+            else:
+                skipped[name] = OPT_IN_SKIPPED if status == "not-opted-in" else f"opt-in status {status}"
+        return RegionListing(enabled=sorted(enabled), skipped=dict(sorted(skipped.items())))
 
     # -- what AWS does not offer -----------------------------------------------------------------------------
 
