@@ -157,7 +157,7 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
                 notes.append(f"{key[0]}: could not look in account {key[1]} (outside the file's filters): {listed}")
         else:
             for region, why in listed.skipped.items():
-                if _named_anywhere(targets, key[0], region) or sweeping:
+                if _named_anywhere(targets, key[0], region):  # a region no entry asks for is no news
                     skipped.setdefault((key[0], region, why), []).append(key[1])
     notes += _skipped_notes(skipped)
     for target in targets:
@@ -218,13 +218,17 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
 
 
 def _skipped_notes(skipped: Mapping[tuple[str, str, str], list[str]]) -> list[str]:
-    """One note per (provider, region, reason) however many accounts skip it, naming the first few accounts."""
-    notes = []
+    """One note per provider, reason and set of accounts, however many regions and accounts skip: the regions
+    listed, and the first few accounts named."""
+    grouped: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
     for (provider, region, why), accounts in sorted(skipped.items()):
-        named = ", ".join(a or "default" for a in accounts[:3]) + (
-            f" and {len(accounts) - 3} more" if len(accounts) > 3 else ""
-        )
-        notes.append(f"{provider}: region {region} skipped in {len(accounts)} account(s) ({named}): {why}")
+        grouped.setdefault((provider, why, tuple(accounts)), []).append(region)
+    notes = []
+    for (provider, why, ids), regions in grouped.items():
+        more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
+        named = ", ".join(a or "default" for a in ids[:3]) + more
+        where = f"region {regions[0]}" if len(regions) == 1 else f"{len(regions)} regions ({', '.join(regions)})"
+        notes.append(f"{provider}: {where} skipped in {len(ids)} account(s) ({named}): {why}")
     return notes
 
 
