@@ -45,7 +45,7 @@ from multiflow.client import Connections
 from multiflow.errors import MultiflowError, SpecError, UnsupportedFeature
 from multiflow.fleet import ALL_REGIONS, Fleet, Target
 from multiflow.plugins import get_provider
-from multiflow.validate import check_region
+from multiflow.validate import EXTRA_REGIONS_VARIABLE, check_region
 
 __all__ = ["MAX_PARALLEL", "Coverage", "Place", "Scope", "ScopeFailure", "places_for", "resolve"]
 
@@ -355,7 +355,11 @@ def _region_lists(
         except MultiflowError as exc:
             return exc
         enabled = [r for r in found.enabled if _known(r, provider.capabilities)]
-        return RegionListing(enabled=enabled, skipped=dict(found.skipped))
+        skipped = dict(found.skipped)
+        for region in found.enabled:
+            if region not in enabled:
+                skipped[region] = f"not in multiflow's region list; {EXTRA_REGIONS_VARIABLE} admits it"
+        return RegionListing(enabled=enabled, skipped=skipped)
 
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL, len(accounts)))) as pool:
         results = list(pool.map(listed, accounts))

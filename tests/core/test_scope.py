@@ -11,6 +11,7 @@ import multiflow
 from multiflow.accounts import Shard
 from multiflow.client import Connections
 from multiflow.errors import SpecError
+from multiflow.plugins import get_provider
 from multiflow.sandbox import connections_to
 from multiflow.scope import Place, resolve
 from multiflow_example.cloud import MANAGEMENT_ACCOUNT
@@ -170,3 +171,18 @@ def test_an_unknown_region_names_the_closest_before_any_call(connections: Connec
     with pytest.raises(SpecError) as raised:
         multiflow.plan(fleet(regions="[local-4]"), connections)
     assert "local-4" in str(raised.value) and "local-1" in str(raised.value)
+
+
+def test_a_region_the_cloud_lists_but_multiflow_does_not_know_is_left_out_with_a_note(
+    connections: Connections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # multiflow's region list (capabilities data) lacking local-2: what the cloud lists there is not trusted as a
+    # host name, and regions: all says so instead of dropping it silently.
+    provider = get_provider("example")
+    fewer = provider.capabilities.model_copy(update={"regions": ("local-1", "local-3")})
+    monkeypatch.setattr(type(provider), "capabilities", fewer)
+    scope = resolve(fleet(regions="all"), connections)
+    assert {t.region for t in scope.targets} <= {"local-1", "local-3"}
+    assert "local-1" in {t.region for t in scope.targets}
+    [note] = [n for n in scope.notes if "local-2" in n]
+    assert "not in multiflow's region list" in note and "MULTIFLOW_EXTRA_REGIONS" in note
