@@ -115,7 +115,7 @@ def test_a_slot_further_than_the_timeout_is_refused_without_waiting() -> None:
     time = FakeTime()
     bucket = limiter(time, 1.0, burst=1, start_increase=0.0)
     bucket.acquire()
-    with pytest.raises(LimiterTimeout, match="no call slot within 0.5s"):
+    with pytest.raises(LimiterTimeout, match=r"no call slot within 0\.5s"):
         bucket.acquire(timeout=0.5)
     assert time.slept == []
     bucket.acquire(timeout=1.0)  # the refused slot was given back: the next one is 1 s away
@@ -198,8 +198,9 @@ def closed_loop(cloud_rate: float, calls: int, workers: int = 10, rtt: float = 0
             ticket, wait = bucket.reserve()
             push(at + wait, worker, ("send", step[1], ticket))
         elif step[0] == "send":
-            ticket = step[2]
-            assert isinstance(ticket, Ticket)
+            paced = step[2]
+            assert isinstance(paced, Ticket)
+            ticket = paced
             if ticket.epoch != bucket._epoch:  # what acquire does after its sleep
                 ticket, wait = bucket.reserve()
                 push(at + wait, worker, ("send", step[1], ticket))
@@ -211,15 +212,15 @@ def closed_loop(cloud_rate: float, calls: int, workers: int = 10, rtt: float = 0
             tokens -= 1 if accepted else 0
             push(at + rtt, worker, ("answer", step[1], ticket, accepted))
         else:
-            attempt, ticket, accepted = step[1], step[2], step[3]
-            assert isinstance(ticket, Ticket) and isinstance(attempt, int)
-            if accepted:
-                bucket.succeeded(ticket)
+            attempt, answered = step[1], step[2]
+            assert isinstance(answered, Ticket) and isinstance(attempt, int)
+            if step[3]:
+                bucket.succeeded(answered)
                 end = max(end, at)
                 push(at, worker, ("acquire", 0))
             else:
                 throttled += 1
-                bucket.throttled(ticket)
+                bucket.throttled(answered)
                 push(at + max(0.05, rng.uniform(0, min(5.0, 0.2 * 2**attempt))), worker, ("acquire", attempt + 1))
     floor = max(0.0, calls - cloud_rate) / cloud_rate + rtt
     return end / floor, throttled / sent
