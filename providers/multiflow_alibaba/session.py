@@ -89,9 +89,10 @@ class AlibabaSession:
     :param ecs_endpoint: the ECS endpoint ``list_resources`` uses for network interfaces; default ``endpoint`` when
         that is given, else ``ecs.<region>.aliyuncs.com``.
     :param max_concurrency: worker threads for per-resource calls and listing pages.
-    :param rate_limit: calls per second at most of each API action, across the session's threads (``None``: no
-        limit). Alibaba limits each API separately, so polls and lookups do not take creates' turns.
-    :param burst: calls allowed at once before the rate applies (default: one second's worth).
+    :param rate_limit: the starting rate of each API action where Alibaba documents none, calls per second across
+        the session's threads; it then adapts to the cloud's throttling (see :mod:`multiflow_alibaba.retry`).
+        ``None``: no limiting. Alibaba limits each API separately, so polls and lookups do not take creates' turns.
+    :param burst: calls allowed at once before the rate applies (default: a third of a second's worth).
     :param max_attempts: attempts per call, the first included (1: no retries).
     :param retry_timeout: seconds after a call's first attempt past which it is not retried.
     :param settle_timeout: seconds ``modify`` waits for a flow log to leave a transitional state.

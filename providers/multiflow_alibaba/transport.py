@@ -1,8 +1,9 @@
 """One call to Alibaba Cloud's API through the official SDK, and everything that belongs to a single call.
 
 :meth:`Transport.call` is the only way the provider reaches the SDK. Per attempt: one token from the rate limiter
-of that API action (Alibaba limits each API separately, so polls and lookups do not take creates' turns), the SDK
-call, and the answer checked (:func:`unreadable`). Every SDK exception becomes a neutral error here and nowhere
+of that API action's adaptive limiter (Alibaba limits each API separately, so polls and lookups do not take
+creates' turns), the SDK call, the answer checked (:func:`unreadable`), and the limiter told whether the cloud
+accepted or throttled the call. Every SDK exception becomes a neutral error here and nowhere
 else (:meth:`Transport.send`), with known secrets redacted from the SDK's messages (:class:`Redactor`). Failed
 attempts are retried by the policy of :mod:`multiflow_alibaba.retry`; the SDK's own retries are turned off (that
 module says why).
@@ -13,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,10 +29,11 @@ from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
-from multiflow.errors import ProviderError, SpecError
+from multiflow.errors import ProviderError, SpecError, Throttled
+from multiflow.limiter import Limiters, LimiterTimeout
 from multiflow_alibaba.capabilities import REGION_PATTERN
 from multiflow_alibaba.errors import CONNECTION_ERROR, ERROR_TABLE, NO_CREDENTIALS, UNEXPECTED_RESPONSE
-from multiflow_alibaba.retry import RateLimiter, RetryPolicy, Stop
+from multiflow_alibaba.retry import RetryPolicy, Stop, limiters
 
 __all__ = ["ACCESS_KEY_VARIABLES", "LISTINGS", "Redactor", "Transport", "half_pair_hint", "unreadable"]
 
@@ -108,7 +109,10 @@ class Transport:
     """The SDK clients of one region (VPC, and ECS through the generic client), each call rate-limited and retried.
 
     The parameters are :class:`~multiflow_alibaba.session.AlibabaSession`'s, which documents them; ``pool_size``
-    is the number of connections kept open (the session's ``max_concurrency``).
+    is the number of connections kept open (the session's ``max_concurrency``). ``limits`` is the budget the calls
+    take from (one adaptive limiter per API action); by default the transport's own, from ``rate_limit`` and
+    ``burst``: pass one :class:`~multiflow.limiter.Limiters` to every transport of an account for the cloud's
+    per-account limits.
     """
 
     def __init__(
@@ -129,6 +133,7 @@ class Transport:
         retry_timeout: float,
         connect_timeout: float,
         read_timeout: float,
+        limits: Limiters | None = None,
     ) -> None:
         if not isinstance(region, str) or not re.fullmatch(REGION_PATTERN, region):
             # The last line: the SDK makes vpc.<region>.aliyuncs.com by string replacement, so a region that is
@@ -160,9 +165,7 @@ class Transport:
         self._ecs = OpenApiClient(config)
         del config
         self._runtime = RuntimeOptions()
-        self._limiters: dict[str, RateLimiter] = {}
-        self._limits = (rate_limit, burst)
-        self._limiters_lock = threading.Lock()
+        self.limits = limits if limits is not None else limiters(rate_limit, burst)
         self._retry = RetryPolicy(max_attempts=max(1, max_attempts), timeout=retry_timeout)
 
     def __repr__(self) -> str:
@@ -183,16 +186,24 @@ class Transport:
             before_retry=before_retry,
         )
 
-    def _limiter(self, action: str) -> RateLimiter:
-        """The token bucket of one API action."""
-        with self._limiters_lock:
-            if action not in self._limiters:
-                self._limiters[action] = RateLimiter(*self._limits)
-            return self._limiters[action]
-
     def send(self, action: str, params: Mapping[str, Any], resource_id: str | None) -> dict[str, Any]:
         """One attempt of one call, with every SDK failure turned into a neutral error at this one place."""
-        self._limiter(action).acquire()
+        limiter = self.limits(action)
+        try:
+            ticket = limiter.acquire()
+        except LimiterTimeout as exc:
+            raise ERROR_TABLE.error(
+                "Throttling.Local", f"multiflow's own rate limiter: {exc}", operation=action, resource_id=resource_id
+            ) from None
+        try:
+            body = self._attempt(action, params, resource_id)
+        except Throttled:
+            limiter.throttled(ticket)
+            raise
+        limiter.succeeded(ticket)
+        return body
+
+    def _attempt(self, action: str, params: Mapping[str, Any], resource_id: str | None) -> dict[str, Any]:
         try:
             body = self._invoke(action, {"RegionId": self.region, **params})
         except AlibabaCloudException as exc:
