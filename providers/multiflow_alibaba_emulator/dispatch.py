@@ -161,7 +161,8 @@ class Dispatcher:
         scripted = self.scripted.pop(action, self.faults.retry_after_ms)
         if scripted is not None:
             raise scripted
-        self.faults.check(action)
+        key = self.cloud.keys.get(access_key_id)
+        self.faults.check(action, account=key.account_id if key is not None else "")
 
         with self.cloud.lock:
             self.cloud.settle()
