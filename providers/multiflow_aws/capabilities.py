@@ -76,7 +76,9 @@ CAPABILITIES = Capabilities(
     default_interval={**{k: 600 for k in _ENI_KINDS}, **{k: 60 for k in _TGW_KINDS}},
     destinations=tuple(DESTINATION_TYPES),
     fields={**{k: VPC_FIELDS for k in _ENI_KINDS}, **{k: TGW_FIELDS for k in _TGW_KINDS}},
-    ids_per_call={**{k: 1000 for k in _ENI_KINDS}, **{k: 25 for k in _TGW_KINDS}},
+    # CreateFlowLogsRequest.ResourceIds in botocore's EC2 model (1.44): "Maximum of 25 for transit gateway resource
+    # types. Maximum of 300 for the other resource types."
+    ids_per_call={**{k: 300 for k in _ENI_KINDS}, **{k: 25 for k in _TGW_KINDS}},
     max_tags=50,
     max_tag_key_length=127,
     max_tag_value_length=256,

@@ -195,7 +195,7 @@ class AwsSession:
     # -- create ----------------------------------------------------------------------------------------------
 
     def create(self, specs: Sequence[FlowLogSpec], *, extra_tags: Mapping[str, str], dry_run: bool) -> CreateOutcome:
-        """Create flow logs, grouping resources with identical settings into calls of ≤1000 ids (25 for TGW)."""
+        """Create flow logs, grouping resources with identical settings into calls of ≤300 ids (25 for TGW)."""
         groups: dict[str, tuple[FlowLogSpec, dict[str, None]]] = {}
         for spec in specs:
             _, ids = groups.setdefault(spec.settings_digest(), (spec, {}))
