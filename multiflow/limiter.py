@@ -16,6 +16,9 @@ How it works (:class:`AdaptiveLimiter`):
   two throttles is a fixed number of calls whatever the rate, and throttled calls stay a small, fixed share).
   Until the first throttle the limiter is starting and grows faster (``start_increase``, 10 % a call) up to
   ``start_cap`` × the starting rate, so a cloud whose limit is above the documented one is found in a second.
+- **Recovery.** A throttle measured over a stretch where calls stalled (a busy machine) says the cloud took less
+  than it would have: after any throttle but the first, the rate climbs back fast (``start_increase`` a call) to
+  ``decrease`` × the rate it had before, and only then probes slowly.
 
 Why not botocore's ``adaptive`` retry mode: it is the same idea (a client-side token bucket whose fill rate
 follows throttling, CUBIC growth from the rate measured at the last throttle, β = 0.7), but it lives inside one
@@ -121,6 +124,7 @@ class AdaptiveLimiter:
         self._lock = threading.Lock()
         self._epoch = 0
         self._starting = True
+        self._recover_to = 0.0
         # The virtual time of the last slot handed out; a full bucket is `burst` slots before now.
         self._next = float("-inf")
         self._accepted: deque[float] = deque(maxlen=_MAX_REMEMBERED)
@@ -182,6 +186,10 @@ class AdaptiveLimiter:
             self._accepted.append(self._clock())
             if self._starting:
                 self._rate = min(self.start_ceiling, self._rate * (1 + self.start_increase))
+            elif self._rate < self._recover_to:
+                # Below what the cloud took before the last throttle (a measurement taken while calls stalled):
+                # back there fast, then probe slowly.
+                self._rate = min(self._recover_to, self._rate * (1 + self.start_increase))
             else:
                 self._rate *= 1 + self.increase
             if self.maximum is not None:
@@ -200,6 +208,9 @@ class AdaptiveLimiter:
             while self._accepted and self._accepted[0] < now - span:
                 self._accepted.popleft()
             measured = len(self._accepted) / span
+            # Once the cloud's rate is known, a measurement far below it (calls stalled in the window, say) is
+            # recovered from fast; the first throttle, from a guessed starting rate, is not.
+            self._recover_to = 0.0 if self._starting else self._rate * self.decrease
             self._rate = max(self.minimum, min(self._rate * self.decrease, measured))
             self._starting = False
             self._epoch += 1

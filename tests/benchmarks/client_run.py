@@ -7,7 +7,7 @@ Jobs (``kind``):
 
 - ``apply``: ``multiflow.plan`` then ``multiflow.apply`` of ``fleet`` (YAML text) with ``options`` per provider;
 - ``plan``: ``multiflow.plan`` only (``changes`` counted);
-- ``one-call``: AWS's anchor, raw boto3 ``CreateFlowLogs`` of ``ids``, ``batch`` ids a call;
+- ``one-call``: AWS's anchor, raw boto3 ``CreateFlowLogs`` of ``ids``, ``batch`` ids a call (300: EC2's most);
 - ``validate``: ``multiflow.loads`` + ``validate_fleet`` of ``fleet``.
 """
 

@@ -93,6 +93,21 @@ def test_accepted_calls_grow_fast_while_starting_then_slowly() -> None:
     assert bucket.rate == pytest.approx(after * 1.003)
 
 
+def test_a_throttle_measured_over_a_stall_is_recovered_from_fast() -> None:
+    time = FakeTime()
+    bucket = limiter(time, 10.0, burst=10)
+    for _ in range(10):
+        bucket.succeeded(bucket.acquire())
+    bucket.throttled(bucket.acquire())  # the cloud's rate found
+    learned = bucket.rate
+    time.now += 30.0  # calls stalled (a busy machine): nothing accepted in the window
+    bucket.throttled(bucket.acquire())
+    assert bucket.rate == bucket.minimum
+    for _ in range(60):
+        bucket.succeeded(bucket.acquire())
+    assert learned * 0.85 <= bucket.rate <= learned * 0.85 * 1.003**60
+
+
 def test_slots_handed_out_before_a_decrease_are_taken_again() -> None:
     time = FakeTime()
     bucket = limiter(time, 10.0, burst=1, start_increase=0.0)
