@@ -8,17 +8,19 @@ How it works (:class:`AdaptiveLimiter`):
 - **Decrease.** When the cloud throttles a call, the rate falls to the smaller of ``decrease`` × the rate and the
   rate the cloud has *accepted* over the last second or so (:attr:`AdaptiveLimiter.window`, stretched to hold at
   least eight accepted calls at low rates): once we are above the cloud's limit, what it accepts is its limit,
-  so one throttle is usually enough to find it. Slots reserved before the decrease are given back and taken
-  again at the new rate, and the bucket is emptied (the cloud's is empty too).
+  so a throttle or two is usually enough to find it. With less than a window of history the count is read as
+  the cloud's one-second burst plus its rate since (``accepted / (elapsed + 1 s)``) and may halve the rate at
+  most. Slots reserved before the decrease are given back and taken again at the new rate, and the bucket is
+  emptied (the cloud's is empty too).
 - **One decrease per round.** Every call carries a :class:`Ticket` of the round it was paced in; a throttle of a
   call paced before the last decrease says nothing new (it was sent at the old rate) and is not counted again.
-- **Increase.** Each accepted call raises the rate by ``increase`` (relative: 0.3 % a call, so the time between
+- **Increase.** Each accepted call raises the rate by ``increase`` (relative: 0.2 % a call, so the time between
   two throttles is a fixed number of calls whatever the rate, and throttled calls stay a small, fixed share).
   Until the first throttle the limiter is starting and grows faster (``start_increase``, 10 % a call) up to
   ``start_cap`` × the starting rate, so a cloud whose limit is above the documented one is found in a second.
 - **Recovery.** A throttle measured over a stretch where calls stalled (a busy machine) says the cloud took less
-  than it would have: after any throttle but the first, the rate climbs back fast (``start_increase`` a call) to
-  ``decrease`` × the rate it had before, and only then probes slowly.
+  than it would have: when a whole window's measurement cuts deeper than ``decrease``, the rate climbs back fast
+  (``start_increase`` a call) to ``decrease`` × the rate it had before, and only then probes slowly.
 
 Why not botocore's ``adaptive`` retry mode: it is the same idea (a client-side token bucket whose fill rate
 follows throttling, CUBIC growth from the rate measured at the last throttle, β = 0.7), but it lives inside one
@@ -27,7 +29,7 @@ Alibaba SDK. Here one limiter is kept per (account, API action) by whoever owns 
 :class:`Limiters`), any thread of any session sharing that account takes from it, waits are bounded, and every
 clock and sleep is injectable so tests run on a fake clock. Growth is per accepted call rather than CUBIC in
 time: the share of throttled calls is then the same at 2/s and at 50/s (about ``increase`` / ln(1/``decrease``)
-≈ 2 %), which is the property the benchmark holds us to (≤ 5 % throttled, ≤ 1.1× the floor).
+≈ 1.2 % once found), which is the property the benchmark holds us to (≤ 5 % throttled, ≤ 1.1× the floor).
 
 Use::
 
@@ -92,7 +94,7 @@ class AdaptiveLimiter:
         minimum: float = 0.2,
         maximum: float | None = None,
         decrease: float = 0.85,
-        increase: float = 0.003,
+        increase: float = 0.002,
         start_increase: float = 0.1,
         start_cap: float = 4.0,
         window: float = 1.0,
@@ -125,6 +127,7 @@ class AdaptiveLimiter:
         self._epoch = 0
         self._starting = True
         self._recover_to = 0.0
+        self._first_accepted: float | None = None
         # The virtual time of the last slot handed out; a full bucket is `burst` slots before now.
         self._next = float("-inf")
         self._accepted: deque[float] = deque(maxlen=_MAX_REMEMBERED)
@@ -183,7 +186,10 @@ class AdaptiveLimiter:
         if not self.enabled:
             return
         with self._lock:
-            self._accepted.append(self._clock())
+            now = self._clock()
+            self._accepted.append(now)
+            if self._first_accepted is None:
+                self._first_accepted = now
             if self._starting:
                 self._rate = min(self.start_ceiling, self._rate * (1 + self.start_increase))
             elif self._rate < self._recover_to:
@@ -207,11 +213,19 @@ class AdaptiveLimiter:
             span = max(self.window, 8.0 / self._rate)
             while self._accepted and self._accepted[0] < now - span:
                 self._accepted.popleft()
-            measured = len(self._accepted) / span
-            # Once the cloud's rate is known, a measurement far below it (calls stalled in the window, say) is
-            # recovered from fast; the first throttle, from a guessed starting rate, is not.
-            self._recover_to = 0.0 if self._starting else self._rate * self.decrease
-            self._rate = max(self.minimum, min(self._rate * self.decrease, measured))
+            if self._first_accepted is None or now - self._first_accepted < span:
+                # Less than a window of history: clouds let a second's worth go at once, so what was accepted is
+                # that burst plus the rate over the time since; the estimate may cut the rate by half at most.
+                elapsed = now - (self._first_accepted if self._first_accepted is not None else now)
+                estimate = len(self._accepted) / (elapsed + 1.0)
+                self._recover_to = 0.0
+                self._rate = max(self.minimum, self._rate * 0.5, min(self._rate * self.decrease, estimate))
+            else:
+                measured = len(self._accepted) / span
+                # A measurement far below the rate we had (calls stalled in the window: a busy machine) is
+                # climbed back from fast, up to decrease x that rate.
+                self._recover_to = self._rate * self.decrease if measured < self._rate * self.decrease else 0.0
+                self._rate = max(self.minimum, min(self._rate * self.decrease, measured))
             self._starting = False
             self._epoch += 1
             self.decreases += 1

@@ -4,7 +4,8 @@
 line when it serves (``{"options": connect options, "ids": resource ids, ...}``), then answers commands read one a
 line on stdin, each with one JSON line:
 
-- ``reset``: forget the call counts and start counting CPU again;
+- ``reset``: forget the call counts and start counting CPU again (AWS with ``clear_between``: delete every flow
+  log first, uncounted);
 - ``stats``: ``{"calls": {action: n}, "errors": {"action code": n}, "cpu": seconds since reset}``;
 - ``quit`` (or stdin closing): stop serving and exit.
 
@@ -104,8 +105,22 @@ def aws(config: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], dict[str, 
     def stats() -> dict[str, Any]:
         return {"calls": dict(proxy.calls), "errors": {f"{a} {k}": n for (a, k), n in proxy.faults_by_action.items()}}
 
+    def reset() -> None:
+        """Counts forgotten, and with ``clear_between`` every flow log deleted (straight to moto, not counted), so
+        the next run finds the VPCs without flow logs."""
+        if config.get("clear_between"):
+            from multiflow_aws import moto_fidelity
+
+            ec2 = sandbox.client("ec2", REGION_AWS)
+            pages = ec2.get_paginator("describe_flow_logs").paginate()
+            ids = [f["FlowLogId"] for page in pages for f in page["FlowLogs"]]
+            for start in range(0, len(ids), 1000):
+                ec2.delete_flow_logs(FlowLogIds=ids[start : start + 1000])
+            moto_fidelity.forget_tokens()
+        proxy.reset_counters()
+
     ready = {"options": sandbox.connect_options(proxy=proxy), "ids": vpcs, "region": REGION_AWS}
-    return ready, stats, proxy.reset_counters, sandbox
+    return ready, stats, reset, sandbox
 
 
 def main(argv: list[str]) -> int:
