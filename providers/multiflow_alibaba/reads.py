@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -46,6 +48,7 @@ from multiflow_alibaba.workers import Workers
 
 __all__ = [
     "LISTERS",
+    "LISTING_REUSE_SECONDS",
     "PAGE_SIZE",
     "PER_ID_LOOKUPS",
     "Call",
@@ -60,6 +63,8 @@ log = logging.getLogger("multiflow.alibaba")
 
 #: The largest DescribeFlowLogs page.
 PAGE_SIZE = 50
+#: How long a whole-region listing tells which resources have no flow log (plan, then apply, in one run).
+LISTING_REUSE_SECONDS = 600.0
 #: Up to this many ids are looked up one call each; beyond, a probe of the region listing decides.
 PER_ID_LOOKUPS = 3
 
@@ -97,6 +102,9 @@ class Reads:
         self._unlisted_states: set[str] = set()
         #: Flow log id -> its ownership tags (multiflow:managed, multiflow:spec), from every record read or made.
         self._owners: dict[str, tuple[tuple[str, str], ...]] = {}
+        #: (when, resources having a flow log) of the last whole-region listing.
+        self._region_listing: tuple[float, set[str]] | None = None
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Reads {self.region}>"
@@ -108,9 +116,30 @@ class Reads:
         return self._call("DescribeFlowLogs", {**filters, "PageSize": PAGE_SIZE, "PageNumber": number})
 
     def records(self, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Every DescribeFlowLogs record for ``filters``: the first page, then the others concurrently."""
+        """Every DescribeFlowLogs record for ``filters``: the first page, then the others concurrently.
+
+        A listing of the whole region (no filters: what plan reads) is remembered as the set of resources that
+        have a flow log, so a create right after it need not look its resources up again (:meth:`find`).
+        """
+        started = time.monotonic()
         first = self.page(filters, 1)
-        return _unique(records_of(first) + self._rest(filters, first))
+        records = _unique(records_of(first) + self._rest(filters, first))
+        if not filters:
+            with self._lock:
+                self._region_listing = (started, {str(r.get("ResourceId", "")) for r in records})
+        return records
+
+    def without_flow_logs(self, resource_ids: Iterable[str]) -> set[str]:
+        """Those of ``resource_ids`` that had no flow log in a whole-region listing of the last
+        :data:`LISTING_REUSE_SECONDS` (none without one) and on which this session made none since.
+
+        A flow log made on one by someone else since is still refused by the cloud (one per resource), and the
+        create adopts it then."""
+        with self._lock:
+            if self._region_listing is None or time.monotonic() - self._region_listing[0] > LISTING_REUSE_SECONDS:
+                return set()
+            having = self._region_listing[1]
+            return {r for r in resource_ids if r not in having}
 
     def _rest(self, filters: Mapping[str, Any], first: Mapping[str, Any]) -> list[dict[str, Any]]:
         pages = math.ceil(int(first.get("TotalCount") or 0) / _served(first, PAGE_SIZE))
@@ -163,7 +192,11 @@ class Reads:
             ) from exc
 
     def remember(self, flow_log: FlowLog) -> None:
-        """Keep the flow log's ownership tags, by which :meth:`get` lists only its fellows in a state."""
+        """Keep the flow log's ownership tags, by which :meth:`get` lists only its fellows in a state (and its
+        resource as one that has a flow log)."""
+        with self._lock:
+            if self._region_listing is not None:
+                self._region_listing[1].add(flow_log.resource.id)
         owner = tuple((key, flow_log.tags[key]) for key in (MANAGED_TAG, SPEC_TAG) if key in flow_log.tags)
         if len(owner) == 2:
             self._owners[flow_log.id] = owner

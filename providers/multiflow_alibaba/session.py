@@ -293,8 +293,12 @@ class AlibabaSession:
         if not jobs:
             return outcome
         existing: dict[str, list[dict[str, Any]]] = {}
+        # Resources plan's listing of the region showed without a flow log are not looked up again.
+        known_bare = self._reads.without_flow_logs(job["ResourceId"] for job in jobs)
         try:
-            for record in self._reads.find("ResourceId", [job["ResourceId"] for job in jobs]):
+            for record in self._reads.find(
+                "ResourceId", [j["ResourceId"] for j in jobs if j["ResourceId"] not in known_bare]
+            ):
                 existing.setdefault(record.get("ResourceId", ""), []).append(record)
         except ProviderError as exc:
             outcome.failed += [ResourceFailure(job["ResourceId"], exc.about(job["ResourceId"])) for job in jobs]
