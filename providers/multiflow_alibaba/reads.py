@@ -234,9 +234,35 @@ class Reads:
         elif query.resource_ids:
             records = self.find("ResourceId", query.resource_ids, filters)
         else:
-            records = self.records(filters)
+            return [f for f in self.listed(filters, query.include_raw) if _matches(f, query)]
         flow_logs = self.flow_logs(records, query.include_raw)
         return [f for f in flow_logs if _matches(f, query)]
+
+    def listed(self, filters: Mapping[str, Any], include_raw: bool = True) -> list[FlowLog]:
+        """Every flow log of the listing for ``filters`` (as :meth:`records`), each page made FlowLogs as it comes
+        in, on the worker that read it, so no list of every raw record of the region is ever held."""
+        started = time.monotonic()
+
+        def convert(page: Mapping[str, Any]) -> list[FlowLog]:
+            return [self.flow_log(r, include_raw) for r in records_of(page)]
+
+        first = self.page(filters, 1)
+        pages = math.ceil(int(first.get("TotalCount") or 0) / _served(first, PAGE_SIZE))
+        batches = [convert(first)]
+        del first
+        if pages > 1:
+            batches += self._workers.all(lambda n: convert(self.page(filters, n)), range(2, pages + 1))
+        seen: set[str] = set()
+        unique: list[FlowLog] = []
+        for batch in batches:
+            for flow_log in batch:
+                if flow_log.id not in seen:
+                    seen.add(flow_log.id)
+                    unique.append(flow_log)
+        if not filters:
+            with self._lock:
+                self._region_listing = (started, {f.resource.id for f in unique})
+        return unique
 
     def get(self, ids: Iterable[str], transitional: FlowLogStatus | None = None) -> dict[str, FlowLog]:
         """The current state of ``ids``; ids that are gone are absent. A ``transitional`` hint lists that state
