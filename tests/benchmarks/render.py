@@ -166,10 +166,75 @@ SECTIONS = {
 }
 
 
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def goals(f: dict[str, Any]) -> list[str]:
+    """One row per goal of the issue, from the figures there are."""
+    rows = []
+    if "low-limit" in f:
+        t = f["low-limit"]["rows"]
+        worst = max(r["apply_over_floor"] for r in t)
+        share = max(r["throttled_share"] for r in t)
+        limits = ", ".join(f"{r['cloud_qps']:g}" for r in t)
+        rows.append(
+            f"| low cloud limit ({limits}/s): apply ≤ 1.1× the floor | worst {worst:.3f}× | {_yes(worst <= 1.1)} |"
+        )
+        rows.append(
+            f"| low cloud limit: ≤ 5 % throttled calls | worst median {share * 100:.1f} % "
+            f"(worst single run {max(r['throttled_share_max'] for r in t) * 100:.1f} %) | {_yes(share <= 0.05)} |"
+        )
+    if "aws-anchor" in f:
+        for r in f["aws-anchor"]["rows"]:
+            creates = r["calls"].get("CreateFlowLogs", 0)
+            wanted = -(-r["size"] // 300)
+            rows.append(
+                f"| AWS {r['size']:,}: apply ≤ 1.5× the one-call script | {r['apply_over_anchor']:.2f}× "
+                f"(whole command {r['whole_over_anchor']:.2f}×) | {_yes(r['apply_over_anchor'] <= 1.5)} |"
+            )
+            rows.append(
+                f"| AWS {r['size']:,}: client CPU ≤ 2× the script's | {r['client_cpu_over_anchor']:.2f}× | "
+                f"{_yes(r['client_cpu_over_anchor'] <= 2)} |"
+            )
+            rows.append(
+                f"| AWS {r['size']:,}: ceil(N/300) creates | {creates} (ceil = {wanted}) | {_yes(creates == wanted)} |"
+            )
+    if "alibaba-scale" in f:
+        biggest = max(r["size"] for r in f["alibaba-scale"]["rows"])
+        rows.append(f"| sizes ≥ 10,000 per cloud (Alibaba) | up to {biggest:,} | {_yes(biggest >= 10000)} |")
+    if "aws-anchor" in f:
+        biggest = max(r["size"] for r in f["aws-anchor"]["rows"])
+        rows.append(f"| sizes ≥ 10,000 per cloud (AWS) | up to {biggest:,} | {_yes(biggest >= 10000)} |")
+    if "busy-region" in f:
+        t = f["busy-region"]
+        rows.append(
+            f"| busy region: ≤ 1.1× the floor | apply {t['apply_over_floor']:.2f}×, whole command "
+            f"{t['whole_over_floor']:.2f}× | {_yes(t['whole_over_floor'] <= 1.1)} |"
+        )
+    if "plan-wire" in f:
+        t = f["plan-wire"]
+        rows.append(
+            f"| plan over 100,000: ≤ 300 MB peak RSS | {t['peak_rss_mb']:.0f} MB | {_yes(t['peak_rss_mb'] <= 300)} |"
+        )
+        rows.append(
+            f"| plan over 100,000: at the DescribeFlowLogs floor | {t['wall_s']:.0f} s against a whole-region "
+            f"read's {t['whole_region_floor_s']:.0f} s | {_yes(t['wall_s'] <= 1.1 * t['whole_region_floor_s'])} |"
+        )
+    if "validate" in f:
+        r = max(f["validate"]["rows"], key=lambda row: row["size"])
+        rows.append(
+            f"| validate {r['size']:,} entries ≤ 2× {r['size']:,} ids in one entry | {r['over_reference']:.1f}× | "
+            f"{_yes(r['over_reference'] <= 2)} |"
+        )
+    return rows
+
+
 def render(results: Path) -> str:
-    """The whole page: the notes' head, each scenario's tables, the notes' tail."""
+    """The whole page: the notes' head (with the goals), each scenario's tables, the notes' tail."""
     figures = load(results)
     notes = (HERE / "NOTES.md").read_text() if (HERE / "NOTES.md").exists() else ""
+    notes = notes.replace("<!-- goals -->", "\n".join(goals(figures)))
     head, _, tail = notes.partition("<!-- tables -->")
     lines = [head.rstrip(), ""]
     for name, section in SECTIONS.items():
