@@ -43,13 +43,13 @@ def apply(job: dict[str, Any]) -> dict[str, Any]:
     import multiflow
 
     fleet = multiflow.loads(job["fleet"])
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     with _connections(job["options"]) as connections:
         plan = multiflow.plan(fleet, connections)
-        planned = time.monotonic()
+        planned, cpu_planned = time.monotonic(), time.process_time()
         result = multiflow.apply(plan, connections)
         limiters = _limiters(connections)
-    done = time.monotonic()
+    done, cpu_done = time.monotonic(), time.process_time()
     failed = [f.as_dict() for f in result.failed[:3]]
     return {
         "ok": result.ok,
@@ -57,6 +57,8 @@ def apply(job: dict[str, Any]) -> dict[str, Any]:
         "plan_s": planned - started,
         "apply_s": done - planned,
         "wall": done - started,
+        "plan_cpu_s": cpu_planned - cpu_started,
+        "apply_cpu_s": cpu_done - cpu_planned,
         "limiters": limiters,
     }
 
@@ -85,7 +87,7 @@ def one_call(job: dict[str, Any]) -> dict[str, Any]:
         **options,
     )
     ids, batch = job["ids"], int(job.get("batch", 1000))
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     for start in range(0, len(ids), batch):
         ec2.create_flow_logs(
             ResourceType="VPC",
@@ -94,7 +96,7 @@ def one_call(job: dict[str, Any]) -> dict[str, Any]:
             LogDestinationType="s3",
             LogDestination=f"arn:aws:s3:::{job['bucket']}",
         )
-    return {"ok": True, "wall": time.monotonic() - started}
+    return {"ok": True, "wall": time.monotonic() - started, "apply_cpu_s": time.process_time() - cpu_started}
 
 
 def validate(job: dict[str, Any]) -> dict[str, Any]:

@@ -101,6 +101,19 @@ def aws_anchor(t: dict[str, Any]) -> list[str]:
             f"{r['client_cpu_over_anchor']:.2f}× | {r['sandbox_cpu_s']:.2f} | {a['sandbox_cpu_s']:.2f} | "
             f"{r['peak_rss_mb']:.0f} | {_calls(r['calls'])} |"
         )
+    if all("apply_cpu_s" in r for r in t["rows"]):
+        lines += [
+            "",
+            "CPU of the calls alone (`time.process_time()` in the client around `multiflow.apply` and around the "
+            "script's loop, imports and plan excluded):",
+            "",
+            "| VPCs | multiflow.apply CPU (s) | script's calls CPU (s) | ratio |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['size']:,} | {r['apply_cpu_s']:.2f} | {r['anchor_calls_cpu_s']:.2f} | {r['apply_cpu_over_anchor']:.2f}× |"
+            for r in t["rows"]
+        ]
     return [*lines, "", _growth(t), "", _runs(t), ""]
 
 

@@ -179,6 +179,14 @@ def aws_anchor(sizes: Sequence[int] = (1000, 3000, 10000), runs: int = 3, rate_l
                 "whole_over_anchor": median([o.wall / a.wall for o, a in zip(ours, anchor, strict=True)]),
                 "apply_over_anchor": median([o.result["apply_s"] / a.wall for o, a in zip(ours, anchor, strict=True)]),
                 "client_cpu_over_anchor": median([o.cpu / a.cpu for o, a in zip(ours, anchor, strict=True)]),
+                "apply_cpu_s": median([o.result.get("apply_cpu_s", 0.0) for o in ours]),
+                "anchor_calls_cpu_s": median([a.result.get("apply_cpu_s", 0.0) for a in anchor]),
+                "apply_cpu_over_anchor": median(
+                    [
+                        o.result.get("apply_cpu_s", 0.0) / max(a.result.get("apply_cpu_s", 0.0), 1e-9)
+                        for o, a in zip(ours, anchor, strict=True)
+                    ]
+                ),
                 "anchor": _summary(anchor, "aws"),
                 **_summary(ours, "aws"),
             }
