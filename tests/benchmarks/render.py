@@ -111,7 +111,8 @@ def aws_anchor(t: dict[str, Any]) -> list[str]:
             "|---|---|---|---|",
         ]
         lines += [
-            f"| {r['size']:,} | {r['apply_cpu_s']:.2f} | {r['anchor_calls_cpu_s']:.2f} | {r['apply_cpu_over_anchor']:.2f}× |"
+            f"| {r['size']:,} | {r['apply_cpu_s']:.2f} | {r['anchor_calls_cpu_s']:.2f} | "
+            f"{r['apply_cpu_over_anchor']:.2f}× |"
             for r in t["rows"]
         ]
     return [*lines, "", _growth(t), "", _runs(t), ""]
