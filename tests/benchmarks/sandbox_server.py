@@ -93,7 +93,7 @@ def aws(config: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], dict[str, 
 
     size = int(config.get("size", 0))
     sandbox = AwsSandbox().start()
-    vpcs = sandbox.seed_vpcs(REGION_AWS, size) if size else []
+    vpcs = _seed_vpcs(sandbox, size)
     sandbox.create_bucket(BUCKET)
     latency = float(config.get("latency", 0.03))
     proxy = sandbox.fault_proxy(
@@ -121,6 +121,19 @@ def aws(config: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], dict[str, 
 
     ready = {"options": sandbox.connect_options(proxy=proxy), "ids": vpcs, "region": REGION_AWS}
     return ready, stats, reset, sandbox
+
+
+def _seed_vpcs(sandbox: Any, size: int) -> list[str]:
+    """``size`` VPCs made in moto's backend directly (1.7 ms each, against 25 over HTTP: 20,000 VPCs in half a
+    minute instead of eight)."""
+    if not size:
+        return []
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ec2.models import ec2_backends
+
+    sandbox.client("ec2", REGION_AWS).describe_vpcs()  # the backend of the sandbox's account exists from here
+    backend = ec2_backends[DEFAULT_ACCOUNT_ID][REGION_AWS]
+    return [backend.create_vpc("10.0.0.0/16").id for _ in range(size)]
 
 
 def main(argv: list[str]) -> int:
