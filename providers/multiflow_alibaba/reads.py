@@ -15,8 +15,10 @@ The cost model, in calls; DescribeFlowLogs pages hold 50 records (:data:`PAGE_SI
   ``ceil(n/50)`` for ``n`` pending of one fleet entry, whatever else is in the state in the region. Ids absent from
   it have left the state (or were never in it: a ``deleting`` hint on a flow log nobody deletes must not read as
   gone), so they are looked up as above. A poll costs ``ceil(S/50)`` while everything is pending and about
-  ``ceil(T/50) + 1`` on the poll where many settle at once; the waiter asks about each id until it settles, so each
-  is looked up once after it leaves the state. Should the cloud refuse that state as a ``Status`` filter (it
+  ``ceil(T/50) + 1`` on the poll where many settle at once (when more than :data:`PER_ID_LOOKUPS` of one entry's
+  left the state, that entry's flow logs are listed by their tags instead: ``ceil(E/50)`` for an entry of ``E``,
+  whatever the region holds); the waiter asks about each id until it settles, so each is looked up once after it
+  leaves the state. Should the cloud refuse that state as a ``Status`` filter (it
   documents Active, Activating and Inactive), the ids are looked up instead, from then on;
 - creating ``n`` flow logs: the lookup above by resource (to adopt instead of duplicating), then ``n`` creates;
 - resources of one kind (:meth:`Reads.listing`): ``ceil(n/50)`` calls for ``n`` VPCs or vSwitches,
@@ -283,6 +285,13 @@ class Reads:
                 if listed is not None:
                     chosen = set(ids)
                     found.update({f.id: f for f in self.flow_logs(listed) if f.id in chosen})
+                left = [i for i in ids if i not in found]
+                if owner and len(left) > PER_ID_LOOKUPS:
+                    # Many of one entry's flow logs left the state at once: list that entry's flow logs (its
+                    # ownership tags, any state) rather than look each up: ceil(entry/50) calls, not one per id.
+                    chosen = set(left)
+                    tags = [{"Key": key, "Value": value} for key, value in owner]
+                    found.update({f.id: f for f in self.flow_logs(self.records({"Tags": tags})) if f.id in chosen})
             wanted = [i for i in wanted if i not in found]
         found.update({f.id: f for f in self.flow_logs(self.find("FlowLogId", wanted))})
         return found

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from multiflow.model import FlowLogStatus
+from multiflow.ownership import MANAGED_TAG, SPEC_TAG
+
 from .provider_support import World, running_world
 
 
@@ -52,3 +55,20 @@ def test_a_flow_log_made_since_the_listing_is_still_adopted(world: World, busy: 
     created: Any = client.create(world.spec(ids=busy), wait=False)
     assert len(created) == 5
     assert made_elsewhere[0].id in {f.id for f in created}  # the cloud refused a second one; it was adopted
+
+
+def test_many_of_one_entry_leaving_activating_are_listed_by_their_tags_not_looked_up() -> None:
+    with running_world(activation_delay=5.0) as world:
+        others = [world.vswitch() for _ in range(120)]  # 3 pages of someone else's flow logs
+        world.connect().create(world.spec(ids=others), wait=False)
+        client = world.connect()
+        mine = [world.vswitch() for _ in range(8)]
+        owner = {MANAGED_TAG: "fleet", SPEC_TAG: "entry"}
+        made = client.session.create([world.spec(ids=mine)], extra_tags=owner, dry_run=False).created
+        ids = [f.id for f in made]
+        world.clock.advance(10.0)  # all eight are Active now
+        before = describe_calls(world)
+        found = client.session.get(ids, transitional=FlowLogStatus.ACTIVATING)
+        assert {f.status for f in found.values()} == {FlowLogStatus.ACTIVE} and set(found) == set(ids)
+        # The Activating listing of the entry, then the entry's listing: not one lookup per id.
+        assert describe_calls(world) - before == 2
