@@ -103,7 +103,8 @@ def validate(job: dict[str, Any]) -> dict[str, Any]:
     import multiflow
     from multiflow.validate import validate_fleet
 
-    multiflow.loads("name: warm\nflow_logs: []\n")  # plugins loaded before the clock starts
+    warm = "name: warm\nflow_logs:\n  - {name: w, provider: aws, regions: [us-east-1], resources: {kind: vpc,"
+    multiflow.loads(warm + " ids: [vpc-1]}, destination: {kind: s3, bucket: 'arn:aws:s3:::b'}}\n")  # plugins first
     started = time.monotonic()
     fleet = multiflow.loads(job["fleet"])
     parsed = time.monotonic()
