@@ -162,7 +162,8 @@ class Dispatcher:
         if scripted is not None:
             raise scripted
         key = self.cloud.keys.get(access_key_id)
-        self.faults.check(action, account=key.account_id if key is not None else "")
+        self.faults.caller(key.account_id if key is not None else "")
+        self.faults.check(action)
 
         with self.cloud.lock:
             self.cloud.settle()

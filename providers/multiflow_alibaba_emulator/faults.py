@@ -74,6 +74,7 @@ class Faults:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], _TokenBucket] = {}
+        self._local = threading.local()
 
     def seed(self, n: int) -> None:
         """Re-seed the RNG behind every random decision."""
@@ -120,8 +121,14 @@ class Faults:
         own = self.account_qps_limits.get(account, {})
         return own[action] if action in own else self.qps_limits.get(action)
 
-    def check(self, action: str, account: str = "") -> None:
-        """Raise the throttling or server error this call (of ``account``) draws, if any."""
+    def caller(self, account: str) -> None:
+        """Say whose call this thread checks next (the dispatcher does, before :meth:`check`): rate limits are
+        counted per account. Kept apart from ``check``'s signature, which subclasses override."""
+        self._local.account = account
+
+    def check(self, action: str) -> None:
+        """Raise the throttling or server error this call (of the :meth:`caller` account) draws, if any."""
+        account = getattr(self._local, "account", "")
         limit = self.qps_limit(action, account)
         if limit is not None and limit > 0:
             wait = self._bucket(account, action, limit).take(time.monotonic())
