@@ -15,7 +15,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -49,8 +48,6 @@ log = logging.getLogger("multiflow.aws")
 
 T = TypeVar("T")
 
-#: CreateFlowLogs calls (of up to 300 resources) a create makes at once: EC2's mutating bucket holds 50 tokens.
-CREATE_WORKERS = 4
 #: EC2 takes up to 1000 flow log ids per DescribeFlowLogs/DeleteFlowLogs call.
 IDS_PER_CALL = 1000
 #: Values per filter in one EC2 Describe call.
@@ -205,7 +202,6 @@ class AwsSession:
             ids.update(dict.fromkeys(spec.resources.ids))
         outcome = CreateOutcome()
         passed: DryRunSucceeded | None = None
-        calls: list[dict[str, Any]] = []
         for spec, ids in groups.values():
             size = CAPABILITIES.ids_per_call[spec.resources.kind]
             for batch in _chunks(list(ids), size):
@@ -213,41 +209,10 @@ class AwsSession:
                 if dry_run:
                     passed = self._dry_run(params)
                     continue
-                calls.append(params)
+                self._create_batch(params, outcome)
         if passed is not None:
             raise passed
-        self._create_batches(calls, outcome)
         return outcome
-
-    def _create_batches(self, calls: list[dict[str, Any]], outcome: CreateOutcome) -> None:
-        """The CreateFlowLogs calls (each with the DescribeFlowLogs that reports what it made), up to
-        :data:`CREATE_WORKERS` at once: each call's round trips and the read-back of its 300 records overlap the
-        others' instead of adding up. A refusal of the whole create (credentials, permission) before anything
-        succeeded is raised as the call's own error, as one call at a time would."""
-        if len(calls) <= 1:
-            for params in calls:
-                self._create_batch(params, outcome)
-            return
-
-        def one(params: dict[str, Any]) -> CreateOutcome | AuthError:
-            mine = CreateOutcome()
-            try:
-                self._create_batch(params, mine)
-            except AuthError as refused:
-                return refused
-            return mine
-
-        with ThreadPoolExecutor(max_workers=min(CREATE_WORKERS, len(calls)), thread_name_prefix="aws-create") as pool:
-            results = list(pool.map(one, calls))
-        refusals = [r for r in results if isinstance(r, AuthError)]
-        if len(refusals) == len(results):
-            raise refusals[0]
-        for params, result in zip(calls, results, strict=True):
-            if isinstance(result, AuthError):
-                outcome.failed += [ResourceFailure(i, result.about(i)) for i in params["ResourceIds"]]
-            else:
-                outcome.created += result.created
-                outcome.failed += result.failed
 
     def _dry_run(self, params: dict[str, Any]) -> DryRunSucceeded:
         """One CreateFlowLogs with ``DryRun``: its DryRunSucceeded, or the refusal raised (every call of a create
