@@ -15,8 +15,10 @@ The cost model, in calls; DescribeFlowLogs pages hold 50 records (:data:`PAGE_SI
   ``ceil(n/50)`` for ``n`` pending of one fleet entry, whatever else is in the state in the region. Ids absent from
   it have left the state (or were never in it: a ``deleting`` hint on a flow log nobody deletes must not read as
   gone), so they are looked up as above. A poll costs ``ceil(S/50)`` while everything is pending and about
-  ``ceil(T/50) + 1`` on the poll where many settle at once; the waiter asks about each id until it settles, so each
-  is looked up once after it leaves the state. Should the cloud refuse that state as a ``Status`` filter (it
+  ``ceil(T/50) + 1`` on the poll where many settle at once (when more than :data:`PER_ID_LOOKUPS` of one entry's
+  left the state, that entry's flow logs are listed by their tags instead: ``ceil(E/50)`` for an entry of ``E``,
+  whatever the region holds); the waiter asks about each id until it settles, so each is looked up once after it
+  leaves the state. Should the cloud refuse that state as a ``Status`` filter (it
   documents Active, Activating and Inactive), the ids are looked up instead, from then on;
 - creating ``n`` flow logs: the lookup above by resource (to adopt instead of duplicating), then ``n`` creates;
 - resources of one kind (:meth:`Reads.listing`): ``ceil(n/50)`` calls for ``n`` VPCs or vSwitches,
@@ -29,6 +31,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -46,6 +50,7 @@ from multiflow_alibaba.workers import Workers
 
 __all__ = [
     "LISTERS",
+    "LISTING_REUSE_SECONDS",
     "PAGE_SIZE",
     "PER_ID_LOOKUPS",
     "Call",
@@ -60,6 +65,8 @@ log = logging.getLogger("multiflow.alibaba")
 
 #: The largest DescribeFlowLogs page.
 PAGE_SIZE = 50
+#: How long a whole-region listing tells which resources have no flow log (plan, then apply, in one run).
+LISTING_REUSE_SECONDS = 600.0
 #: Up to this many ids are looked up one call each; beyond, a probe of the region listing decides.
 PER_ID_LOOKUPS = 3
 
@@ -97,6 +104,9 @@ class Reads:
         self._unlisted_states: set[str] = set()
         #: Flow log id -> its ownership tags (multiflow:managed, multiflow:spec), from every record read or made.
         self._owners: dict[str, tuple[tuple[str, str], ...]] = {}
+        #: (when, resources having a flow log) of the last whole-region listing.
+        self._region_listing: tuple[float, set[str]] | None = None
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Reads {self.region}>"
@@ -108,9 +118,30 @@ class Reads:
         return self._call("DescribeFlowLogs", {**filters, "PageSize": PAGE_SIZE, "PageNumber": number})
 
     def records(self, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Every DescribeFlowLogs record for ``filters``: the first page, then the others concurrently."""
+        """Every DescribeFlowLogs record for ``filters``: the first page, then the others concurrently.
+
+        A listing of the whole region (no filters: what plan reads) is remembered as the set of resources that
+        have a flow log, so a create right after it need not look its resources up again (:meth:`find`).
+        """
+        started = time.monotonic()
         first = self.page(filters, 1)
-        return _unique(records_of(first) + self._rest(filters, first))
+        records = _unique(records_of(first) + self._rest(filters, first))
+        if not filters:
+            with self._lock:
+                self._region_listing = (started, {str(r.get("ResourceId", "")) for r in records})
+        return records
+
+    def without_flow_logs(self, resource_ids: Iterable[str]) -> set[str]:
+        """Those of ``resource_ids`` that had no flow log in a whole-region listing of the last
+        :data:`LISTING_REUSE_SECONDS` (none without one) and on which this session made none since.
+
+        A flow log made on one by someone else since is still refused by the cloud (one per resource), and the
+        create adopts it then."""
+        with self._lock:
+            if self._region_listing is None or time.monotonic() - self._region_listing[0] > LISTING_REUSE_SECONDS:
+                return set()
+            having = self._region_listing[1]
+            return {r for r in resource_ids if r not in having}
 
     def _rest(self, filters: Mapping[str, Any], first: Mapping[str, Any]) -> list[dict[str, Any]]:
         pages = math.ceil(int(first.get("TotalCount") or 0) / _served(first, PAGE_SIZE))
@@ -163,7 +194,11 @@ class Reads:
             ) from exc
 
     def remember(self, flow_log: FlowLog) -> None:
-        """Keep the flow log's ownership tags, by which :meth:`get` lists only its fellows in a state."""
+        """Keep the flow log's ownership tags, by which :meth:`get` lists only its fellows in a state (and its
+        resource as one that has a flow log)."""
+        with self._lock:
+            if self._region_listing is not None:
+                self._region_listing[1].add(flow_log.resource.id)
         owner = tuple((key, flow_log.tags[key]) for key in (MANAGED_TAG, SPEC_TAG) if key in flow_log.tags)
         if len(owner) == 2:
             self._owners[flow_log.id] = owner
@@ -201,9 +236,35 @@ class Reads:
         elif query.resource_ids:
             records = self.find("ResourceId", query.resource_ids, filters)
         else:
-            records = self.records(filters)
+            return [f for f in self.listed(filters, query.include_raw) if _matches(f, query)]
         flow_logs = self.flow_logs(records, query.include_raw)
         return [f for f in flow_logs if _matches(f, query)]
+
+    def listed(self, filters: Mapping[str, Any], include_raw: bool = True) -> list[FlowLog]:
+        """Every flow log of the listing for ``filters`` (as :meth:`records`), each page made FlowLogs as it comes
+        in, on the worker that read it, so no list of every raw record of the region is ever held."""
+        started = time.monotonic()
+
+        def convert(page: Mapping[str, Any]) -> list[FlowLog]:
+            return [self.flow_log(r, include_raw) for r in records_of(page)]
+
+        first = self.page(filters, 1)
+        pages = math.ceil(int(first.get("TotalCount") or 0) / _served(first, PAGE_SIZE))
+        batches = [convert(first)]
+        del first
+        if pages > 1:
+            batches += self._workers.all(lambda n: convert(self.page(filters, n)), range(2, pages + 1))
+        seen: set[str] = set()
+        unique: list[FlowLog] = []
+        for batch in batches:
+            for flow_log in batch:
+                if flow_log.id not in seen:
+                    seen.add(flow_log.id)
+                    unique.append(flow_log)
+        if not filters:
+            with self._lock:
+                self._region_listing = (started, {f.resource.id for f in unique})
+        return unique
 
     def get(self, ids: Iterable[str], transitional: FlowLogStatus | None = None) -> dict[str, FlowLog]:
         """The current state of ``ids``; ids that are gone are absent. A ``transitional`` hint lists that state
@@ -224,6 +285,13 @@ class Reads:
                 if listed is not None:
                     chosen = set(ids)
                     found.update({f.id: f for f in self.flow_logs(listed) if f.id in chosen})
+                left = [i for i in ids if i not in found]
+                if owner and len(left) > PER_ID_LOOKUPS:
+                    # Many of one entry's flow logs left the state at once: list that entry's flow logs (its
+                    # ownership tags, any state) rather than look each up: ceil(entry/50) calls, not one per id.
+                    chosen = set(left)
+                    tags = [{"Key": key, "Value": value} for key, value in owner]
+                    found.update({f.id: f for f in self.flow_logs(self.records({"Tags": tags})) if f.id in chosen})
             wanted = [i for i in wanted if i not in found]
         found.update({f.id: f for f in self.flow_logs(self.find("FlowLogId", wanted))})
         return found

@@ -1,4 +1,4 @@
-"""Rate limiting and retrying for Alibaba calls: a token bucket shared by a session's threads, and one small policy.
+"""Rate limiting and retrying for Alibaba calls: adaptive limiters per API action, and one small policy.
 
 Why our own policy rather than the SDK's ``RetryOptions``/autoretry (which the session turns off):
 
@@ -7,7 +7,12 @@ Why our own policy rather than the SDK's ``RetryOptions``/autoretry (which the s
 - it has no overall deadline, only a count of attempts, and its backoff is not capped by what time is left;
 - a create must not be blindly re-sent: CreateFlowLog has no ClientToken, so before re-sending one whose outcome
   is unknown (a dropped connection, a 5xx) we look for the flow log it may have made (``before_retry`` hook);
-- every attempt must take a token from the session's rate limiter, which the SDK's inner loop would bypass.
+- every attempt must take a slot from its API's adaptive limiter (:class:`multiflow.limiter.AdaptiveLimiter`),
+  which the SDK's inner loop would bypass, and tell it whether the cloud throttled it.
+
+Limiting: one :class:`~multiflow.limiter.AdaptiveLimiter` per API action (Alibaba counts each API separately),
+starting from the documented rate of the action (:data:`DOCUMENTED_RATES`) or the session's ``rate_limit``, and
+following the cloud's ``Throttling.*`` answers down and its accepted calls up (:func:`limiters`).
 
 The policy is :func:`multiflow.backoff.retry` with exponential backoff and full jitter
 (``uniform(0, min(cap, base * 2**n))``: 0.2 s doubling to 5 s), at least ``floor`` (0.05 s) seconds, bounded by
@@ -20,61 +25,38 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from multiflow.backoff import Backoff, retry
 from multiflow.errors import ProviderError
+from multiflow.limiter import Limiters
 
-__all__ = ["RateLimiter", "RetryPolicy", "Stop"]
+__all__ = ["DOCUMENTED_RATES", "RetryPolicy", "Stop", "limiters"]
 
 log = logging.getLogger("multiflow.alibaba")
 
 T = TypeVar("T")
 
 
-class RateLimiter:
-    """A token bucket: ``rate`` calls per second on average, bursts of up to ``burst``; thread-safe.
+#: Alibaba's documented per-API rate limits (calls per second, per account) where the API reference gives one: the
+#: "request rate 600/60(s)" line of the action's page at api.aliyun.com/document/Vpc/2016-04-28/<Action>. Every
+#: other action starts at the session's ``rate_limit``; docs/performance.md keeps this table with its sources.
+DOCUMENTED_RATES: Mapping[str, float] = {
+    "OpenFlowLogService": 600 / 60,
+    "ModifyFlowLogAttribute": 600 / 60,
+}
 
-    ``rate`` of ``None`` or 0 disables limiting. :meth:`acquire` blocks until a token is free.
-    """
 
-    def __init__(
-        self,
-        rate: float | None,
-        burst: float | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = rate or 0.0
-        self.capacity = max(1.0, burst if burst is not None else self.rate)
-        self._tokens = self.capacity
-        self._clock = clock
-        self._sleep = sleep
-        self._stamp = clock()
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"<RateLimiter {self.rate:g}/s burst {self.capacity:g}>" if self.rate else "<RateLimiter off>"
-
-    def acquire(self) -> None:
-        """Take one token, waiting for it if the bucket is empty."""
-        if not self.rate:
-            return
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-                self._stamp = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait = (1 - self._tokens) / self.rate
-            self._sleep(wait)
+def limiters(rate_limit: float | None, burst: float | None = None) -> Limiters:
+    """The adaptive limiters of one budget (one per API action): the documented rates where known, capped by
+    ``rate_limit``, which is also the start of every other action (``None``: no limiting at all)."""
+    if not rate_limit:
+        return Limiters(default=None)
+    rates = {action: min(rate, rate_limit) for action, rate in DOCUMENTED_RATES.items()}
+    return Limiters(rates, default=rate_limit, burst=burst)
 
 
 @dataclass(frozen=True)

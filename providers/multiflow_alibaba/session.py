@@ -102,10 +102,11 @@ class AlibabaSession:
     :param ecs_endpoint: the ECS endpoint ``list_resources`` uses for network interfaces; default ``endpoint`` when
         that is given, else ``ecs.<region>.aliyuncs.com``.
     :param max_concurrency: worker threads for per-resource calls and listing pages.
-    :param rate_limit: calls per second at most of each API action, across the threads of every session of the
-        account (``None``: no limit): Alibaba limits each API separately, per account, so polls and lookups do not
-        take creates' turns and the regions of one account share the account's budget.
-    :param burst: calls allowed at once before the rate applies (default: one second's worth).
+    :param rate_limit: the starting rate of each API action where Alibaba documents none, calls per second across
+        the threads of every session of the account; it then adapts to the cloud's throttling (see
+        :mod:`multiflow_alibaba.retry`). ``None``: no limiting. Alibaba limits each API separately, per account, so
+        polls and lookups do not take creates' turns and the regions of one account share the account's budget.
+    :param burst: calls allowed at once before the rate applies (default: a third of a second's worth).
     :param max_attempts: attempts per call, the first included (1: no retries).
     :param retry_timeout: seconds after a call's first attempt past which it is not retried.
     :param settle_timeout: seconds ``modify`` waits for a flow log to leave a transitional state.
@@ -358,8 +359,12 @@ class AlibabaSession:
         if not jobs:
             return outcome
         existing: dict[str, list[dict[str, Any]]] = {}
+        # Resources plan's listing of the region showed without a flow log are not looked up again.
+        known_bare = self._reads.without_flow_logs(job["ResourceId"] for job in jobs)
         try:
-            for record in self._reads.find("ResourceId", [job["ResourceId"] for job in jobs]):
+            for record in self._reads.find(
+                "ResourceId", [j["ResourceId"] for j in jobs if j["ResourceId"] not in known_bare]
+            ):
                 existing.setdefault(record.get("ResourceId", ""), []).append(record)
         except ProviderError as exc:
             outcome.failed += [ResourceFailure(job["ResourceId"], exc.about(job["ResourceId"])) for job in jobs]

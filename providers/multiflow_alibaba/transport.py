@@ -1,8 +1,9 @@
 """One call to Alibaba Cloud's API through the official SDK, and everything that belongs to a single call.
 
 :meth:`Transport.call` is the only way the provider reaches the SDK. Per attempt: one token from the rate limiter
-of that API action (Alibaba limits each API separately, so polls and lookups do not take creates' turns), the SDK
-call, and the answer checked (:func:`unreadable`). Every SDK exception becomes a neutral error here and nowhere
+of that API action's adaptive limiter (Alibaba limits each API separately, so polls and lookups do not take
+creates' turns), the SDK call, the answer checked (:func:`unreadable`), and the limiter told whether the cloud
+accepted or throttled the call. Every SDK exception becomes a neutral error here and nowhere
 else (:meth:`Transport.send`), with known secrets redacted from the SDK's messages (:class:`Redactor`). Failed
 attempts are retried by the policy of :mod:`multiflow_alibaba.retry`; the SDK's own retries are turned off (that
 module says why).
@@ -28,11 +29,12 @@ from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
-from multiflow.errors import ProviderError, SpecError
+from multiflow.errors import ProviderError, SpecError, Throttled
+from multiflow.limiter import Limiters, LimiterTimeout
 from multiflow_alibaba.capabilities import REGION_PATTERN
 from multiflow_alibaba.errors import CONNECTION_ERROR, ERROR_TABLE, NO_CREDENTIALS, UNEXPECTED_RESPONSE
 from multiflow_alibaba.limits import account_limiters
-from multiflow_alibaba.retry import RateLimiter, RetryPolicy, Stop
+from multiflow_alibaba.retry import RetryPolicy, Stop
 
 __all__ = ["ACCESS_KEY_VARIABLES", "LISTINGS", "Redactor", "Transport", "half_pair_hint", "unreadable"]
 
@@ -109,9 +111,10 @@ class Transport:
     """The SDK clients of one region (VPC, and ECS through the generic client), each call rate-limited and retried.
 
     The parameters are :class:`~multiflow_alibaba.session.AlibabaSession`'s, which documents them; ``pool_size``
-    is the number of connections kept open (the session's ``max_concurrency``); ``account`` names the account the
-    calls are made in (its id, or a key of the calling identity's credentials): the rate limiters are that
-    account's, shared with its other sessions (:mod:`multiflow_alibaba.limits`).
+    is the number of connections kept open (the session's ``max_concurrency``). ``limits`` is the budget the calls
+    take from (one adaptive limiter per API action, :class:`~multiflow.limiter.Limiters`); by default that of
+    ``account`` (its id, or a key of the calling identity's credentials), shared with the account's other
+    sessions, as Alibaba counts its API rate limits per account (:mod:`multiflow_alibaba.limits`).
     """
 
     def __init__(
@@ -133,6 +136,7 @@ class Transport:
         connect_timeout: float,
         read_timeout: float,
         account: str = "",
+        limits: Limiters | None = None,
     ) -> None:
         if not isinstance(region, str) or not re.fullmatch(REGION_PATTERN, region):
             # The last line: the SDK makes vpc.<region>.aliyuncs.com by string replacement, so a region that is
@@ -164,7 +168,7 @@ class Transport:
         self._ecs = OpenApiClient(config)
         del config
         self._runtime = RuntimeOptions()
-        self._limiters = account_limiters(account, rate_limit, burst)
+        self.limits = limits if limits is not None else account_limiters(account, rate_limit, burst)
         self._retry = RetryPolicy(max_attempts=max(1, max_attempts), timeout=retry_timeout)
 
     def __repr__(self) -> str:
@@ -185,13 +189,24 @@ class Transport:
             before_retry=before_retry,
         )
 
-    def _limiter(self, action: str) -> RateLimiter:
-        """The token bucket of one API action, the account's."""
-        return self._limiters(action)
-
     def send(self, action: str, params: Mapping[str, Any], resource_id: str | None) -> dict[str, Any]:
         """One attempt of one call, with every SDK failure turned into a neutral error at this one place."""
-        self._limiter(action).acquire()
+        limiter = self.limits(action)
+        try:
+            ticket = limiter.acquire()
+        except LimiterTimeout as exc:
+            raise ERROR_TABLE.error(
+                "Throttling.Local", f"multiflow's own rate limiter: {exc}", operation=action, resource_id=resource_id
+            ) from None
+        try:
+            body = self._attempt(action, params, resource_id)
+        except Throttled:
+            limiter.throttled(ticket)
+            raise
+        limiter.succeeded(ticket)
+        return body
+
+    def _attempt(self, action: str, params: Mapping[str, Any], resource_id: str | None) -> dict[str, Any]:
         try:
             body = self._invoke(action, {"RegionId": self.region, **params})
         except AlibabaCloudException as exc:

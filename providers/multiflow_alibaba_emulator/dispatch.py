@@ -171,6 +171,8 @@ class Dispatcher:
         scripted = self.scripted.pop(action, self.faults.retry_after_ms)
         if scripted is not None:
             raise scripted
+        key = self.cloud.keys.get(access_key_id)
+        self.faults.caller(key.account_id if key is not None else "")
         self.faults.check(action)
 
         with self.cloud.lock:

@@ -28,7 +28,10 @@ class Faults:
 
     - ``throttle_rate``: share of calls (0..1) refused with ``Throttling.User``.
     - ``qps_limits``: ``{action: calls per second}``; above it a call is refused with ``Throttling.Api``
-      (a token bucket per action, burst = one second's worth).
+      (a token bucket per account and action, burst = one second's worth: Alibaba counts each API's calls per
+      account, so two accounts each get the whole rate).
+    - ``account_qps_limits``: ``{account id: {action: calls per second}}``, one account's own limits, in place of
+      ``qps_limits`` for the actions it names.
     - ``server_error_rate``: share of calls failing with ``ServiceUnavailable`` (503) or ``InternalError`` (500).
     - ``latency``: seconds added before every call is handled.
     - ``drop_rate``: share of calls whose connection is closed without a response, *before* they are handled.
@@ -53,10 +56,14 @@ class Faults:
         actions: Iterable[str] | None = None,
         seed: int | None = None,
         malformed_rate: float = 0.0,
+        account_qps_limits: dict[str, dict[str, float]] | None = None,
     ) -> None:
         """Configure faults; everything defaults to off."""
         self.throttle_rate = throttle_rate
         self.qps_limits: dict[str, float] = dict(qps_limits or {})
+        self.account_qps_limits: dict[str, dict[str, float]] = {
+            account: dict(limits) for account, limits in (account_qps_limits or {}).items()
+        }
         self.server_error_rate = server_error_rate
         self.latency = latency
         self.drop_rate = drop_rate
@@ -66,7 +73,8 @@ class Faults:
         self.actions: set[str] | None = None if actions is None else set(actions)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._buckets: dict[str, _TokenBucket] = {}
+        self._buckets: dict[tuple[str, str], _TokenBucket] = {}
+        self._local = threading.local()
 
     def seed(self, n: int) -> None:
         """Re-seed the RNG behind every random decision."""
@@ -79,6 +87,7 @@ class Faults:
             self.throttle_rate = self.server_error_rate = self.latency = 0.0
             self.drop_rate = self.lost_response_rate = self.malformed_rate = 0.0
             self.qps_limits = {}
+            self.account_qps_limits = {}
             self.actions = None
             self._buckets.clear()
 
@@ -107,11 +116,22 @@ class Faults:
         """Whether to answer this (handled) call with a body that is not the cloud's JSON."""
         return self._applies(action) and self._chance(self.malformed_rate)
 
+    def qps_limit(self, action: str, account: str = "") -> float | None:
+        """The calls per second ``account`` may make of ``action`` (its own limit, else ``qps_limits``'), if any."""
+        own = self.account_qps_limits.get(account, {})
+        return own[action] if action in own else self.qps_limits.get(action)
+
+    def caller(self, account: str) -> None:
+        """Say whose call this thread checks next (the dispatcher does, before :meth:`check`): rate limits are
+        counted per account. Kept apart from ``check``'s signature, which subclasses override."""
+        self._local.account = account
+
     def check(self, action: str) -> None:
-        """Raise the throttling or server error this call draws, if any."""
-        limit = self.qps_limits.get(action)
+        """Raise the throttling or server error this call (of the :meth:`caller` account) draws, if any."""
+        account = getattr(self._local, "account", "")
+        limit = self.qps_limit(action, account)
         if limit is not None and limit > 0:
-            wait = self._bucket(action, limit).take(time.monotonic())
+            wait = self._bucket(account, action, limit).take(time.monotonic())
             if wait > 0:
                 raise api_error("Throttling.Api", retry_after_ms=self._retry_after(wait))
         if not self._applies(action):
@@ -128,11 +148,11 @@ class Faults:
             return None
         return max(1, math.ceil(wait_seconds * 1000))
 
-    def _bucket(self, action: str, qps: float) -> _TokenBucket:
+    def _bucket(self, account: str, action: str, qps: float) -> _TokenBucket:
         with self._lock:
-            bucket = self._buckets.get(action)
+            bucket = self._buckets.get((account, action))
             if bucket is None or bucket.rate != qps:
-                bucket = self._buckets[action] = _TokenBucket(qps)
+                bucket = self._buckets[account, action] = _TokenBucket(qps)
             return bucket
 
 

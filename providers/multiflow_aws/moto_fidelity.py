@@ -14,6 +14,10 @@ multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire p
   (moto compares the bucket only), but not in the other order; AWS allows both, in either order;
 * DescribeFlowLogs, DescribeVpcs, DescribeSubnets and DescribeNetworkInterfaces ignore ``MaxResults``/
   ``NextToken``; AWS pages;
+* every EC2 resource's own tags are found by scanning every tag of the region (``TaggedEC2Resource.get_tags``
+  asks ``describe_tags`` with a ``resource-id`` filter), so describing N tagged flow logs costs N x all tags: a
+  sandbox cost AWS does not have, which would swamp what the benchmarks measure. The tags are read from the
+  resource's own entry instead (the same list, in the same order);
 * DescribeFlowLogs and DeleteFlowLogs take any number of ``FlowLogId.N``; AWS takes at most
   :data:`FLOW_LOG_IDS_PER_CALL` (the EC2 API reference: "Constraint: Maximum of 1000 flow log IDs") and refuses
   the call otherwise (``InvalidParameterValue``, HTTP 400);
@@ -158,6 +162,7 @@ def apply() -> None:
         _page_listings()
         _refuse_unknown_roles()
         _describe_regions_as_aws()
+        _own_tags()
         _applied = True
 
 
@@ -187,6 +192,25 @@ def _accept_cloud_wan_ids() -> None:
         return original(others) if others or not resource_ids else True
 
     handler_module.validate_resource_ids = validate_resource_ids  # type: ignore[attr-defined]
+
+
+def _own_tags() -> None:
+    """``get_tags`` from the resource's own entry of the tag backend, not a scan of every tag."""
+    from moto.ec2.models.core import TaggedEC2Resource
+    from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
+
+    if not callable(getattr(TaggedEC2Resource, "get_tags", None)):
+        raise RuntimeError("moto's TaggedEC2Resource has no get_tags: update multiflow_aws.moto_fidelity")
+
+    def get_tags(self: Any) -> list[dict[str, str]]:
+        resource_id = getattr(self, "id", None)
+        if not resource_id:
+            return []
+        own = self.ec2_backend.tags.get(resource_id) or {}
+        kind = EC2_PREFIX_TO_RESOURCE.get(get_prefix(resource_id), "")
+        return [{"resource_id": resource_id, "key": k, "value": v, "resource_type": kind} for k, v in own.items()]
+
+    TaggedEC2Resource.get_tags = get_tags  # type: ignore[method-assign]
 
 
 def _id_limited(original: Any) -> Any:

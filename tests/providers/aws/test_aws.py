@@ -185,6 +185,7 @@ def test_transit_gateway_refuses_traffic_and_a_600_second_interval(aws_client: A
 
 @pytest.mark.slow
 def test_more_than_300_resources_split_into_calls_of_300(aws_env: Any, aws_client: Any, wire: Any) -> None:
+    # CreateFlowLogs takes at most 300 ResourceIds for VPCs, subnets and ENIs (botocore's EC2 model).
     vpcs = aws_env.seed_vpcs(REGION, 1001)
     bucket = aws_env.create_bucket("many")
     created = aws_client.create(s3_spec(vpcs, bucket))
