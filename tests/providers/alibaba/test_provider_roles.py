@@ -123,13 +123,11 @@ def test_the_sessions_of_one_account_share_its_rate_limiters(org: Org) -> None:
     payments = [pool.client("alibaba", region, org.member(PAYMENTS)).session for region in REGIONS[:2]]
     dev = pool.client("alibaba", REGIONS[0], org.member(DEV)).session
     management = [pool.client("alibaba", region).session for region in REGIONS[:2]]
-    limiter = payments[0]._transport._limiter("DescribeFlowLogs")
-    assert payments[1]._transport._limiter("DescribeFlowLogs") is limiter
-    assert dev._transport._limiter("DescribeFlowLogs") is not limiter
-    assert management[0]._transport._limiter("DescribeFlowLogs") is management[1]._transport._limiter(
-        "DescribeFlowLogs"
-    )
-    assert management[0]._transport._limiter("DescribeFlowLogs") is not limiter
+    limiter = payments[0]._transport.limits("DescribeFlowLogs")
+    assert payments[1]._transport.limits("DescribeFlowLogs") is limiter
+    assert dev._transport.limits("DescribeFlowLogs") is not limiter
+    assert management[0]._transport.limits("DescribeFlowLogs") is management[1]._transport.limits("DescribeFlowLogs")
+    assert management[0]._transport.limits("DescribeFlowLogs") is not limiter
 
 
 def test_describe_regions_lists_every_region_the_account_can_use(org: Org) -> None:
