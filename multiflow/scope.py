@@ -199,6 +199,12 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
                 Target(entry=target.entry, region=region, spec=target.spec, index=target.index, account=account.id)
                 for region in regions
             ]
+    refused = _enter(connections, expanded, entered, set(region_lists))
+    for key, error in sorted(refused.items()):
+        holding = tuple(sorted({t.entry.name for t in expanded if (t.provider, t.account) == key}))
+        failures.append(ScopeFailure(key[0], key[1], None, holding, error))
+        del entered[key]
+    expanded = [t for t in expanded if (t.provider, t.account) not in refused]
     covered_places = {Place(t.provider, t.account, t.region) for t in expanded}
     sweep: set[Place] = set()
     if sweeping:
@@ -215,6 +221,36 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
         notes=tuple(dict.fromkeys(notes)),
         shard=shard,
     )
+
+
+def _enter(
+    connections: Connections,
+    targets: Sequence[Target],
+    accounts: Mapping[tuple[str, str], Account],
+    entered: set[tuple[str, str]],
+) -> dict[tuple[str, str], MultiflowError]:
+    """Enter each account of ``targets`` not ``entered`` yet (its regions were not listed) once, by connecting in
+    its first region (the client plan then reads with), in parallel; the accounts that refuse, with why. Without
+    this, an account whose role cannot be assumed failed once per region, each region assuming it again."""
+    first: dict[tuple[str, str], str] = {}
+    for target in targets:
+        key = (target.provider, target.account)
+        if key in accounts and key not in entered:
+            first[key] = min(first.get(key, target.region), target.region)
+
+    def attempt(key: tuple[str, str]) -> MultiflowError | None:
+        try:
+            connections.client(key[0], first[key], accounts[key])
+        except SpecError:
+            raise
+        except MultiflowError as exc:
+            return exc
+        return None
+
+    keys = sorted(first)
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL, len(keys)))) as pool:
+        results = list(pool.map(attempt, keys))
+    return {key: error for key, error in zip(keys, results, strict=True) if error is not None}
 
 
 def _skipped_notes(skipped: Mapping[tuple[str, str, str], list[str]]) -> list[str]:

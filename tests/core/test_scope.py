@@ -80,6 +80,18 @@ def test_sweep_named_sweeps_nothing(connections: Connections) -> None:
     assert sorted(t.account for t in scope.targets) == ALL
 
 
+def test_a_member_that_refuses_entry_is_one_failure_under_sweep_named(
+    box: ExampleSandbox, connections: Connections
+) -> None:
+    box.cloud.set_account(STAGING, enterable=False)
+    scope = resolve(fleet(regions="[local-1, local-2]", head="sweep: named"), connections)
+    [failure] = scope.failures  # one for the account, not one per region
+    assert (failure.account, failure.region, failure.entries) == (STAGING, None, ("nets",))
+    assert getattr(failure.error, "code", None) == "AccessDenied"
+    assert STAGING not in {t.account for t in scope.targets} and ("example", STAGING) not in scope.accounts
+    assert box.cloud.calls["AssumeAccount"] == len(MEMBERS)  # entered (or refused) once each
+
+
 def test_four_shards_cover_every_account_exactly_once(box: ExampleSandbox, connections: Connections) -> None:
     added = [box.cloud.add_account() for _ in range(12)]
     everyone = sorted([*ALL, *added])
