@@ -59,13 +59,16 @@ __all__ = [
     "resolve",
 ]
 
-#: The most accounts (listings) and places (reads) worked on at once by one process: a bound on threads and
-#: sockets, whatever the size of the organization. Each cloud's own limits are per account, in its provider.
-MAX_PARALLEL = 32
+#: The most accounts (listings) and places (reads, calls) worked on at once by one process: a bound on threads and
+#: sockets, whatever the size of the organization. Each cloud's own limits are per account, in its provider, and a
+#: worker over its account's limit sleeps in that account's limiter: with W workers an organization goes at most W
+#: accounts' rates at once, so W is sized for a few hundred accounts (at 32, apply over 200 accounts took 5x its
+#: floor; tests/benchmarks/organization.py), not for the CPU.
+MAX_PARALLEL = 256
 
 #: The most places apply keeps at once, calling or waiting for activations (one thread each): a waiting place only
 #: sleeps between polls and holds none of the MAX_PARALLEL calling slots, so the activations of every place of an
-#: organization overlap instead of queueing behind 32 (:func:`multiflow.waiting.idle_while_sleeping`).
+#: organization overlap instead of queueing behind the callers (:func:`multiflow.waiting.idle_while_sleeping`).
 MAX_WAITING = 1024
 
 _T = TypeVar("_T")
