@@ -76,6 +76,8 @@ def serve(accounts: int, vpcs: int, latency: float, activation: float) -> None:
             if line.strip() == "cpu":
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 print(json.dumps({"cpu": usage.ru_utime + usage.ru_stime}), flush=True)
+            elif line.strip() == "calls":
+                print(json.dumps(dict(emu.calls)), flush=True)
             elif line.strip() == "stop":
                 break
     finally:
@@ -107,6 +109,12 @@ class Emulator:
         self.process.stdin.write("cpu\n")
         self.process.stdin.flush()
         return float(json.loads(self._read(timeout=30.0))["cpu"])
+
+    def calls(self) -> dict[str, int]:
+        assert self.process.stdin is not None
+        self.process.stdin.write("calls\n")
+        self.process.stdin.flush()
+        return dict(json.loads(self._read(timeout=30.0)))
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -223,6 +231,8 @@ class Run:
     client_cpu: float = 0.0
     emulator_cpu: float = 0.0
     errors: list[str] = field(default_factory=list)
+    #: the calls apply made, by action (what the rate limits counted)
+    apply_calls: dict[str, int] = field(default_factory=dict)
 
 
 def run_once(settings: Settings) -> Run:
@@ -255,6 +265,7 @@ def run_once(settings: Settings) -> Run:
             run.places = len(scope.places())
             run.creates = len(plan.pending)
             run.errors += [f"{t.as_dict()}" for t in plan.failed_targets][:3]
+            calls_before = emulator.calls()
             start = time.perf_counter()
             first_poll: dict[tuple[str, str], float] = {}
 
@@ -266,6 +277,8 @@ def run_once(settings: Settings) -> Run:
             run.apply_wall = time.perf_counter() - start
             run.done, run.failed = len(result.done), len(result.failed)
             run.creates_ended = max(first_poll.values(), default=0.0)
+            after = emulator.calls()
+            run.apply_calls = {k: v - calls_before.get(k, 0) for k, v in after.items() if v - calls_before.get(k, 0)}
             run.errors += [str(f.error) for f in result.failed][:3]
         run.client_cpu = time.process_time() - client_before
         run.emulator_cpu = emulator.cpu() - emulator_before
@@ -290,6 +303,7 @@ def summary(runs: list[Run]) -> dict[str, Any]:
     row["floor"] = round(settings.floor(), 2)
     row["ratio"] = round(row["apply_wall"] / row["floor"], 2)
     row["errors"] = sorted({e for r in runs for e in r.errors})[:3]
+    row["apply_calls"] = runs[0].apply_calls
     return row
 
 
@@ -319,8 +333,9 @@ def projection(rows: list[dict[str, Any]], cores: int, memory_mib: float) -> dic
         return max(1e-9, (float(big[name]) - float(small[name])) / span)
 
     def at_limit(limit: float, name: str) -> int:
-        # What the largest size used, plus the marginal cost of each account beyond it.
-        return int(big["accounts"] + max(0.0, limit - float(big[name])) / marginal(name))
+        # The line through the largest size with the marginal cost as slope, solved for the limit.
+        fixed = float(big[name]) - marginal(name) * big["accounts"]
+        return max(0, int((limit - fixed) / marginal(name)))
 
     soft_files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     threads_max = int(Path("/proc/sys/kernel/threads-max").read_text()) // 2
@@ -338,6 +353,16 @@ def projection(rows: list[dict[str, Any]], cores: int, memory_mib: float) -> dic
     }
 
 
+def analyse(rows: list[dict[str, Any]], memory_mib: float) -> dict[str, Any]:
+    """The growth exponents and the projection of each sweep's rows."""
+    found: dict[str, Any] = {}
+    for sweep in dict.fromkeys(r["sweep"] for r in rows):
+        mine = [r for r in rows if r["sweep"] == sweep]
+        found[f"exponents_{sweep}"] = {name: exponent(mine, name) for name in MEASURED}
+        found[f"projection_{sweep}"] = projection(mine, os.cpu_count() or 1, memory_mib)
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="25,100,200", help="member accounts, comma-separated")
@@ -348,7 +373,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--activation", type=float, default=3.0)
     parser.add_argument("--rate", type=float, default=2.0, help="calls a second per action and account")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--report", type=Path, help="print the exponents and projection of a saved --json, no run")
     args = parser.parse_args(argv)
+    memory_mib = int(Path("/proc/meminfo").read_text().split()[1]) / 1024
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        print(json.dumps(analyse(saved["rows"], memory_mib), indent=1))
+        return 0
     for name in PROXY_VARIABLES:
         os.environ.pop(name, None)
     os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
@@ -360,13 +391,9 @@ def main(argv: list[str] | None = None) -> int:
             row = summary(runs)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    memory_mib = int(Path("/proc/meminfo").read_text().split()[1]) / 1024
     report: dict[str, Any] = {"settings": asdict(Settings(0, args.vpcs, args.latency, args.activation, args.rate))}
     report["rows"] = rows
-    for sweep in args.sweeps.split(","):
-        mine = [r for r in rows if r["sweep"] == sweep]
-        report[f"exponents_{sweep}"] = {name: exponent(mine, name) for name in MEASURED}
-        report[f"projection_{sweep}"] = projection(mine, os.cpu_count() or 1, memory_mib)
+    report.update(analyse(rows, memory_mib))
     print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
