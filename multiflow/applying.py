@@ -2,9 +2,12 @@
 
 ``apply(plan, connections)`` is a function of the plan (a value) and the clients it was read with.
 
-Groups (a provider in one region of one account) run concurrently; inside a group, deletes come first (a
-replacement on a cloud that allows one flow log per resource, or per destination, needs the old one gone), then
-updates, then creates, each batched by the provider (AWS: 300 a call, 25 for transit gateways; Alibaba: concurrent
+Groups (a provider in one region of one account) run concurrently: every group at once (up to
+:data:`~multiflow.scope.MAX_WAITING`), at most :data:`~multiflow.scope.MAX_PARALLEL` of them calling at a time (a
+group waiting for activations gives its calling slot back while it sleeps between polls, so the waits of all groups
+overlap), taken round-robin over accounts (the clouds' rate limits are per account). Inside a group, deletes come
+first (a replacement on a cloud that allows one flow log per resource, or per destination, needs the old one gone),
+then updates, then creates, each batched by the provider (AWS: 300 a call, 25 for transit gateways; Alibaba: concurrent
 calls under its rate limit) and waited on in bulk; then flow logs planned as ``wait`` (still activating) are
 waited on, under the same timeout. A failure on some resources never stops the others: every change ends in
 ``done`` or ``failed`` with its error. A flow log already gone when apply deletes it (deleted by hand after plan)
@@ -31,8 +34,8 @@ from multiflow.errors import MultiflowError, NotFound, PartialFailure, ProviderE
 from multiflow.model import FlowLog, FlowLogStatus
 from multiflow.ownership import managed_tags
 from multiflow.planning import Action, Change, FailedTarget, Plan
-from multiflow.scope import MAX_PARALLEL, Place
-from multiflow.waiting import Progress, WaitInterrupted, cancellable
+from multiflow.scope import MAX_PARALLEL, MAX_WAITING, Place, across_accounts
+from multiflow.waiting import Progress, WaitInterrupted, cancellable, idle_while_sleeping
 
 __all__ = ["ApplyInterrupted", "ApplyResult", "Failure", "ProgressEvent", "apply"]
 
@@ -159,8 +162,15 @@ def _apply_groups(
     cancel: threading.Event | None = None,
 ) -> ApplyResult:
     running: dict[Place, _Group] = {}
+    # Every group may wait at once (a sleeping thread), but only MAX_PARALLEL call at once: a group holds a calling
+    # slot from its first call to its last and gives it back while its waits sleep between polls.
+    calling = threading.BoundedSemaphore(MAX_PARALLEL)
 
     def run(key: Place) -> ApplyResult:
+        with idle_while_sleeping(calling):
+            return in_slot(key)
+
+    def in_slot(key: Place) -> ApplyResult:
         try:
             client = connections.client(key.provider, key.region, plan.account(key.provider, key.account))
         except SpecError:
@@ -171,10 +181,13 @@ def _apply_groups(
         group = running[key] = _Group(plan.fleet.name, client, timeout, progress, cancel)
         return group.run(groups[key])
 
-    pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(groups)))
+    pool = ThreadPoolExecutor(max_workers=min(MAX_WAITING, len(groups)))
     try:
-        for partial in pool.map(run, groups):
-            result.merge(partial)
+        # Round-robin over accounts, so that the callers spread over the accounts' rate limits; merged in plan order.
+        order = across_accounts(groups, lambda place: place)
+        partials = dict(zip(order, pool.map(run, order), strict=True))
+        for key in groups:
+            result.merge(partials[key])
     except KeyboardInterrupt:
         # Interrupted while joining (a second Ctrl-C): leave the calls in flight, say what is known so far.
         pool.shutdown(wait=False, cancel_futures=True)

@@ -37,7 +37,7 @@ from multiflow.model import Capabilities, FlowLog, FlowLogStatus
 from multiflow.ownership import MANAGED_TAG, options_digest, options_digests, owner_of, user_tags
 from multiflow.plugins import get_provider
 from multiflow.provider import ResourceLister
-from multiflow.scope import MAX_PARALLEL, Place, Scope, resolve
+from multiflow.scope import MAX_PARALLEL, Place, Scope, across_accounts, resolve
 from multiflow.spec import FlowLogSpec
 from multiflow.validate import effective_interval, effective_traffic, validate_fleet
 
@@ -297,9 +297,12 @@ def _changes(
     targets = scope.targets
     places = scope.places()
     swept = set(scope.sweep)
+    # Round-robin over accounts, so that the workers draw on every account's rate limit, not one account's.
+    reading = across_accounts(places, lambda place: place)
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, max(1, len(places)))) as pool:
-        read = pool.map(lambda place: _read(fleet, scope, connections, place, place in swept), places)
-        results = dict(zip(places, read, strict=True))
+        found = pool.map(lambda place: _read(fleet, scope, connections, place, place in swept), reading)
+        read = dict(zip(reading, found, strict=True))
+    results = {place: read[place] for place in places}
     errors = {where: r for where, r in results.items() if isinstance(r, MultiflowError)}
     observed = {where: r for where, r in results.items() if not isinstance(r, MultiflowError)}
     desired: dict[Place, dict[tuple[str, str], _Wanted]] = {}
@@ -414,8 +417,9 @@ def _resolve_all(
         key = (place, entry.resources.kind.value, json.dumps(tags, sort_keys=True))
         keys[(entry.name, place)] = key
         jobs.setdefault(key, _lister(connections, scope, target, tags))
+    listing = across_accounts(jobs, lambda key: key[0])
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, max(1, len(jobs)))) as pool:
-        results = dict(zip(jobs, pool.map(_listed, jobs.values()), strict=True))
+        results = dict(zip(listing, pool.map(lambda key: _listed(jobs[key]), listing), strict=True))
     selectors = set(keys.values())
     for key, listed in results.items():
         if isinstance(listed, MultiflowError) and key in selectors:

@@ -25,10 +25,10 @@ regions the file names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from multiflow.accounts import (
     DEFAULT_ACCOUNT,
@@ -47,11 +47,49 @@ from multiflow.fleet import ALL_REGIONS, Fleet, Target
 from multiflow.plugins import get_provider
 from multiflow.validate import EXTRA_REGIONS_VARIABLE, check_region
 
-__all__ = ["MAX_PARALLEL", "Coverage", "Place", "Scope", "ScopeFailure", "places_for", "resolve"]
+__all__ = [
+    "MAX_PARALLEL",
+    "MAX_WAITING",
+    "Coverage",
+    "Place",
+    "Scope",
+    "ScopeFailure",
+    "across_accounts",
+    "places_for",
+    "resolve",
+]
 
-#: The most accounts (listings) and places (reads) worked on at once by one process: a bound on threads and
-#: sockets, whatever the size of the organization. Each cloud's own limits are per account, in its provider.
-MAX_PARALLEL = 32
+#: The most accounts (listings) and places (reads, calls) worked on at once by one process: a bound on threads and
+#: sockets, whatever the size of the organization. Each cloud's own limits are per account, in its provider, and a
+#: worker over its account's limit sleeps in that account's limiter: with W workers an organization goes at most W
+#: accounts' rates at once, so W is sized for a few hundred accounts (at 32, apply over 200 accounts took 5x its
+#: floor; tests/benchmarks/organization.py), not for the CPU.
+MAX_PARALLEL = 256
+
+#: The most places apply keeps at once, calling or waiting for activations (one thread each): a waiting place only
+#: sleeps between polls and holds none of the MAX_PARALLEL calling slots, so the activations of every place of an
+#: organization overlap instead of queueing behind the callers (:func:`multiflow.waiting.idle_while_sleeping`).
+MAX_WAITING = 1024
+
+_T = TypeVar("_T")
+
+
+def across_accounts(items: Iterable[_T], place: Callable[[_T], Place]) -> list[_T]:
+    """``items`` reordered round-robin over (provider, account): the first place of every account, then the second
+    of every account, and so on, each account's in its own order.
+
+    Work taken in this order by a bounded pool spreads over as many accounts as there are workers. In sorted order
+    the workers would all be in the first account or two and wait on that account's rate limiter (the clouds'
+    limits are per account) while every other account's limit goes unused.
+    """
+    queues: dict[tuple[str, str], list[_T]] = {}
+    for item in items:
+        where = place(item)
+        queues.setdefault((where.provider, where.account), []).append(item)
+    ordered: list[_T] = []
+    for turn in range(max((len(q) for q in queues.values()), default=0)):
+        ordered += [q[turn] for q in queues.values() if turn < len(q)]
+    return ordered
 
 
 @dataclass(frozen=True, order=True)

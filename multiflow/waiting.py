@@ -28,10 +28,12 @@ __all__ = [
     "WaitInterrupted",
     "WaitResult",
     "cancellable",
+    "idle_while_sleeping",
     "wait_until",
 ]
 
 _CANCEL: ContextVar[threading.Event | None] = ContextVar("multiflow_wait_cancel", default=None)
+_SLOT: ContextVar[threading.Semaphore | None] = ContextVar("multiflow_wait_slot", default=None)
 
 
 class WaitInterrupted(WaitTimeout):
@@ -48,6 +50,34 @@ def cancellable(event: threading.Event | None) -> Iterator[None]:
         yield
     finally:
         _CANCEL.reset(token)
+
+
+@contextmanager
+def idle_while_sleeping(slot: threading.Semaphore) -> Iterator[None]:
+    """Hold ``slot`` (a bound on callers) in this thread and context, except while a wait sleeps between polls:
+    a waiter that only sleeps needs no calling slot, so many waits overlap while few callers call at once.
+
+    The slot is taken on entry (blocking) and given back on exit; each sleep gives it back and takes it again
+    before the next poll.
+    """
+    slot.acquire()
+    token = _SLOT.set(slot)
+    try:
+        yield
+    finally:
+        _SLOT.reset(token)
+        slot.release()
+
+
+def _idle(sleep: Callable[[float], None], slot: threading.Semaphore) -> Callable[[float], None]:
+    def idle(seconds: float) -> None:
+        slot.release()
+        try:
+            sleep(seconds)
+        finally:
+            slot.acquire()
+
+    return idle
 
 
 GONE = "gone"
@@ -110,6 +140,9 @@ def wait_until(
     cancel = _CANCEL.get()
     if cancel is not None and sleep is time.sleep:
         sleep = _interruptible(cancel)
+    slot = _SLOT.get()
+    if slot is not None:
+        sleep = _idle(sleep, slot)
     rng = rng or random.Random()
     pending = list(dict.fromkeys(ids))
     wanted_name = wanted.value if isinstance(wanted, FlowLogStatus) else wanted
