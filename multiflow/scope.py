@@ -250,6 +250,22 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
             if isinstance(listed, RegionListing):
                 sweep |= {Place(key[0], key[1], region) for region in listed.enabled}
                 entered.setdefault(key, known[key])
+    else:
+        # sweep: named still looks, in the regions the file names, in the members its filters now leave out: an
+        # account excluded from the file is cleaned up either way (no region listing needed for that).
+        regions_named: dict[str, set[str]] = {}
+        for target in targets:
+            if target.region != ALL_REGIONS:
+                regions_named.setdefault(target.provider, set()).add(target.region)
+        aside = {(p, a.id): a for p, accounts in outside.items() for a in accounts if regions_named.get(p)}
+        looked = [Place(p, a, r) for (p, a) in aside for r in sorted(regions_named[p])]
+        shut = _enter(connections, looked, aside, set())
+        for (provider_name, account_id), error in sorted(shut.items()):
+            notes.append(
+                f"{provider_name}: could not look in account {account_id} (outside the file's filters): {error}"
+            )
+        sweep |= {place for place in looked if (place.provider, place.account) not in shut}
+        entered.update({key: account for key, account in aside.items() if key not in shut})
     sweep -= covered_places
     return Scope(
         targets=tuple(expanded),
@@ -263,7 +279,7 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
 
 def _enter(
     connections: Connections,
-    targets: Sequence[Target],
+    targets: Sequence[Target | Place],
     accounts: Mapping[tuple[str, str], Account],
     entered: set[tuple[str, str]],
 ) -> dict[tuple[str, str], MultiflowError]:

@@ -80,6 +80,12 @@ def test_sweep_named_sweeps_nothing(connections: Connections) -> None:
     assert sorted(t.account for t in scope.targets) == ALL
 
 
+def test_sweep_named_still_looks_in_excluded_members_in_the_named_regions(connections: Connections) -> None:
+    scope = resolve(fleet(organization=f"{{exclude: ['{DEV}']}}", head="sweep: named"), connections)
+    assert scope.sweep == (Place("example", DEV, "local-1"),)  # the file's one region, nothing listed
+    assert ("example", DEV) in scope.accounts  # entered to delete what the fleet left there
+
+
 def test_a_member_that_refuses_entry_is_one_failure_under_sweep_named(
     box: ExampleSandbox, connections: Connections
 ) -> None:
