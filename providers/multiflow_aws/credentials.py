@@ -15,6 +15,7 @@ Nothing here logs, shows or stores a secret: the cache is keyed by a digest of t
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -25,8 +26,14 @@ import botocore.exceptions
 import botocore.session
 from botocore.credentials import AssumeRoleCredentialFetcher, CredentialProvider, DeferredRefreshableCredentials
 
+
 from multiflow.errors import ProviderError, SpecError
 from multiflow_aws.errors import ERROR_TABLE, from_client_error
+
+# A refused AssumeRole is raised to the caller as an AuthError (with AWS's code and request id); botocore also logs
+# it with a traceback, which Python's last-resort handler prints to stderr in a program that set up no logging.
+# A NullHandler here keeps that quiet there, and a program that configures logging still gets the record.
+logging.getLogger("botocore.credentials").addHandler(logging.NullHandler())
 
 __all__ = ["DEFAULT_SESSION_NAME", "IDENTITY_OPTIONS", "AssumedRole", "assumed_session", "forget", "identity_of"]
 
