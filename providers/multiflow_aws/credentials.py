@@ -26,7 +26,6 @@ import botocore.exceptions
 import botocore.session
 from botocore.credentials import AssumeRoleCredentialFetcher, CredentialProvider, DeferredRefreshableCredentials
 
-
 from multiflow.errors import ProviderError, SpecError
 from multiflow_aws.errors import ERROR_TABLE, from_client_error
 
