@@ -149,7 +149,7 @@ def _merge_plans(plans: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "shard": None,
         }
     )
-    for key in ("accounts", "changes", "counts", "failed_targets"):
+    for key in ("accounts", "outside_accounts", "changes", "counts", "failed_targets"):
         merged[key] = [item for p in plans for item in p.get(key, [])]
     for key in ("warnings", "notes"):
         merged[key] = list(dict.fromkeys(item for p in plans for item in p.get(key, [])))

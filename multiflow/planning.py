@@ -186,6 +186,7 @@ class Plan:
     accounts: Mapping[tuple[str, str], Account] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     shard: Shard | None = None
+    outside: frozenset[tuple[str, str]] = frozenset()
 
     def account(self, provider: str, account_id: str) -> Account | None:
         """The account apply enters for a change of ``provider`` in ``account_id`` (``None``: the default)."""
@@ -220,7 +221,14 @@ class Plan:
             "destroy": self.destroy,
             "shard": str(self.shard) if self.shard else None,
             "accounts": [
-                {"provider": a.provider, "account": a.id, "name": a.name} for _, a in sorted(self.accounts.items())
+                {"provider": a.provider, "account": a.id, "name": a.name}
+                for key, a in sorted(self.accounts.items())
+                if key not in self.outside
+            ],
+            "outside_accounts": [
+                {"provider": a.provider, "account": a.id, "name": a.name}
+                for key, a in sorted(self.accounts.items())
+                if key in self.outside
             ],
             "failed_targets": [t.as_dict() for t in self.failed_targets],
             "warnings": list(self.warnings),
@@ -262,6 +270,7 @@ def plan(
         accounts=dict(where.accounts),
         notes=where.notes,
         shard=where.shard,
+        outside=where.outside,
     )
 
 

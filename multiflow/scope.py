@@ -131,6 +131,7 @@ class Scope:
     :param failures: what could not be entered; nothing is planned there.
     :param notes: what is worth saying and is no failure (regions skipped, accounts outside the shard...).
     :param shard: the shard this scope is, or ``None``.
+    :param outside: the (provider, id) of ``accounts`` entered only to sweep them: members the filters leave out.
     """
 
     targets: tuple[Target, ...]
@@ -139,6 +140,7 @@ class Scope:
     failures: tuple[ScopeFailure, ...] = ()
     notes: tuple[str, ...] = ()
     shard: Shard | None = None
+    outside: frozenset[tuple[str, str]] = frozenset()
 
     def places(self) -> list[Place]:
         """Every place plan reads: the targets' and the sweep's, sorted, each once."""
@@ -274,6 +276,7 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
         failures=tuple(failures),
         notes=tuple(dict.fromkeys(notes)),
         shard=shard,
+        outside=frozenset((p, a.id) for p, accounts in outside.items() for a in accounts),
     )
 
 

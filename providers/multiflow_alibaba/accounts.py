@@ -246,8 +246,10 @@ def _organization(
         listed.add(account_id)
         name = str(member.get("DisplayName") or "") or None
         if account_id == management:
+            # The management account passes the same filters as a member (ids, folders, tags), as on AWS; it is
+            # entered with the caller's own credentials.
             entered: dict[str, Any] = {}
-            chosen = selector.include_management and account_id not in selector.exclude
+            chosen = selector.include_management and selector.selects(member, folders)
         else:
             entered = role_options(account_id, selector.role_name, source.session_name)
             chosen = selector.selects(member, folders)
@@ -257,7 +259,8 @@ def _organization(
             continue
         target = accounts if chosen else outside
         target.setdefault(account_id, Account("alibaba", account_id, name, entered, label))
-    covered = selector.include_management and management not in selector.exclude
+    unfiltered = selector.ids is None and selector.folders is None and not selector.tags
+    covered = selector.include_management and management not in selector.exclude and unfiltered
     if management and management not in listed and covered:
         accounts.setdefault(management, Account("alibaba", management, None, {}, label))
     for account_id in selector.ids or ():

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from multiflow.accounts import Account, AccountFailure, AccountListing, AccountSource
 from multiflow.errors import MultiflowError
@@ -53,7 +53,16 @@ def _matching(pattern: str, allowed: str) -> Callable[[str], str]:
     return check
 
 
-AccountId = Annotated[str, AfterValidator(_matching(ACCOUNT_ID_PATTERN, "a 12-digit AWS account id"))]
+def _id_text(value: object) -> object:
+    """An account id written unquoted in YAML is read as a number (and loses its leading zeros): as 12 digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
+        return f"{value:012d}"
+    return value
+
+
+AccountId = Annotated[
+    str, BeforeValidator(_id_text), AfterValidator(_matching(ACCOUNT_ID_PATTERN, "a 12-digit AWS account id"))
+]
 UnitId = Annotated[
     str,
     AfterValidator(_matching(UNIT_PATTERN, "an organizational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)")),

@@ -107,10 +107,11 @@ class Clouds:
         return {m["id"] for m in org["members"] if m["state"] == "ACTIVE"} | {org["management"]}
 
     def ali_accounts(self, folders: frozenset[str] | None = PROD_FOLDERS) -> set[str]:
-        """The Resource Directory's members in ``folders`` (every folder: ``None``), and the management account."""
+        """The Resource Directory's accounts in ``folders`` (every folder: ``None``): the management account only
+        when no folder filter leaves it out (it sits in the root folder), as on AWS."""
         org = self.ali.organization()
         members = {a for a, m in org["members"].items() if folders is None or m["folder"] in folders}
-        return members | {org["management_account_id"]}
+        return members | ({org["management_account_id"]} if folders is None else set())
 
     def aws_management(self) -> str:
         return str(self.aws.organization()["management"])
@@ -177,7 +178,7 @@ def places(plan: Plan, action: Action | None = None) -> set[tuple[str, str]]:
 def test_an_org_wide_fleet_over_both_clouds_converges_in_every_account_entered_as_itself(clouds: Clouds) -> None:
     fleet = clouds.seeded(fleet_text("whole"))
     aws_accounts, ali_accounts = clouds.aws_accounts(), clouds.ali_accounts()
-    assert len(aws_accounts) >= 4 and len(ali_accounts) == 3  # a management account and members on each cloud
+    assert len(aws_accounts) >= 4 and len(ali_accounts) == 2  # AWS: management and members; Alibaba: the prod folder
 
     plan = multiflow.plan(fleet, clouds.connections)
     assert plan.complete, [str(t.error) for t in plan.failed_targets]
@@ -210,7 +211,7 @@ def test_an_org_wide_fleet_over_both_clouds_converges_in_every_account_entered_a
                 made.setdefault(change.account, set()).add(change.flow_log.id)
         assert set(made) == {a for p, a in expected if p == provider}
         in_management = clouds.flow_log_ids(again, provider, management, region)
-        assert made[management] <= in_management
+        assert made.get(management, set()) <= in_management  # (Alibaba: the prod folder leaves it out)
         for account, ids in made.items():
             assert len(ids) == 3, (provider, account, ids)
             if account != management:
