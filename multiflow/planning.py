@@ -316,6 +316,7 @@ def _changes(
     observed = {where: r for where, r in results.items() if not isinstance(r, MultiflowError)}
     desired: dict[Place, dict[tuple[str, str], _Wanted]] = {}
     warnings: list[str] = []
+    empty: dict[str, list[str]] = {}  # entry -> the places where its selector matched nothing
     if not destroy:
         resolved, existing = _resolve_all(scope, connections, errors)
         for target in targets:
@@ -327,8 +328,7 @@ def _changes(
             where = place.label()
             if not ids:
                 if entry.resources.where is not None:
-                    kind = entry.resources.kind.value
-                    warnings.append(f"{entry.name}: where {entry.resources.where} matches no {kind} in {where}")
+                    empty.setdefault(entry.name, []).append(where)
                 continue
             known = existing.get((place, entry.resources.kind.value))
             absent = [i for i in ids if known is not None and i not in known]
@@ -343,6 +343,11 @@ def _changes(
             here = desired.setdefault(place, {})
             for resource_id in ids:
                 here[(entry.name, resource_id)] = wanted
+    for name, wheres in empty.items():
+        entry = next(t.entry for t in targets if t.entry.name == name)
+        shown = ", ".join(wheres[:3]) + (f" and {len(wheres) - 3} more place(s)" if len(wheres) > 3 else "")
+        kind = entry.resources.kind.value
+        warnings.append(f"{name}: where {entry.resources.where} matches no {kind} in {shown}")
     changes: list[Change] = []
     for place, flow_logs in observed.items():
         caps = get_provider(place.provider).capabilities

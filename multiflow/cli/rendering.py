@@ -295,7 +295,11 @@ def print_result(result: ApplyResult, elapsed: float, out: TextIO) -> None:
         out.write(table(failures, headers))
         out.write("\n")
     print_failed_targets(result.failed_targets, out)
-    status = "ok" if result.ok else "with failures"
+    status = "ok"
+    if result.failed:
+        status = "with failures"
+    elif result.failed_targets:
+        status = f"{len(result.failed_targets)} place(s) or account(s) not read"
     out.write(
         f"\nApplied in {elapsed:.1f}s: {len(result.done)} done, {len(result.failed)} failed, "
         f"{len(result.skipped)} skipped ({status}).\n"
