@@ -266,7 +266,7 @@ def plan(
         changes=tuple(changes),
         destroy=destroy,
         failed_targets=failed,
-        warnings=warnings,
+        warnings=where.warnings + warnings,
         accounts=dict(where.accounts),
         notes=where.notes,
         shard=where.shard,

@@ -132,6 +132,7 @@ class Scope:
     :param notes: what is worth saying and is no failure (regions skipped, accounts outside the shard...).
     :param shard: the shard this scope is, or ``None``.
     :param outside: the (provider, id) of ``accounts`` entered only to sweep them: members the filters leave out.
+    :param warnings: what is likely a mistake (an entry naming an account the fleet does not cover).
     """
 
     targets: tuple[Target, ...]
@@ -141,6 +142,7 @@ class Scope:
     notes: tuple[str, ...] = ()
     shard: Shard | None = None
     outside: frozenset[tuple[str, str]] = frozenset()
+    warnings: tuple[str, ...] = ()
 
     def places(self) -> list[Place]:
         """Every place plan reads: the targets' and the sweep's, sorted, each once."""
@@ -184,6 +186,7 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
     known = {(p, a.id): a for p, accounts in (*covered.items(), *outside.items()) for a in accounts}
     region_lists = _region_lists(connections, [known[k] for k in sorted(wanted_regions)])
     skipped: dict[tuple[str, str, str], list[str]] = {}
+    warnings: list[str] = []
     entered: dict[tuple[str, str], Account] = {}
     expanded: list[Target] = []
     failed_accounts: set[tuple[str, str]] = set()
@@ -205,7 +208,7 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
         everywhere = listings[target.provider].accounts
         missing = [n for n in named if not any(n in (a.id, a.name) for a in everywhere)]
         if missing and not listings[target.provider].failed:
-            notes.append(f"{target.entry.name}: accounts {', '.join(missing)} are not among the fleet's accounts")
+            warnings.append(f"{target.entry.name}: accounts {', '.join(missing)} are not among the fleet's accounts")
         for account in _accounts_of(target, covered[target.provider]):
             key = (target.provider, account.id)
             if key in failed_accounts:
@@ -277,6 +280,7 @@ def resolve(fleet: Fleet, connections: Connections, *, shard: Shard | None = Non
         notes=tuple(dict.fromkeys(notes)),
         shard=shard,
         outside=frozenset((p, a.id) for p, accounts in outside.items() for a in accounts),
+        warnings=tuple(dict.fromkeys(warnings)),
     )
 
 

@@ -156,7 +156,7 @@ flow_logs:
 """)
     scope = resolve(named, connections)
     assert [t.account for t in scope.targets] == [PROD]
-    assert "nets: accounts nobody are not among the fleet's accounts" in scope.notes
+    assert "nets: accounts nobody are not among the fleet's accounts" in scope.warnings
 
 
 @pytest.mark.parametrize(
