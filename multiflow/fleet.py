@@ -258,6 +258,7 @@ def _resolve_accounts(
 
     models = account_models()
     resolved: dict[str, list[AccountSource]] = {}
+    problems: list[ValidationError] = []
     for name, items in value.items():
         model = models.get(name)
         if model is None:
@@ -276,8 +277,17 @@ def _resolve_accounts(
                 else:
                     listed.append(model.model_validate(item))
             except ValidationError as exc:
-                raise located_error(exc, name, n) from None
+                problems.append(located_error(exc, name, n))  # every item's problems, not the first item's only
         resolved[name] = listed
+    if problems:
+        raise ValidationError.from_exception_data(
+            problems[0].title,
+            [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                for problem in problems
+                for e in problem.errors(include_url=False)
+            ],
+        )
     return resolved
 
 
@@ -629,6 +639,8 @@ def _known_keys(path: list[Any]) -> tuple[str, ...]:
     names = [p for p in path if isinstance(p, str)]
     if not names:
         return tuple(f for f in Fleet.model_fields if f != "source")
+    if names[0] == "accounts":
+        return _account_keys(names[1:])
     if names[-1] == "resources":
         return tuple(ResourceSelector.model_fields)
     if names == ["defaults"]:
@@ -638,6 +650,26 @@ def _known_keys(path: list[Any]) -> tuple[str, ...]:
     if names[-1] == "destination":
         return _destination_keys()
     return ()
+
+
+def _account_keys(names: list[str]) -> tuple[str, ...]:
+    """The keys of an account source (``accounts.aws[0]``) or of a model nested in one (``...organization``)."""
+    from multiflow.plugins import account_models
+
+    try:
+        models = account_models()
+    except Exception:  # a help only, as below
+        return ()
+    if not names:
+        return tuple(models)
+    model: Any = models.get(names[0])
+    for name in names[1:]:
+        field = getattr(model, "model_fields", {}).get(name)
+        if field is None:
+            return ()
+        nested = [a for a in (field.annotation, *getattr(field.annotation, "__args__", ())) if isinstance(a, type)]
+        model = next((a for a in nested if issubclass(a, BaseModel)), None)
+    return tuple(getattr(model, "model_fields", {}))
 
 
 def _option_blocks() -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import multiflow
 from multiflow.accounts import Shard
 from multiflow.client import Connections
 from multiflow.errors import SpecError
+from multiflow.fleet import FleetError
 from multiflow.plugins import get_provider
 from multiflow.sandbox import connections_to
 from multiflow.scope import Place, resolve
@@ -204,3 +205,24 @@ def test_a_region_the_cloud_lists_but_multiflow_does_not_know_is_left_out_with_a
     assert "local-1" in {t.region for t in scope.targets}
     [note] = [n for n in scope.notes if "local-2" in n]
     assert "not in multiflow's region list" in note and "MULTIFLOW_EXTRA_REGIONS" in note
+
+
+def test_every_bad_account_source_is_reported_at_once_with_did_you_mean() -> None:
+    with pytest.raises(FleetError) as caught:
+        multiflow.loads("""
+accounts:
+  example:
+    - organisation: {}
+    - organization: {idz: ["100000000001"]}
+flow_logs:
+  - name: nets
+    provider: example
+    regions: [local-1]
+    resources: {kind: vpc, ids: [net-a]}
+    destination: {kind: example_bucket, bucket: central-logs}
+""")
+    problems = caught.value.problems
+    assert [p.field for p in problems] == ["accounts.example[0].organisation", "accounts.example[1].organization.idz"]
+    assert "did you mean `organization`?" in str(problems[0].reason)
+    assert "did you mean `ids`?" in str(problems[1].reason)
+    assert [p.line for p in problems] == [4, 5]
