@@ -182,6 +182,8 @@ def _row(shown: bool, provider: str, account: str, *rest: object) -> tuple[objec
 
 
 _ACTIONS = ("create", "update", "replace", "delete", "keep", "conflict")
+#: Past this many (account, region) rows, plan's table leaves out the places where nothing is to change.
+MANY_ROWS = 24
 
 
 def print_plan(plan: Plan, out: TextIO) -> None:
@@ -203,12 +205,17 @@ def print_plan(plan: Plan, out: TextIO) -> None:
     if rows:
         headers = ["action", *_with_account(shown, ["provider", "region"]), "entry", "resource", "flow log", "why"]
         out.write(table(rows, headers) + "\n\n")
-    counts = [
-        (*_row(shown, p, a, r), *(c.get(action, 0) for action in _ACTIONS))
-        for (p, a, r), c in sorted(plan.counts().items())
-    ]
+    per_place = sorted(plan.counts().items())
+    quiet = [key for key, c in per_place if set(c) <= {"keep"}]
+    if len(per_place) > MANY_ROWS and quiet:
+        # An organization: the places where nothing is to change would fill a CI log; the totals below count them.
+        per_place = [(key, c) for key, c in per_place if not set(c) <= {"keep"}]
+    counts = [(*_row(shown, p, a, r), *(c.get(action, 0) for action in _ACTIONS)) for (p, a, r), c in per_place]
     out.write(table(counts, [*_with_account(shown, ["provider", "region"]), *_ACTIONS]))
     out.write("\n")
+    if len(per_place) < len(plan.counts()):
+        hidden = len(plan.counts()) - len(per_place)
+        out.write(f"({hidden} place(s) with nothing to change are not shown; -o json has every one)\n")
     if shown:
         per_account: dict[tuple[str, str], Counter[str]] = {}
         for (p, a, _), c in plan.counts().items():

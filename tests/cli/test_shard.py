@@ -148,3 +148,17 @@ def test_a_bad_shard_is_a_usage_error_naming_the_value(
     err = capsys.readouterr().err
     assert raised.value.code == 64
     assert f"argument --shard: {bad!r}: K/N with 1 <= K <= N <= 1024" in err, err
+
+
+def test_a_converged_organization_keeps_its_table_short(
+    box: ExampleSandbox, fleet_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with connections_to({"example": box}) as connections:
+        fleet = multiflow.load(fleet_file)
+        assert multiflow.apply(multiflow.plan(fleet, connections), connections, timeout=30).ok
+    code, out = run(capsys, "plan", str(fleet_file))
+    assert code == 0
+    places = len(box.cloud.accounts()) * 2
+    assert f"({places} place(s) with nothing to change are not shown; -o json has every one)" in out
+    assert not [line for line in out.splitlines() if line.startswith("example ") and " local-" in line]
+    assert f"Per account ({len(box.cloud.accounts())}):" in out
