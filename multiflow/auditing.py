@@ -332,18 +332,7 @@ class AuditReport:
             "kinds": [k.value for k in self.kinds],
             "targets": [{"provider": p, "region": r} for p, r in self.targets],
             "places": [{"provider": p.provider, "account": p.account or None, "region": p.region} for p in self.places],
-            "failed": [
-                {
-                    "provider": f.provider,
-                    "account": f.account or None,
-                    "region": f.region,
-                    "source": f.source or None,
-                    "error": str(f.error),
-                    "code": getattr(f.error, "code", None),
-                    "request_id": getattr(f.error, "request_id", None),
-                }
-                for f in self.failed
-            ],
+            "failed": [f.as_dict() for f in self.failed],
             "notes": list(self.notes),
             "flow_logs_read": self.flow_logs_read,
             "total": self.total().as_dict(),

@@ -120,6 +120,18 @@ class ScopeFailure:
     error: MultiflowError
     source: str = ""
 
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (the error keeps the provider's code and request id)."""
+        return {
+            "provider": self.provider,
+            "account": self.account or None,
+            "region": self.region,
+            "source": self.source or None,
+            "error": str(self.error),
+            "code": getattr(self.error, "code", None),
+            "request_id": getattr(self.error, "request_id", None),
+        }
+
 
 @dataclass(frozen=True)
 class Scope:

@@ -351,7 +351,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
             document: object = {
                 "shard": str(shard) if shard else None,
                 "flow_logs": rows,
-                "failed": [_failure_dict(f) for f in failures],
+                "failed": [f.as_dict() for f in failures],
                 "notes": list(coverage.notes),
             }
         else:
@@ -371,18 +371,6 @@ def _accounts_file(args: argparse.Namespace) -> dict[str, Any] | None:
     from multiflow.fleet import load_accounts
 
     return load_accounts(path)
-
-
-def _failure_dict(failure: Any) -> dict[str, Any]:
-    return {
-        "provider": failure.provider,
-        "account": failure.account or None,
-        "region": failure.region,
-        "source": failure.source or None,
-        "error": str(failure.error),
-        "code": getattr(failure.error, "code", None),
-        "request_id": getattr(failure.error, "request_id", None),
-    }
 
 
 def cmd_merge(args: argparse.Namespace, out: TextIO) -> int:
