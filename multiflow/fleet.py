@@ -474,10 +474,7 @@ def load_accounts(path: str | Path) -> dict[str, list[AccountSource]]:
     """The ``accounts:`` mapping of a YAML file (a fleet file, or a file with only ``accounts:``), read and checked
     as a fleet file's (bounded, strict, located errors): what ``list --accounts`` and ``audit --accounts`` use."""
     file = Path(path)
-    try:
-        text = _read_bounded(file).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FleetError(str(file), None, "encoding", f"offset {exc.start}", "UTF-8 text") from None
+    text = _read_text(file)
     node = _compose(text, str(file))
     problems: list[FleetError] = []
     data = _Builder(str(file), problems).value(node, [])
@@ -496,16 +493,21 @@ def load_accounts(path: str | Path) -> dict[str, list[AccountSource]]:
 def load(path: str | Path) -> Fleet:
     """Read and parse a fleet file: a regular file of at most :data:`MAX_FLEET_BYTES`, in UTF-8."""
     file = Path(path)
+    return loads(_read_text(file), source=str(file), default_name=file.stem)
+
+
+def _read_text(file: Path) -> str:
+    """The text of ``file``, read bounded (:func:`_read_bounded`) and decoded as UTF-8; a bad byte is a located
+    FleetError."""
     raw = _read_bounded(file)
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         bad = raw[exc.start : exc.start + 1].hex()
         raise FleetError(
             str(file), line, "encoding", f"byte 0x{bad} at offset {exc.start}", "UTF-8 text", reason=exc.reason
         ) from None
-    return loads(text, source=str(file), default_name=file.stem)
 
 
 def _read_bounded(file: Path) -> bytes:
