@@ -162,7 +162,7 @@ def _plugins() -> dict[str, Renderer]:
     def protocols() -> str:
         classes: list[type] = [provider.Provider, provider.ProviderSession]
         classes += [provider.StartStop, provider.Modifiable, provider.ServiceOptIn]
-        classes += [provider.ResourceLister, provider.ResourceInventory, provider.TagWriter]
+        classes += [provider.ResourceLister, provider.ResourceChecker, provider.ResourceInventory, provider.TagWriter]
         classes += [provider.Sandbox, provider.CreateOutcome, provider.DeleteOutcome, provider.SwitchOutcome]
         classes += [provider.DescribeQuery, provider.ModifyChanges, model.CloudResource]
         return "\n\n".join(python_api.class_reference(cls) for cls in classes)

@@ -6,8 +6,11 @@ hand) and ``multiflow:spec=<entry>@<digest>`` (which entry made it, and a digest
 cannot be read back or changed in place). Everything that can be read back is compared attribute by attribute, so
 a change made by hand (drift) shows up and is corrected by apply; an interrupted apply converges when run again.
 
-Reading is in bulk: one paginated describe of all flow logs per provider and region, and one paginated resource
-listing per selector, joined in memory.
+Reads follow the fleet, not the region: per place, the fleet's own flow logs by its ownership tag (whatever else
+the region holds); then, only where a flow log would be created, the flow logs already on those resources and
+which of the named resources exist (each provider answers in the fewest calls its cloud allows: filtered by id,
+or a listing where that is fewer calls); and one paginated resource listing per selector. Everything is joined in
+memory.
 
 A provider or region that cannot be read (an outage, refused credentials) does not stop the others: its targets
 are the plan's :attr:`Plan.failed_targets`, each with its error, and the rest is planned as usual. A flow log the
@@ -25,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -36,12 +39,15 @@ from multiflow.fleet import Fleet, Target
 from multiflow.model import Capabilities, FlowLog, FlowLogStatus
 from multiflow.ownership import MANAGED_TAG, options_digest, options_digests, owner_of, user_tags
 from multiflow.plugins import get_provider
-from multiflow.provider import ResourceLister
+from multiflow.provider import ResourceChecker, ResourceLister
 from multiflow.scope import MAX_PARALLEL, Place, Scope, across_accounts, resolve
-from multiflow.spec import FlowLogSpec
+from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow.validate import effective_interval, effective_traffic, validate_fleet
 
 __all__ = ["Action", "Change", "Difference", "FailedTarget", "Plan", "plan"]
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 class Action(str, Enum):
@@ -284,18 +290,19 @@ def _borrowed(connections: Connections | None) -> Iterator[Connections]:
         yield made
 
 
-def _read(
-    fleet: Fleet, scope: Scope, connections: Connections, where: Place, swept: bool
-) -> list[FlowLog] | MultiflowError:
-    """Every flow log of one place (only the fleet's own where ``swept``), or the error that kept them from being
-    read."""
+def _parallel(jobs: Mapping[_K, Callable[[], _V]], place_of: Callable[[_K], Place]) -> dict[_K, _V | MultiflowError]:
+    """Run ``jobs`` on up to :data:`MAX_PARALLEL` threads, round-robin over accounts (so that the workers draw on
+    every account's rate limit, not one account's); each result, or the MultiflowError it raised."""
+    order = across_accounts(jobs, place_of)
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, max(1, len(order)))) as pool:
+        return dict(zip(order, pool.map(lambda key: _caught(jobs[key]), order), strict=True))
+
+
+def _caught(job: Callable[[], _V]) -> _V | MultiflowError:
     try:
-        client = connections.client(where.provider, where.region, scope.account(where.provider, where.account))
-        if swept:
-            return client.describe(tags={MANAGED_TAG: fleet.name}, include_raw=False)
-        return client.describe(include_raw=False)
+        return job()
     except SpecError:
-        raise  # bad input, not an outage: the whole plan stops, as validation would have
+        raise
     except MultiflowError as exc:
         return exc
 
@@ -303,46 +310,46 @@ def _read(
 def _changes(
     fleet: Fleet, scope: Scope, connections: Connections, destroy: bool
 ) -> tuple[list[Change], tuple[FailedTarget, ...], tuple[str, ...]]:
+    """The changes of every place, in three steps whose reads follow the fleet, not what else a region holds:
+
+    1. each place's own flow logs, by the fleet's ownership tag (and each selector's resources);
+    2. where the fleet would create a flow log (a resource with none of this entry's), the flow logs already on
+       those resources (a cloud may allow one a resource, or one a destination) and, for explicit ids, which of
+       them exist (:class:`~multiflow.provider.ResourceChecker`);
+    3. the diff.
+    """
     targets = scope.targets
     places = scope.places()
     swept = set(scope.sweep)
-    # Round-robin over accounts, so that the workers draw on every account's rate limit, not one account's.
-    reading = across_accounts(places, lambda place: place)
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, max(1, len(places)))) as pool:
-        found = pool.map(lambda place: _read(fleet, scope, connections, place, place in swept), reading)
-        read = dict(zip(reading, found, strict=True))
-    results = {place: read[place] for place in places}
+    jobs = {place: _owned(fleet, scope, connections, place) for place in places}
+    results = _parallel(jobs, lambda place: place)
     errors = {where: r for where, r in results.items() if isinstance(r, MultiflowError)}
     observed = {where: r for where, r in results.items() if not isinstance(r, MultiflowError)}
     desired: dict[Place, dict[tuple[str, str], _Wanted]] = {}
     warnings: list[str] = []
     empty: dict[str, list[str]] = {}  # entry -> the places where its selector matched nothing
     if not destroy:
-        resolved, existing = _resolve_all(scope, connections, errors)
+        resolved = _resolve_all(scope, connections, errors)
+        explicit: dict[tuple[Place, str], set[str]] = {}  # (place, kind) -> ids named in the file
         for target in targets:
             entry = target.entry
             place = Place(entry.provider, target.account, target.region)
             if place in errors:
                 continue
             ids = resolved[(entry.name, place)]
-            where = place.label()
             if not ids:
                 if entry.resources.where is not None:
-                    empty.setdefault(entry.name, []).append(where)
+                    empty.setdefault(entry.name, []).append(place.label())
                 continue
-            known = existing.get((place, entry.resources.kind.value))
-            absent = [i for i in ids if known is not None and i not in known]
-            if absent:
-                shown = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
-                warnings.append(
-                    f"{entry.name}: no {entry.resources.kind.value} {shown} in {where} (creates there will fail)"
-                )
+            if entry.resources.ids is not None:
+                explicit.setdefault((place, entry.resources.kind.value), set()).update(ids)
             provider = get_provider(entry.provider)
             spec = provider.normalize(target.with_ids(ids), target.region)
             wanted = _Wanted.of(spec, provider.capabilities, provider.name)
             here = desired.setdefault(place, {})
             for resource_id in ids:
                 here[(entry.name, resource_id)] = wanted
+        warnings += _look_around(fleet, scope, connections, desired, observed, errors, explicit, targets)
     for name, wheres in empty.items():
         entry = next(t.entry for t in targets if t.entry.name == name)
         shown = ", ".join(wheres[:3]) + (f" and {len(wheres) - 3} more place(s)" if len(wheres) > 3 else "")
@@ -350,6 +357,8 @@ def _changes(
         warnings.append(f"{name}: where {entry.resources.where} matches no {kind} in {shown}")
     changes: list[Change] = []
     for place, flow_logs in observed.items():
+        if place in errors:
+            continue
         caps = get_provider(place.provider).capabilities
         changes += _diff(fleet, place, caps, desired.get(place, {}), flow_logs)
     order = {a: n for n, a in enumerate(Action)}
@@ -384,6 +393,97 @@ def _changes(
     return changes, tuple(failed), tuple(warnings)
 
 
+def _owned(fleet: Fleet, scope: Scope, connections: Connections, place: Place) -> Callable[[], list[FlowLog]]:
+    """The job that reads the fleet's own flow logs in ``place``: by its ownership tag, whatever else is there."""
+
+    def run() -> list[FlowLog]:
+        client = connections.client(place.provider, place.region, scope.account(place.provider, place.account))
+        return client.describe(tags={MANAGED_TAG: fleet.name}, include_raw=False)
+
+    return run
+
+
+def _look_around(
+    fleet: Fleet,
+    scope: Scope,
+    connections: Connections,
+    desired: Mapping[Place, Mapping[tuple[str, str], _Wanted]],
+    observed: dict[Place, list[FlowLog]],
+    errors: dict[Place, MultiflowError],
+    explicit: Mapping[tuple[Place, str], set[str]],
+    targets: Iterable[Target],
+) -> list[str]:
+    """Step 2 of :func:`_changes`: add to ``observed`` the flow logs on the resources where the fleet would create
+    one, and warn of named resources that do not exist. A place whose lookup fails joins ``errors``; a failed
+    existence check only leaves the warning out."""
+    fresh: dict[Place, list[str]] = {}
+    for place, wanted in desired.items():
+        if place in errors:
+            continue
+        have = {
+            (owner.entry, f.resource.id)
+            for f in observed.get(place, [])
+            if f.status is not FlowLogStatus.DELETING and (owner := owner_of(f)).fleet == fleet.name and owner.entry
+        }
+        todo = [key for key in wanted if key not in have]
+        if todo:
+            fresh[place] = list(dict.fromkeys(resource_id for _, resource_id in todo))
+    lookups: dict[tuple[Place, str], Callable[[], Any]] = {}
+    for place, resource_ids in fresh.items():
+        lookups[(place, "")] = _on_resources(scope, connections, place, resource_ids)
+        new = set(resource_ids)
+        for (where, kind), named in explicit.items():
+            ids = sorted(named & new) if where == place else []
+            if ids and ResourceKind(kind) in get_provider(place.provider).capabilities.selectable_kinds:
+                lookups[(place, kind)] = _existing(scope, connections, place, ResourceKind(kind), ids)
+    found = _parallel(lookups, lambda key: key[0])
+    warnings: list[str] = []
+    for (place, kind), result in sorted(found.items(), key=lambda item: (item[0][0], item[0][1])):
+        if not kind:
+            if isinstance(result, MultiflowError):
+                errors.setdefault(place, result)
+            else:
+                seen = {f.id for f in observed.get(place, [])}
+                observed.setdefault(place, []).extend(f for f in result if f.id not in seen)
+            continue
+        if isinstance(result, MultiflowError) or place in errors:
+            continue
+        asked = sorted(explicit[(place, kind)] & set(fresh[place]))
+        for target in targets:
+            entry = target.entry
+            if Place(entry.provider, target.account, target.region) != place or entry.resources.kind.value != kind:
+                continue
+            absent = [i for i in entry.resources.ids or () if i in asked and i not in result]
+            if absent:
+                shown = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
+                warnings.append(f"{entry.name}: no {kind} {shown} in {place.label()} (creates there will fail)")
+    return warnings
+
+
+def _on_resources(
+    scope: Scope, connections: Connections, place: Place, resource_ids: list[str]
+) -> Callable[[], list[FlowLog]]:
+    def run() -> list[FlowLog]:
+        client = connections.client(place.provider, place.region, scope.account(place.provider, place.account))
+        return client.describe(resource_ids=resource_ids, include_raw=False)
+
+    return run
+
+
+def _existing(
+    scope: Scope, connections: Connections, place: Place, kind: ResourceKind, ids: list[str]
+) -> Callable[[], set[str]]:
+    def run() -> set[str]:
+        session = connections.client(place.provider, place.region, scope.account(place.provider, place.account)).session
+        if isinstance(session, ResourceChecker):
+            return set(session.existing_resources(kind, ids))
+        if isinstance(session, ResourceLister):
+            return set(session.list_resources(kind, {})) & set(ids)
+        return set(ids)
+
+    return run
+
+
 @contextmanager
 def _bulk_reading() -> Iterator[None]:
     """Pause the cyclic garbage collector while a plan reads and diffs (restored after, as it was).
@@ -403,17 +503,14 @@ def _bulk_reading() -> Iterator[None]:
 
 def _resolve_all(
     scope: Scope, connections: Connections, errors: dict[Place, MultiflowError]
-) -> tuple[dict[tuple[str, Place], list[str]], dict[tuple[Place, str], set[str]]]:
-    """Resource ids per (entry, place): explicit ids, or a listing per distinct selector (in parallel); and, where
-    the provider lists the kind, the resources of each (place, kind) that explicit ids name, so plan can warn of
-    ids that do not exist (one listing per kind and place, not a call per id).
+) -> dict[tuple[str, Place], list[str]]:
+    """Resource ids per (entry, place): explicit ids, or a listing per distinct selector (in parallel).
 
     A selector's listing that fails puts its place in ``errors`` (plan plans nothing there); a place already in
-    ``errors`` is not listed. A listing for the existence check that fails only leaves the check out.
+    ``errors`` is not listed.
     """
     jobs: dict[tuple[Place, str, str], Callable[[], list[str]]] = {}
     keys: dict[tuple[str, Place], tuple[Place, str, str]] = {}
-    checks: set[tuple[Place, str, str]] = set()
     resolved: dict[tuple[str, Place], list[str]] = {}
     for target in scope.targets:
         entry = target.entry
@@ -422,40 +519,19 @@ def _resolve_all(
             continue
         if entry.resources.ids is not None:
             resolved[(entry.name, place)] = list(entry.resources.ids)
-            if entry.resources.kind in get_provider(entry.provider).capabilities.selectable_kinds:
-                key = (place, entry.resources.kind.value, "{}")
-                checks.add(key)
-                jobs.setdefault(key, _lister(connections, scope, target, {}))
             continue
         tags = entry.resources.tag_filter()
         key = (place, entry.resources.kind.value, json.dumps(tags, sort_keys=True))
         keys[(entry.name, place)] = key
         jobs.setdefault(key, _lister(connections, scope, target, tags))
-    listing = across_accounts(jobs, lambda key: key[0])
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, max(1, len(jobs)))) as pool:
-        results = dict(zip(listing, pool.map(lambda key: _listed(jobs[key]), listing), strict=True))
-    selectors = set(keys.values())
+    results = _parallel(jobs, lambda key: key[0])
     for key, listed in results.items():
-        if isinstance(listed, MultiflowError) and key in selectors:
+        if isinstance(listed, MultiflowError):
             errors.setdefault(key[0], listed)
     for name_place, key in keys.items():
         listed = results[key]
         resolved[name_place] = [] if isinstance(listed, MultiflowError) else listed
-    existing: dict[tuple[Place, str], set[str]] = {}
-    for key in checks:
-        listed = results[key]
-        if not isinstance(listed, MultiflowError):
-            existing[key[:2]] = set(listed)
-    return resolved, existing
-
-
-def _listed(job: Callable[[], list[str]]) -> list[str] | MultiflowError:
-    try:
-        return job()
-    except SpecError:
-        raise
-    except MultiflowError as exc:
-        return exc
+    return resolved
 
 
 def _lister(

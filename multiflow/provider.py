@@ -41,6 +41,7 @@ __all__ = [
     "ModifyChanges",
     "Provider",
     "ProviderSession",
+    "ResourceChecker",
     "ResourceInventory",
     "ResourceLister",
     "Sandbox",
@@ -204,6 +205,21 @@ class ResourceLister(Protocol):
 
     def list_resources(self, kind: ResourceKind, tags: Mapping[str, str | None]) -> list[str]:
         """Ids of every resource of ``kind`` in the region whose tags match (``None``: any value), all pages."""
+        ...
+
+
+@runtime_checkable
+class ResourceChecker(Protocol):
+    """A session that can tell which of some resource ids exist without listing the region. Optional.
+
+    Plan asks it about the ids a fleet names where it would create a flow log, to warn of the ones that are not
+    there before any create fails on them; without it, plan lists the region's resources of the kind
+    (:class:`ResourceLister`), which costs calls in proportion to the region rather than to the fleet.
+    """
+
+    def existing_resources(self, kind: ResourceKind, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` (resources of ``kind``) that exist in the region, in the fewest calls the cloud
+        allows (filtered by id, or a listing where that is fewer calls)."""
         ...
 
 

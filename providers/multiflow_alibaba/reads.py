@@ -49,6 +49,7 @@ from multiflow_alibaba.transport import LISTINGS
 from multiflow_alibaba.workers import Workers
 
 __all__ = [
+    "BY_ID",
     "LISTERS",
     "LISTING_REUSE_SECONDS",
     "PAGE_SIZE",
@@ -76,8 +77,15 @@ LISTERS: dict[ResourceKind, tuple[str, int]] = {
     ResourceKind.SUBNET: ("DescribeVSwitches", 50),
     ResourceKind.NETWORK_INTERFACE: ("DescribeNetworkInterfaces", 100),
 }
+#: Resource kind → (request key, ids a call) of a lookup by id: DescribeVpcs takes up to 20 VpcIds joined by
+#: commas, DescribeVSwitches one VSwitchId, ECS DescribeNetworkInterfaces up to 100 NetworkInterfaceId.N.
+BY_ID: dict[ResourceKind, tuple[str, int]] = {
+    ResourceKind.VPC: ("VpcId", 20),
+    ResourceKind.SUBNET: ("VSwitchId", 1),
+    ResourceKind.NETWORK_INTERFACE: ("NetworkInterfaceId", 100),
+}
 #: What asks for a listing, by the field named when a kind cannot be listed.
-_LISTING_USES = {"resources.where": "selectors", "kinds": "audits"}
+_LISTING_USES = {"resources.where": "selectors", "kinds": "audits", "resources.ids": "existence checks"}
 
 
 class Call(Protocol):
@@ -106,6 +114,8 @@ class Reads:
         self._owners: dict[str, tuple[tuple[str, str], ...]] = {}
         #: (when, resources having a flow log) of the last whole-region listing.
         self._region_listing: tuple[float, set[str]] | None = None
+        #: Resource id -> when a lookup by that resource (plan's, before it creates) found no flow log on it.
+        self._bare: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -132,16 +142,22 @@ class Reads:
         return records
 
     def without_flow_logs(self, resource_ids: Iterable[str]) -> set[str]:
-        """Those of ``resource_ids`` that had no flow log in a whole-region listing of the last
-        :data:`LISTING_REUSE_SECONDS` (none without one) and on which this session made none since.
+        """Those of ``resource_ids`` that had no flow log in the last :data:`LISTING_REUSE_SECONDS`, by a
+        whole-region listing or a lookup by resource (plan's), and on which this session made none since.
 
         A flow log made on one by someone else since is still refused by the cloud (one per resource), and the
         create adopts it then."""
+        now = time.monotonic()
         with self._lock:
-            if self._region_listing is None or time.monotonic() - self._region_listing[0] > LISTING_REUSE_SECONDS:
-                return set()
-            having = self._region_listing[1]
-            return {r for r in resource_ids if r not in having}
+            listing = self._region_listing
+            if listing is not None and now - listing[0] > LISTING_REUSE_SECONDS:
+                listing = None
+            return {
+                r
+                for r in resource_ids
+                if (listing is not None and r not in listing[1])
+                or now - self._bare.get(r, -math.inf) <= LISTING_REUSE_SECONDS
+            }
 
     def _rest(self, filters: Mapping[str, Any], first: Mapping[str, Any]) -> list[dict[str, Any]]:
         pages = math.ceil(int(first.get("TotalCount") or 0) / _served(first, PAGE_SIZE))
@@ -159,10 +175,10 @@ class Reads:
         base = dict(filters or {})
         if not wanted:
             return []
+        started = time.monotonic()
         if len(wanted) <= PER_ID_LOOKUPS:
-            return _unique(
-                [r for rs in self._workers.all(lambda v: self.records({**base, key: v}), wanted) for r in rs]
-            )
+            records = [r for rs in self._workers.all(lambda v: self.records({**base, key: v}), wanted) for r in rs]
+            return self._found(key, wanted, base, records, started)
         first = self.page(base, 1)
         records = records_of(first)
         seen = {r.get(key) for r in records}
@@ -172,8 +188,20 @@ class Reads:
             records += self._rest(base, first)
         elif remaining:
             records += [r for rs in self._workers.all(lambda v: self.records({**base, key: v}), remaining) for r in rs]
+        return self._found(key, wanted, base, records, started)
+
+    def _found(
+        self, key: str, wanted: list[str], base: Mapping[str, Any], records: list[dict[str, Any]], started: float
+    ) -> list[dict[str, Any]]:
+        """The records of a lookup by ``key`` that answer it; the resources a lookup by resource (and nothing else)
+        found bare are remembered so that a create right after need not look them up again."""
         chosen = set(wanted)
-        return _unique([r for r in records if r.get(key) in chosen])
+        found = _unique([r for r in records if r.get(key) in chosen])
+        if key == "ResourceId" and not base:
+            having = {r.get(key) for r in found}
+            with self._lock:
+                self._bare.update((v, started) for v in wanted if v not in having)
+        return found
 
     def flow_logs(self, records: Iterable[Mapping[str, Any]], include_raw: bool = True) -> list[FlowLog]:
         """The records as FlowLogs (see :meth:`flow_log`)."""
@@ -199,6 +227,7 @@ class Reads:
         with self._lock:
             if self._region_listing is not None:
                 self._region_listing[1].add(flow_log.resource.id)
+            self._bare.pop(flow_log.resource.id, None)
         owner = tuple((key, flow_log.tags[key]) for key in (MANAGED_TAG, SPEC_TAG) if key in flow_log.tags)
         if len(owner) == 2:
             self._owners[flow_log.id] = owner
@@ -317,20 +346,62 @@ class Reads:
         """Every item of the VPC, vSwitch or ENI listing for ``filters``: the first page, then the others
         concurrently. ``field`` names what asked for a kind that cannot be listed, in the UnsupportedFeature."""
         check_listable(kind, field)
+        first = self._resource_page(kind, filters, 1)
+        return self._listed_items(kind, filters, first)
+
+    def existing(self, kind: ResourceKind, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` (VPCs, vSwitches or ENIs) that exist, in the fewest calls: by id (:data:`BY_ID`: 20
+        VPCs, one vSwitch or 100 ENIs a call) when that is at most :data:`PER_ID_LOOKUPS` calls; else one probe
+        page of the region's listing, then whichever is fewer of its remaining pages and the calls by id for the
+        ids the probe did not show."""
+        check_listable(kind, "resources.ids")
+        wanted = list(dict.fromkeys(ids))
+        key, per_call = BY_ID[kind]
+        id_key = item_id_key(kind)
+        found: set[str] = set()
+        if len(wanted) > PER_ID_LOOKUPS * per_call:
+            first = self._resource_page(kind, {}, 1)
+            found = {str(item[id_key]) for item in self._items(kind, first)} & set(wanted)
+            wanted = [i for i in wanted if i not in found]
+            calls = math.ceil(len(wanted) / per_call)
+            if wanted and self._pages(kind, first) - 1 <= calls:
+                listed = {str(item[id_key]) for item in self._listed_items(kind, {}, first)}
+                return found | (listed & set(wanted))
+        batches = [wanted[n : n + per_call] for n in range(0, len(wanted), per_call)]
+
+        def ask(batch: list[str]) -> set[str]:
+            value: Any = ",".join(batch) if kind is ResourceKind.VPC else batch if per_call > 1 else batch[0]
+            body = self._resource_page(kind, {key: value}, 1)
+            return {str(item[id_key]) for item in self._items(kind, body)} & set(batch)
+
+        for batch_found in self._workers.all(ask, batches):
+            found |= batch_found
+        return found
+
+    def _resource_page(self, kind: ResourceKind, filters: Mapping[str, Any], number: int) -> dict[str, Any]:
         action, size = LISTERS[kind]
-        outer, inner, id_key = LISTINGS[action]
+        return dict(self._call(action, {**filters, "PageSize": size, "PageNumber": number}))
 
-        def page(number: int) -> dict[str, Any]:
-            return dict(self._call(action, {**filters, "PageSize": size, "PageNumber": number}))
+    def _items(self, kind: ResourceKind, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        outer, inner, _ = LISTINGS[LISTERS[kind][0]]
+        return list((body.get(outer) or {}).get(inner) or [])
 
-        def items_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
-            return list((body.get(outer) or {}).get(inner) or [])
+    def _pages(self, kind: ResourceKind, first: Mapping[str, Any]) -> int:
+        return math.ceil(int(first.get("TotalCount") or 0) / _served(first, LISTERS[kind][1]))
 
-        first = page(1)
-        pages = math.ceil(int(first.get("TotalCount") or 0) / _served(first, size))
-        items = items_of(first)
+    def _listed_items(
+        self, kind: ResourceKind, filters: Mapping[str, Any], first: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The items of ``first`` and of the listing's other pages (read concurrently), each once."""
+        id_key = item_id_key(kind)
+        items = self._items(kind, first)
         if items:
-            items += [item for body in self._workers.all(page, range(2, pages + 1)) for item in items_of(body)]
+            pages = range(2, self._pages(kind, first) + 1)
+            items += [
+                item
+                for body in self._workers.all(lambda n: self._resource_page(kind, filters, n), pages)
+                for item in self._items(kind, body)
+            ]
         return list({str(item[id_key]): item for item in items}.values())
 
 

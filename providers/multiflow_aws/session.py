@@ -445,6 +445,20 @@ class AwsSession:
         id_key = _LISTERS[kind][2] if kind in _LISTERS else ""
         return [item[id_key] for item in self._listing(kind, filters, "resources.where")]
 
+    def existing_resources(self, kind: ResourceKind, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` (VPCs, subnets or ENIs) that exist in the region: DescribeVpcs/Subnets/
+        NetworkInterfaces filtered by id (``vpc-id``, ``subnet-id``, ``network-interface-id``), at most
+        ``FILTER_VALUES_PER_CALL`` ids a call. A filter, unlike the ``VpcIds`` parameter, leaves out the ids EC2
+        does not know instead of refusing the call."""
+        wanted = list(dict.fromkeys(ids))
+        id_key = _LISTERS[kind][2] if kind in _LISTERS else ""
+        name = _ID_FILTERS.get(kind, "")
+        found: set[str] = set()
+        for chunk in _chunks(wanted, FILTER_VALUES_PER_CALL):
+            items = self._listing(kind, [{"Name": name, "Values": list(chunk)}], "resources.ids")
+            found.update(str(item[id_key]) for item in items)
+        return found & set(wanted)
+
     def inventory(self, kinds: Sequence[ResourceKind]) -> list[CloudResource]:
         """Every VPC, subnet and ENI of ``kinds`` with its VPC, subnet and tags: one paginated Describe per kind
         (1000 a page), never a call per resource."""
@@ -584,11 +598,17 @@ class AwsSession:
 
 
 #: What asks for a listing, by the field named when a kind cannot be listed.
-_LISTING_USES = {"resources.where": "selectors", "kinds": "audits"}
+_LISTING_USES = {"resources.where": "selectors", "kinds": "audits", "resources.ids": "existence checks"}
 _LISTERS = {
     ResourceKind.VPC: ("describe_vpcs", "Vpcs", "VpcId"),
     ResourceKind.SUBNET: ("describe_subnets", "Subnets", "SubnetId"),
     ResourceKind.NETWORK_INTERFACE: ("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
+}
+#: The filter that picks resources of a kind by id.
+_ID_FILTERS = {
+    ResourceKind.VPC: "vpc-id",
+    ResourceKind.SUBNET: "subnet-id",
+    ResourceKind.NETWORK_INTERFACE: "network-interface-id",
 }
 
 

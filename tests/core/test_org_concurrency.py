@@ -92,14 +92,19 @@ def test_plan_reads_one_place_of_each_account_before_a_second_of_any(
     fleet = multiflow.loads(FLEET)
     prepare_fleet({"example": box}, fleet, connections)
     read: list[str] = []
-    real_read = planning._read
+    real_owned = planning._owned
 
-    def recording(fleet: multiflow.Fleet, scope: object, connections: Connections, where: Place, swept: bool) -> object:
-        read.append(where.account)
-        return real_read(fleet, scope, connections, where, swept)  # type: ignore[arg-type]
+    def recording(fleet: multiflow.Fleet, scope: object, connections: Connections, where: Place) -> object:
+        job = real_owned(fleet, scope, connections, where)  # type: ignore[arg-type]
+
+        def run() -> object:
+            read.append(where.account)
+            return job()
+
+        return run
 
     monkeypatch.setattr(planning, "MAX_PARALLEL", 1)  # one reader: the order it reads in is the order given
-    monkeypatch.setattr(planning, "_read", recording)
+    monkeypatch.setattr(planning, "_owned", recording)
     plan = multiflow.plan(fleet, connections)
     assert plan.complete
     assert read[: len(ALL)] == ALL

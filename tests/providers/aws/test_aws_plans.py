@@ -168,3 +168,45 @@ def test_the_cross_account_role_and_tag_fields_are_read_back_and_compared(aws_en
     [change] = moved.changes
     assert change.action is Action.REPLACE and change.differs_in("options.cross_account_role")
     assert not change.differs_in("options")  # compared as an attribute, not through the digest
+
+
+def _ids_fleet(ids: list[str], bucket: str) -> Any:
+    return loads(
+        textwrap.dedent(f"""\
+        name: named
+        flow_logs:
+          - name: vpcs
+            provider: aws
+            regions: [{REGION}]
+            resources: {{kind: vpc, ids: [{", ".join(ids)}]}}
+            destination: {{kind: s3, bucket: "{bucket}"}}
+        """)
+    )
+
+
+def test_plan_of_named_vpcs_asks_about_them_not_the_region(aws_env: Any, connections: Any) -> None:
+    from tests.conftest import WireRecorder
+
+    aws_env.seed_vpcs(REGION, 5)  # other VPCs of the region, not the fleet's
+    bucket = aws_env.create_bucket("named-plan")
+    mine = aws_env.seed_vpcs(REGION, 2)
+    wire = WireRecorder()
+    connections.client("aws", REGION).session.ec2.meta.events.register("before-send.ec2", wire)
+    made = plan(_ids_fleet([*mine, "vpc-0000000000000dead"], bucket), connections)
+    assert actions(made) == {"create": sorted([*mine, "vpc-0000000000000dead"])}
+    assert any("no vpc vpc-0000000000000dead" in w for w in made.warnings), made.warnings
+    # The fleet's own flow logs by its tag; then the three by resource; the three VPCs by id, never the whole list.
+    [owned, on_resources] = wire.calls("DescribeFlowLogs")
+    assert owned["Filter.1.Name"] == ["tag:multiflow:managed"] and owned["Filter.1.Value.1"] == ["named"]
+    assert on_resources["Filter.1.Name"] == ["resource-id"]
+    [vpcs] = wire.calls("DescribeVpcs")
+    assert vpcs["Filter.1.Name"] == ["vpc-id"]
+    assert sorted(v for k, v in vpcs.items() if k.startswith("Filter.1.Value.")) == sorted(
+        [[i] for i in [*mine, "vpc-0000000000000dead"]]
+    )
+    # Once applied, a plan reads the fleet's own flow logs and nothing else.
+    assert multiflow.apply(plan(_ids_fleet(mine, bucket), connections), connections).ok
+    wire.requests.clear()
+    again = plan(_ids_fleet(mine, bucket), connections)
+    assert set(actions(again)) == {"keep"}
+    assert [name for name, _ in wire.requests] == ["DescribeFlowLogs"]
