@@ -122,10 +122,17 @@ def busy_region(t: dict[str, Any]) -> list[str]:
     return [
         f"## A busy Alibaba region: {t['size']} new flow logs beside {t['existing']:,} others",
         "",
-        "| floor (s) | plan (s) | apply (s) | apply / floor | whole / floor | calls | client CPU (s) | "
-        "emulator CPU (s) | peak RSS (MB) | runs |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-        f"| {t['floor_s']:.2f} | {t['plan_s']:.2f} | {t['apply_s']:.2f} | {t['apply_over_floor']:.2f}× | "
+        "The emulator admits 20 CreateFlowLog and 20 DescribeFlowLogs calls a second (a token bucket each, per "
+        "account, a second's burst), answers 30 ms late and activates a flow log 2 s after its creation. The apply "
+        "floor is the creates at the limit and the last activation; the whole command's adds the "
+        f"{t.get('plan_reads', '?')} DescribeFlowLogs the plan needs at least (its own flow logs by tag, then one "
+        "lookup per resource it creates on: fewer than the region's pages) at the limit.",
+        "",
+        "| apply floor (s) | whole floor (s) | plan (s) | apply (s) | apply / floor | whole / floor | calls | "
+        "client CPU (s) | emulator CPU (s) | peak RSS (MB) | runs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| {t['floor_s']:.2f} | {t.get('whole_floor_s', t['floor_s']):.2f} | {t['plan_s']:.2f} | "
+        f"{t['apply_s']:.2f} | {t['apply_over_floor']:.2f}× | "
         f"{t['whole_over_floor']:.2f}× | {_calls(t['calls'])} | {t['client_cpu_s']:.1f} | {t['sandbox_cpu_s']:.1f} | "
         f"{t['peak_rss_mb']:.0f} | {t['runs']} |",
         "",
@@ -140,12 +147,15 @@ def plan_wire(t: dict[str, Any]) -> list[str]:
         "",
         f"A fleet of {t['owned']} vSwitches, in a region holding {t['existing']:,} other flow logs; the emulator "
         "answers DescribeFlowLogs at 20 calls a second, 50 a page. Reading the whole region would take "
-        f"{t['whole_region_floor_s']:.0f} s at that rate (the floor of a whole-region read).",
+        f"{t['whole_region_floor_s']:.0f} s at that rate; the plan needs at least {t.get('plan_reads', '?')} calls "
+        "(its own flow logs by tag, a probe page, one lookup per vSwitch it would create on), whose floor at that "
+        "rate is the floor here.",
         "",
-        "| wall (s) | calls | client CPU (s) | emulator CPU (s) | client peak RSS (MB) | runs |",
-        "|---|---|---|---|---|---|",
-        f"| {t['wall_s']:.1f} | {_calls(t['calls'])} | {t['client_cpu_s']:.1f} | {t['sandbox_cpu_s']:.1f} | "
-        f"{t['peak_rss_mb']:.0f} | {t['runs']} |",
+        "| floor (s) | wall (s) | wall / floor | calls | client CPU (s) | emulator CPU (s) | client peak RSS (MB) "
+        "| runs |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {t.get('floor_s', 0.0):.2f} | {t['wall_s']:.1f} | {t.get('over_floor', 0.0):.2f}× | {_calls(t['calls'])} "
+        f"| {t['client_cpu_s']:.1f} | {t['sandbox_cpu_s']:.1f} | {t['peak_rss_mb']:.0f} | {t['runs']} |",
         "",
         _runs(t),
         "",
@@ -222,18 +232,21 @@ def goals(f: dict[str, Any]) -> list[str]:
         rows.append(f"| sizes ≥ 10,000 per cloud (AWS) | up to {biggest:,} | {_yes(biggest >= 10000)} |")
     if "busy-region" in f:
         t = f["busy-region"]
+        ok = t["whole_over_floor"] <= 1.1 and t["apply_over_floor"] <= 1.1
         rows.append(
             f"| busy region: ≤ 1.1× the floor | apply {t['apply_over_floor']:.2f}×, whole command "
-            f"{t['whole_over_floor']:.2f}× | {_yes(t['whole_over_floor'] <= 1.1)} |"
+            f"{t['whole_over_floor']:.2f}× (with plan's reads) | {_yes(ok)} |"
         )
     if "plan-wire" in f:
         t = f["plan-wire"]
         rows.append(
             f"| plan over 100,000: ≤ 300 MB peak RSS | {t['peak_rss_mb']:.0f} MB | {_yes(t['peak_rss_mb'] <= 300)} |"
         )
+        floor = t.get("floor_s", t["whole_region_floor_s"])
         rows.append(
-            f"| plan over 100,000: at the DescribeFlowLogs floor | {t['wall_s']:.0f} s against a whole-region "
-            f"read's {t['whole_region_floor_s']:.0f} s | {_yes(t['wall_s'] <= 1.1 * t['whole_region_floor_s'])} |"
+            f"| plan over 100,000: at the DescribeFlowLogs floor | {t['wall_s']:.1f} s against {floor:.1f} s for "
+            f"the {t.get('plan_reads', '?')} calls it needs (a whole-region read: {t['whole_region_floor_s']:.0f} s) "
+            f"| {_yes(t['wall_s'] <= 1.1 * floor)} |"
         )
     if "validate" in f:
         r = max(f["validate"]["rows"], key=lambda row: row["size"])
