@@ -9,7 +9,7 @@ import pytest
 
 from multiflow.errors import NotFound, SpecError, WaitTimeout
 from multiflow.model import FlowLogStatus
-from multiflow.provider import ResourceInventory, ResourceLister
+from multiflow.provider import ResourceChecker, ResourceInventory, ResourceLister
 from multiflow.testing.harness import Harness, check_error, expect, only
 from multiflow.validate import effective_interval, effective_traffic
 
@@ -150,6 +150,28 @@ class LifecycleChecks:
             if not set(tagged) <= set(by_key) or set(others) & set(by_key):
                 problems.append(f"{kind.value}: the tag-key listing {sorted(by_key)} is wrong")
         assert listed_any, "the session is a ResourceLister but lists no declared kind"
+        assert not problems, "\n".join(problems)
+
+    def test_existing_resources_tells_made_ids_from_unknown_ones(self, conformance: Harness) -> None:
+        """Where sessions are ``ResourceChecker``s: of resources made in the sandbox and ids nobody made (a made id
+        with a character more), exactly the made ones exist; a kind the session cannot check is a SpecError."""
+        h = conformance
+        session = h.client.session
+        if not isinstance(session, ResourceChecker):
+            pytest.skip("the provider's sessions do not check resource ids")
+        checked_any = False
+        problems: list[str] = []
+        for kind in h.caps.resource_kinds:
+            made = h.target.resources(kind, 2)
+            unknown = [made[0] + "0"]
+            try:
+                found = session.existing_resources(kind, [*made, *unknown])
+            except SpecError:
+                continue
+            checked_any = True
+            if set(found) != set(made):
+                problems.append(f"{kind.value}: {sorted(found)} exist, expected {sorted(made)}")
+        assert checked_any, "the session is a ResourceChecker but checks no declared kind"
         assert not problems, "\n".join(problems)
 
     # -- helpers ---------------------------------------------------------------------------------------------------
