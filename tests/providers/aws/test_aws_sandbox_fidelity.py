@@ -66,5 +66,8 @@ def test_a_new_vpc_has_its_own_default_security_group_found_by_id_and_name(aws_e
     vpcs = [ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"] for _ in range(2)]
     groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": vpcs}])["SecurityGroups"]
     assert sorted((g["VpcId"], g["GroupName"]) for g in groups) == sorted((v, "default") for v in vpcs)
-    by_id = ec2.describe_security_groups(GroupIds=[groups[1]["GroupId"]])["SecurityGroups"]
-    assert [g["GroupId"] for g in by_id] == [groups[1]["GroupId"]]
+    group_id = groups[1]["GroupId"]  # moto finds the group by id to change it
+    rule = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.9.0.0/16"}]}
+    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[rule])
+    [changed] = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    assert [(p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in changed["IpPermissions"]] == [(443, "10.9.0.0/16")]
