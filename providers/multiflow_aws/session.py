@@ -65,10 +65,12 @@ IAM_PROPAGATION_BACKOFF = Backoff(base=0.5, factor=2.0, cap=10.0, jitter="equal"
 
 @dataclass(frozen=True)
 class _Made:
-    """One answered CreateFlowLogs: what was sent and the flow log ids EC2 named, to be read back."""
+    """One answered CreateFlowLogs: what was sent, the flow log ids EC2 named (to be read back) and the resources
+    it listed as ``Unsuccessful``."""
 
     params: dict[str, Any]
     flow_log_ids: list[str]
+    refused: frozenset[str]
     retried: bool
     salt: str
 
@@ -316,7 +318,7 @@ class AwsSession:
                 mine = [found[i] for i in call.flow_log_ids if i in found]
                 outcome.created += mine
                 if len(mine) < len(call.flow_log_ids) and not call.salt:
-                    covered = {f.resource.id for f in mine} | {f.resource_id for f in outcome.failed}
+                    covered = {f.resource.id for f in mine} | call.refused
                     missing = [i for i in call.params["ResourceIds"] if i not in covered]
                     if missing:
                         log.info("ClientToken answered with deleted flow logs; creating %d again", len(missing))
@@ -366,10 +368,11 @@ class AwsSession:
                 raise
             outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch]
             return
-        outcome.failed += _unsuccessful(response, "CreateFlowLogs")
+        refused = _unsuccessful(response, "CreateFlowLogs")
+        outcome.failed += refused
         created_ids = list(response.get("FlowLogIds", []))
         if created_ids:
-            made.append(_Made(params, created_ids, retried, salt))
+            made.append(_Made(params, created_ids, frozenset(f.resource_id for f in refused), retried, salt))
 
     def _duplicates(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The flow logs of resources in ``params`` that already log to the same destination."""
