@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import boto3
@@ -60,6 +61,18 @@ OPT_IN_SKIPPED = "opt-in region not enabled for this account"
 IAM_PROPAGATION_MESSAGE = "Unable to assume given IAM role"
 #: Terraform's: 0.5 s doubling to 10 s; equal jitter so concurrent creates for one new role spread apart.
 IAM_PROPAGATION_BACKOFF = Backoff(base=0.5, factor=2.0, cap=10.0, jitter="equal")
+
+
+@dataclass(frozen=True)
+class _Made:
+    """One answered CreateFlowLogs: what was sent, the flow log ids EC2 named (to be read back) and the resources
+    it listed as ``Unsuccessful``."""
+
+    params: dict[str, Any]
+    flow_log_ids: list[str]
+    refused: frozenset[str]
+    retried: bool
+    salt: str
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -268,13 +281,18 @@ class AwsSession:
 
     def create(self, specs: Sequence[FlowLogSpec], *, extra_tags: Mapping[str, str], dry_run: bool) -> CreateOutcome:
         """Create flow logs, grouping resources with identical settings into calls of at most
-        ``CAPABILITIES.ids_per_call`` ids (300; 25 for transit gateways)."""
+        ``CAPABILITIES.ids_per_call`` ids (300; 25 for transit gateways).
+
+        EC2's answer names the new flow logs but not the resource each is on (and documents no order), so what the
+        calls made is read back once they are all sent: one DescribeFlowLogs per 1000 new flow logs, not one per
+        CreateFlowLogs call."""
         groups: dict[str, tuple[FlowLogSpec, dict[str, None]]] = {}
         for spec in specs:
             _, ids = groups.setdefault(spec.settings_digest(), (spec, {}))
             ids.update(dict.fromkeys(spec.resources.ids))
         outcome = CreateOutcome()
         passed: DryRunSucceeded | None = None
+        made: list[_Made] = []
         for spec, ids in groups.values():
             size = CAPABILITIES.ids_per_call[spec.resources.kind]
             for batch in _chunks(list(ids), size):
@@ -282,10 +300,31 @@ class AwsSession:
                 if dry_run:
                     passed = self._dry_run(params)
                     continue
-                self._create_batch(params, outcome)
+                self._create_batch(params, outcome, made)
         if passed is not None:
             raise passed
+        self._read_back(made, outcome)
         return outcome
+
+    def _read_back(self, made: list[_Made], outcome: CreateOutcome) -> None:
+        """The flow logs the calls in ``made`` created, read in one DescribeFlowLogs per 1000 ids, into
+        ``outcome``. A call answered with flow logs that are gone (a remembered ClientToken whose flow logs were
+        deleted since) is sent again with a new token for its resources still without one, and read back in turn
+        (once: a salted call is not sent again)."""
+        while made:
+            found = self.get([i for m in made for i in m.flow_log_ids])
+            again: list[_Made] = []
+            for call in made:
+                mine = [found[i] for i in call.flow_log_ids if i in found]
+                outcome.created += mine
+                if len(mine) < len(call.flow_log_ids) and not call.salt:
+                    covered = {f.resource.id for f in mine} | call.refused
+                    missing = [i for i in call.params["ResourceIds"] if i not in covered]
+                    if missing:
+                        log.info("ClientToken answered with deleted flow logs; creating %d again", len(missing))
+                        params = {**call.params, "ResourceIds": missing}
+                        self._create_batch(params, outcome, again, call.retried, salt=uuid.uuid4().hex)
+            made = again
 
     def _dry_run(self, params: dict[str, Any]) -> DryRunSucceeded:
         """One CreateFlowLogs with ``DryRun``: its DryRunSucceeded, or the refusal raised (every call of a create
@@ -299,8 +338,9 @@ class AwsSession:
         )
 
     def _create_batch(
-        self, params: dict[str, Any], outcome: CreateOutcome, retried: bool = False, salt: str = ""
+        self, params: dict[str, Any], outcome: CreateOutcome, made: list[_Made], retried: bool = False, salt: str = ""
     ) -> None:
+        """One CreateFlowLogs call: its refusals into ``outcome``, what it made into ``made`` (read back later)."""
         batch: list[str] = params["ResourceIds"]
         try:
             response = self._create_call({**params, "ClientToken": client_token(params, salt)})
@@ -317,29 +357,22 @@ class AwsSession:
             outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch if i in duplicates and i not in adopted]
             rest = [i for i in batch if i not in duplicates]
             if rest and len(rest) < len(batch) and not retried:
-                self._create_batch({**params, "ResourceIds": rest}, outcome, retried=True)
+                self._create_batch({**params, "ResourceIds": rest}, outcome, made, retried=True)
             elif rest:
                 outcome.failed += [ResourceFailure(i, exc.about(i)) for i in rest]
             return
         except ProviderError as exc:
-            if isinstance(exc, AuthError) and not outcome.created and not outcome.failed:
+            if isinstance(exc, AuthError) and not outcome.created and not outcome.failed and not made:
                 # A refusal of the whole call (credentials, permission) before anything succeeded: the call's own
                 # error, not a PartialFailure of every resource with nothing done.
                 raise
             outcome.failed += [ResourceFailure(i, exc.about(i)) for i in batch]
             return
-        outcome.failed += _unsuccessful(response, "CreateFlowLogs")
-        created_ids = response.get("FlowLogIds", [])
-        found = self.get(created_ids) if created_ids else {}
-        outcome.created += [found[i] for i in created_ids if i in found]
-        if len(found) < len(created_ids) and not salt:
-            # AWS answered a remembered ClientToken with flow logs deleted since: ask again, with a new token,
-            # for the resources that are still without one.
-            covered = {f.resource.id for f in found.values()} | {f.resource_id for f in outcome.failed}
-            missing = [i for i in batch if i not in covered]
-            if missing:
-                log.info("ClientToken answered with deleted flow logs; creating %d again", len(missing))
-                self._create_batch({**params, "ResourceIds": missing}, outcome, retried, salt=uuid.uuid4().hex)
+        refused = _unsuccessful(response, "CreateFlowLogs")
+        outcome.failed += refused
+        created_ids = list(response.get("FlowLogIds", []))
+        if created_ids:
+            made.append(_Made(params, created_ids, frozenset(f.resource_id for f in refused), retried, salt))
 
     def _duplicates(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The flow logs of resources in ``params`` that already log to the same destination."""

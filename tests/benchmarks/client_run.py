@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -51,15 +52,42 @@ def _limiters(connections: Any) -> dict[str, Any]:
     return seen
 
 
+class CallTimes:
+    """Wall seconds per EC2 action, summed over calls, from botocore's ``before-call``/``after-call`` events of the
+    AWS sessions' clients (what apply's time is spent waiting on, action by action)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._started = threading.local()
+        self._lock = threading.Lock()
+
+    def watch(self, connections: Any) -> None:
+        for client in list(getattr(connections, "_clients", {}).values()):
+            ec2 = getattr(getattr(client, "session", None), "ec2", None)
+            if ec2 is not None:
+                ec2.meta.events.register("before-call.ec2", self._before)
+                ec2.meta.events.register("after-call.ec2", self._after)
+
+    def _before(self, model: Any, **_: Any) -> None:
+        self._started.at = time.monotonic()
+
+    def _after(self, model: Any, **_: Any) -> None:
+        spent = time.monotonic() - getattr(self._started, "at", time.monotonic())
+        with self._lock:
+            self.seconds[model.name] = self.seconds.get(model.name, 0.0) + spent
+
+
 def apply(job: dict[str, Any]) -> dict[str, Any]:
     import multiflow
 
     fleet = multiflow.loads(job["fleet"])
     imported = _load_sdks(job["options"])
     started, cpu_started = time.monotonic(), time.process_time()
+    times = CallTimes()
     with _connections(job["options"]) as connections:
         plan = multiflow.plan(fleet, connections)
         planned, cpu_planned = time.monotonic(), time.process_time()
+        times.watch(connections)
         result = multiflow.apply(plan, connections)
         limiters = _limiters(connections)
     done, cpu_done = time.monotonic(), time.process_time()
@@ -74,6 +102,7 @@ def apply(job: dict[str, Any]) -> dict[str, Any]:
         "apply_cpu_s": cpu_done - cpu_planned,
         "limiters": limiters,
         "import_s": imported,
+        "apply_call_s": {k: round(v, 3) for k, v in sorted(times.seconds.items())},
     }
 
 

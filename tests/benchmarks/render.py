@@ -89,8 +89,9 @@ def aws_anchor(t: dict[str, Any]) -> list[str]:
         "Ratios are medians of per-run ratios.",
         "",
         "| VPCs | multiflow apply (s) | whole (s) | anchor (s) | apply / anchor | whole / anchor | client CPU (s) | "
-        "anchor CPU (s) | CPU / anchor | moto CPU (s) | anchor's moto CPU (s) | peak RSS (MB) | multiflow's calls |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "anchor CPU (s) | CPU / anchor | moto CPU (s) | anchor's moto CPU (s) | peak RSS (MB) | multiflow's calls | "
+        "runs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in t["rows"]:
         a = r["anchor"]
@@ -99,8 +100,23 @@ def aws_anchor(t: dict[str, Any]) -> list[str]:
             f"{r['apply_over_anchor']:.2f}× | "
             f"{r['whole_over_anchor']:.2f}× | {r['client_cpu_s']:.2f} | {a['client_cpu_s']:.2f} | "
             f"{r['client_cpu_over_anchor']:.2f}× | {r['sandbox_cpu_s']:.2f} | {a['sandbox_cpu_s']:.2f} | "
-            f"{r['peak_rss_mb']:.0f} | {_calls(r['calls'])} |"
+            f"{r['peak_rss_mb']:.0f} | {_calls(r['calls'])} | {r.get('runs', '?')} |"
         )
+    if all(r.get("apply_call_s") for r in t["rows"]):
+        lines += [
+            "",
+            "Where apply's time goes: seconds spent in each EC2 action's calls (botocore's `before-call` to "
+            "`after-call` in the client, summed; medians of the runs):",
+            "",
+            "| VPCs | apply (s) | " + " | ".join(f"{a} (s)" for a in t["rows"][0]["apply_call_s"]) + " |",
+            "|---|---|" + "---|" * len(t["rows"][0]["apply_call_s"]),
+        ]
+        lines += [
+            f"| {r['size']:,} | {r['apply_s']:.2f} | "
+            + " | ".join(f"{r['apply_call_s'].get(a, 0.0):.2f}" for a in t["rows"][0]["apply_call_s"])
+            + " |"
+            for r in t["rows"]
+        ]
     if all("apply_cpu_s" in r for r in t["rows"]):
         lines += [
             "",

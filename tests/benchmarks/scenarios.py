@@ -205,6 +205,10 @@ def aws_anchor(sizes: Sequence[int] = (1000, 3000, 10000), runs: int = 3, rate_l
                         for o, a in zip(ours, anchor, strict=True)
                     ]
                 ),
+                "apply_call_s": {
+                    action: median([o.result.get("apply_call_s", {}).get(action, 0.0) for o in ours])
+                    for action in ours[-1].result.get("apply_call_s", {})
+                },
                 "anchor": _summary(anchor, "aws"),
                 **_summary(ours, "aws"),
             }

@@ -159,3 +159,42 @@ def test_aws_only_criteria_are_describe_flow_logs_filters_answered_by_ec2(
     with pytest.raises(SpecError) as caught:
         session.describe(DescribeQuery(), destination_kind="sls")
     assert caught.value.field == "destination_kind"
+
+
+def tgw_ids(count: int) -> list[str]:
+    """Well-formed transit gateway ids (moto takes one that names nothing, as it does for transit gateways)."""
+    return [f"tgw-{n:017x}" for n in range(1, count + 1)]
+
+
+def test_a_create_reads_back_what_all_its_calls_made_in_one_describe(aws_env: Any, aws_client: Any, wire: Any) -> None:
+    # 60 transit gateways: three CreateFlowLogs of at most 25, then one DescribeFlowLogs of the 60 new flow logs
+    # (EC2's answers name the flow logs, not their resources), not one per call.
+    ids = tgw_ids(60)
+    bucket = aws_env.create_bucket("readback")
+    spec = FlowLogSpec(resources={"kind": "transit_gateway", "ids": ids}, destination={"kind": "s3", "bucket": bucket})
+    created = aws_client.create(spec)
+    sent = [len([k for k in c if k.startswith("ResourceId.")]) for c in wire.calls("CreateFlowLogs")]
+    assert sent == [25, 25, 10]
+    described = wire.calls("DescribeFlowLogs")
+    assert len(described) == 1 and len([k for k in described[0] if k.startswith("FlowLogId.")]) == 60
+    assert sorted(f.resource.id for f in created) == ids
+    truth = {f.id: f.resource.id for f in aws_client.describe()}
+    assert {f.id: f.resource.id for f in created} == truth
+
+
+def test_a_refusal_after_calls_that_made_flow_logs_is_a_partial_failure_with_them(
+    aws_env: Any, aws_client: Any
+) -> None:
+    # The second of three calls is refused (403): the flow logs of the first and third are read back and reported
+    # as made, beside the 25 resources of the refused call; not the refusal alone, as if nothing were done.
+    ids = tgw_ids(60)
+    bucket = aws_env.create_bucket("partial")
+    aws_client.session.ec2.meta.events.register(
+        "before-send.ec2.CreateFlowLogs", Answer("UnauthorizedOperation", {2}, 403)
+    )
+    spec = FlowLogSpec(resources={"kind": "transit_gateway", "ids": ids}, destination={"kind": "s3", "bucket": bucket})
+    with pytest.raises(PartialFailure) as caught:
+        aws_client.create(spec)
+    made = sorted(f.resource.id for f in caught.value.succeeded)
+    assert made == ids[:25] + ids[50:]
+    assert sorted(f.resource_id for f in caught.value.failed) == ids[25:50]
