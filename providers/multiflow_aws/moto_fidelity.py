@@ -24,6 +24,10 @@ multiflow, so the sandbox corrects them at moto's HTTP-handler layer (the wire p
   trying the name as a group id against every security group of the region first, so N VPCs cost O(N²) to make
   (seeding 20,000 did not finish in 7 minutes); a name that is not an ``sg-`` id skips that scan (moto's group ids
   all start ``sg-``, so the answer is the same);
+* every Describe filter is matched value by value with ``fnmatch`` (a filter of 200 ids against 6,000 VPCs is
+  1.2 million pattern matches a call, over a second of sandbox CPU), where AWS looks ids up; a filter whose values
+  hold no wildcard (``*``, ``?``, ``[``) is matched against a set of them, for a resource whose value for it is a
+  single string (the same answer; wildcards and every other value type still go moto's way);
 * DescribeFlowLogs, DescribeVpcs, DescribeSubnets and DescribeNetworkInterfaces ignore ``MaxResults``/
   ``NextToken``; AWS pages;
 * every EC2 resource's own tags are found by scanning every tag of the region (``TaggedEC2Resource.get_tags``
@@ -179,6 +183,7 @@ def apply() -> None:
         _own_tags()
         _indexed_flow_log_reads()
         _default_group_by_name()
+        _literal_filters()
         _applied = True
 
 
@@ -263,6 +268,47 @@ def _default_group_by_name() -> None:
         return original(self, group_id)
 
     SecurityGroupBackend.get_security_group_from_id = get_security_group_from_id  # type: ignore[method-assign]
+
+
+#: The moto EC2 model modules whose Describe calls multiflow makes with id filters.
+_FILTERED_MODULES = ("vpcs", "subnets", "elastic_network_interfaces", "flow_logs")
+
+
+def _literal_filters() -> None:
+    """moto's ``generic_filter`` matching a filter of literal values (no wildcard) by set membership."""
+    import importlib
+
+    from moto.ec2 import utils
+
+    original = getattr(utils, "generic_filter", None)
+    matching = getattr(utils, "is_filter_matching", None)
+    if not callable(original) or not callable(matching):
+        raise RuntimeError(
+            "moto.ec2.utils has no generic_filter/is_filter_matching: update multiflow_aws.moto_fidelity"
+        )
+
+    def generic_filter(filters: dict[str, Any], objects: list[Any]) -> list[Any]:
+        for name, wanted in (filters or {}).items():
+            values = wanted if isinstance(wanted, list) else [wanted]
+            literal = len(values) > 1 and all(isinstance(v, str) and not set(v) & set("*?[") for v in values)
+            if not literal:
+                objects = [obj for obj in objects if matching(obj, name, wanted)]
+                continue
+            chosen = frozenset(values)
+
+            def keep(obj: Any, name: str = name, wanted: Any = wanted, chosen: frozenset[str] = chosen) -> bool:
+                value = obj.get_filter_value(name)
+                return value in chosen if isinstance(value, str) else bool(matching(obj, name, wanted))
+
+            objects = [obj for obj in objects if keep(obj)]
+        return objects
+
+    for module_name in _FILTERED_MODULES:
+        module = importlib.import_module(f"moto.ec2.models.{module_name}")
+        if getattr(module, "generic_filter", None) is not original:
+            raise RuntimeError(f"moto.ec2.models.{module_name} filters otherwise: update multiflow_aws.moto_fidelity")
+        module.generic_filter = generic_filter  # type: ignore[attr-defined]
+    utils.generic_filter = generic_filter  # type: ignore[attr-defined]
 
 
 def _id_limited(original: Any) -> Any:

@@ -71,3 +71,17 @@ def test_a_new_vpc_has_its_own_default_security_group_found_by_id_and_name(aws_e
     ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[rule])
     [changed] = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
     assert [(p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in changed["IpPermissions"]] == [(443, "10.9.0.0/16")]
+
+
+def test_id_filters_answer_the_same_by_set_and_by_pattern(aws_env: Any) -> None:
+    # moto_fidelity matches a filter of literal values by set membership (moto tries fnmatch per value): the
+    # answer must be the same, unknown ids left out, and a wildcard value still a pattern.
+    vpcs = aws_env.seed_vpcs(REGION, 4)
+    ec2 = aws_env.client("ec2", REGION)
+
+    def described(values: list[str]) -> list[str]:
+        return sorted(v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": values}])["Vpcs"])
+
+    assert described([vpcs[0], vpcs[2], "vpc-0000000000000dead"]) == sorted([vpcs[0], vpcs[2]])
+    assert set(vpcs) <= set(described(["vpc-*", "vpc-0000000000000dead"]))
+    assert vpcs[1] in described([vpcs[1][:-1] + "?", "vpc-0000000000000dead"])
