@@ -7,6 +7,7 @@ values, and positions from libyaml's nodes must be ruamel's.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 from pathlib import Path
@@ -23,7 +24,6 @@ from multiflow.fleet_fast import UNCLEAN, clean_values, located_nodes
 from multiflow.validate import validate_fleet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import contextlib
 
 from scenarios import validate_fleet_text
 
