@@ -98,6 +98,8 @@ def test_a_clean_document_reads_as_the_located_way_reads_it(text: str) -> None:
     [
         "a: &x 1\nb: 2\n",  # an anchor (an alias could follow)
         "a: &x 1\nb: *x\n",  # an alias
+        "a: 1\nb: *x\n",  # an alias of no anchor (libyaml's parser leaves that to a composer)
+        "a: [*x]\n",
         "a: !!str 1\n",  # an explicit tag
         "a: !custom x\n",
         "a: 1\na: 2\n",  # a key given twice
