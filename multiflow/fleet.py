@@ -21,9 +21,10 @@ Errors point at the file, the line, the column and the field: ``fleet.yaml:12:15
 allowed ...``; every problem of a file is reported at once (:attr:`FleetError.problems`).
 
 The file is read once, bounded (:data:`MAX_FLEET_BYTES`, regular files only: never a FIFO or a device), decoded
-as UTF-8 and parsed once as YAML 1.2 (``yes`` is a string; ``0x3C`` and ``1:00`` are not numbers) with
-ruamel.yaml. Duplicate keys, aliases (``*name``, ``<<:``) and explicit tags (``!!set``, ``!!python/...``) are
-refused: each is a located error, and none can make a small file expand into a large value.
+as UTF-8 and parsed once as YAML 1.2 (``yes`` is a string; ``0x3C`` and ``1:00`` are not numbers). Duplicate
+keys, aliases (``*name``, ``<<:``) and explicit tags (``!!set``, ``!!python/...``) are refused: each is a located
+error, and none can make a small file expand into a large value. A file with nothing to refuse is read by
+libyaml (:mod:`multiflow.fleet_fast`); any other by ruamel.yaml, which locates each problem (:class:`_Document`).
 """
 
 from __future__ import annotations
