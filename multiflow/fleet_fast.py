@@ -3,7 +3,8 @@
 ruamel.yaml's pure-Python scanner, parser and composer cost some 90 µs an entry of a fleet file (99 % of
 ``multiflow.loads`` at 3,000 entries); libyaml's parser reads the same events in C. This module walks those
 events into plain values (dict, list, str, int, float, bool, None) for a document that is *clean*: one document,
-no directive, no anchor, alias or explicit tag, string keys each given once, no number YAML 1.2 would read but
+no tab, exotic line break or control character (:data:`_DIVERGENT`), no directive, no anchor, alias or explicit
+tag, string keys each given once, no number YAML 1.2 would read but
 :mod:`multiflow.fleet` refuses, nested at most :data:`MAX_DEPTH` deep. Plain scalars are resolved by ruamel's own
 YAML 1.2 resolver, so ``yes`` stays a string and ``0x3C`` is refused exactly as on the located path.
 
@@ -102,9 +103,16 @@ def _plain(text: str) -> Any:
     return text
 
 
+#: Characters where libyaml and ruamel.yaml read a document differently (found by fuzzing both,
+#: tests/core/test_fleet_fast.py): tabs (ruamel refuses some that libyaml takes), the Unicode line and paragraph
+#: separators and NEL (line breaks to ruamel, not always to libyaml), a byte-order mark past the start, a carriage
+#: return not before a line feed, and control characters. A text with any of them goes the located way.
+_DIVERGENT = re.compile("[\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]|\r(?!\n)|(?<!^)\ufeff")
+
+
 def clean_values(text: str) -> Any:
     """The values of ``text`` if it is a clean mapping document (module docstring); UNCLEAN otherwise."""
-    if _CParser is None:
+    if _CParser is None or _DIVERGENT.search(text):
         return UNCLEAN
     parser = _CParser(text)
     try:

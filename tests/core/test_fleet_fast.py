@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,13 @@ def test_a_clean_document_reads_as_the_located_way_reads_it(text: str) -> None:
         "a: b: c\n",
         "a:\n\tb: c\n",
         "a: " + "[" * 40 + "]" * 40 + "\n",  # deeper than MAX_DEPTH
+        "a: b\t: c\n",  # a tab: libyaml takes this, ruamel does not
+        "a:\u2028b: x\n",  # a line separator: a line break to ruamel, not to libyaml
+        "a: x\u2029y\n",
+        "a: x\x85y\n",
+        "a: 1\rb: 2\n",  # a carriage return alone
+        "a: x\ufeffy\n",  # a byte-order mark past the start
+        "a: \x01\n",
     ],
 )
 def test_what_the_fast_way_does_not_take_goes_the_located_way(text: str) -> None:
@@ -152,6 +160,28 @@ def test_any_document_the_fast_way_takes_reads_as_the_located_way_reads_it(data:
     values = clean_values(text)
     if values is not UNCLEAN:
         assert values == located(text)
+
+
+_PIECES = [
+    *["a", "b", "k", ":", ": ", " ", "  ", "\n", "\n  ", "\n- ", "- ", "[", "]", "{", "}", ",", ", ", "'", '"'],
+    *["#", " #", "\\", "\t", "é", "x:y", "1", "0x1", "yes", "~", "null", "-", "?", "|", ">", "\n    ", '"\\/"'],
+    *['"\\x41"', "'it''s'", "...", "---", "=", "<<", "@", "`", "%", "!", "&", "*", "1.5", "+1", ".5", "1e3"],
+    *["TRUE", "a b", "\r\n", "\ufeff", "\u2028", "\x85"],
+]
+
+
+def test_random_text_the_fast_way_takes_reads_as_the_located_way_reads_it() -> None:
+    """Seeded fuzzing of both ways with YAML's punctuation: found the tab and line-separator divergences."""
+    rng = random.Random(15)
+    taken = 0
+    for _ in range(20000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 25)))
+        values = clean_values(text)
+        if values is UNCLEAN:
+            continue
+        taken += 1
+        assert values == located(text), text
+    assert taken > 100
 
 
 def _paths(value: Any, path: list[Any]) -> list[list[Any]]:
