@@ -3,8 +3,8 @@
 ruamel.yaml's pure-Python scanner, parser and composer cost some 90 µs an entry of a fleet file (99 % of
 ``multiflow.loads`` at 3,000 entries); libyaml's parser reads the same events in C. This module walks those
 events into plain values (dict, list, str, int, float, bool, None) for a document that is *clean*: one document,
-no tab, exotic line break or control character (:data:`_DIVERGENT`), no directive, no anchor, alias or explicit
-tag, string keys each given once, no number YAML 1.2 would read but
+no tab, exotic line break or control character (:data:`_DIVERGENT`), no block scalar (``|``, ``>``), no
+directive, no anchor, alias or explicit tag, string keys each given once, no number YAML 1.2 would read but
 :mod:`multiflow.fleet` refuses, nested at most :data:`MAX_DEPTH` deep. Plain scalars are resolved by ruamel's own
 YAML 1.2 resolver, so ``yes`` stays a string and ``0x3C`` is refused exactly as on the located path.
 
@@ -145,11 +145,13 @@ def _walk(parser: Any) -> Any:
         if kind is scalar:
             if event.anchor is not None or event.tag is not None:
                 return UNCLEAN
-            value = event.value
-            if event.style == "":
+            value, style = event.value, event.style
+            if style == "":
                 value = _plain(value)
                 if value is UNCLEAN:
                     return UNCLEAN
+            elif style != "'" and style != '"':
+                return UNCLEAN  # a block scalar (| or >): ruamel refuses some headers and indents libyaml takes
         elif kind is mapping or kind is sequence:
             if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH - 1:
                 return UNCLEAN

@@ -43,18 +43,15 @@ flow_logs:
     regions: [us-east-1, eu-west-1]
     resources: {kind: vpc, ids: [vpc-0abc, "vpc-0def"]}
     fields: [srcaddr, dstaddr]
-    description: |
-      two
-      lines
+    description: "two\nlines\n"
   - name: folded
     provider: aws
     regions: all
     resources:
       kind: vpc
       where: {"tag:env": prod, "tag:any": "*"}
-    description: >
-      one
-      line
+    description: 'one
+      line'
     interval: 600
     traffic: reject
     options: {aws: {}}
@@ -128,6 +125,9 @@ def test_a_clean_document_reads_as_the_located_way_reads_it(text: str) -> None:
         "a: 1\rb: 2\n",  # a carriage return alone
         "a: x\ufeffy\n",  # a byte-order mark past the start
         "a: \x01\n",
+        "a: |\n  text\n",  # block scalars: ruamel refuses some headers and indents libyaml takes
+        "a: >-\n  text\n",
+        'a: |\n  \n   more\n',
     ],
 )
 def test_what_the_fast_way_does_not_take_goes_the_located_way(text: str) -> None:
@@ -182,6 +182,60 @@ def test_random_text_the_fast_way_takes_reads_as_the_located_way_reads_it() -> N
         taken += 1
         assert values == located(text), text
     assert taken > 100
+
+
+_CHARS = [*"abz019 -_.:#'\"\\/,[]{}?!&*|>%@`=~é", "\\n", "\\t", "\\x41", "\\u00e9", " #", ": "]
+
+
+def _document(rng: random.Random) -> str:
+    """A random block document: nested mappings, block and flow sequences, flow mappings, block scalars,
+    comments; its scalars plain, single- or double-quoted, of YAML's punctuation."""
+
+    def scalar() -> str:
+        raw = "".join(rng.choice(_CHARS) for _ in range(rng.randint(0, 6)))
+        style = rng.random()
+        if style < 0.5:
+            return raw
+        return "'" + raw.replace("'", "''") + "'" if style < 0.75 else '"' + raw.replace('"', '\\"') + '"'
+
+    def flow(depth: int) -> str:
+        r = rng.random()
+        if depth > 3 or r < 0.5:
+            return scalar()
+        if r < 0.75:
+            return "[" + ", ".join(flow(depth + 1) for _ in range(rng.randint(0, 3))) + "]"
+        return "{" + ", ".join(f"{scalar()}: {flow(depth + 1)}" for _ in range(rng.randint(0, 3))) + "}"
+
+    def block(indent: int, depth: int) -> list[str]:
+        lines = []
+        for _ in range(rng.randint(1, 3)):
+            key, r, pad = scalar(), rng.random(), " " * indent
+            if depth < 3 and r < 0.3:
+                lines += [f"{pad}{key}:", *block(indent + rng.choice([1, 2, 4]), depth + 1)]
+            elif depth < 3 and r < 0.45:
+                lines.append(f"{pad}{key}:")
+                lines += [" " * (indent + rng.choice([0, 2])) + "- " + flow(depth + 1) for _ in range(3)]
+            elif r < 0.55:
+                lines.append(f"{pad}{key}: " + rng.choice(["|", ">", "|-", ">+"]))
+                lines += [" " * (indent + 2) + scalar() for _ in range(rng.randint(1, 3))]
+            else:
+                lines.append(f"{pad}{key}: {flow(depth + 1)}" + rng.choice(["", " # c", "  #c"]))
+        return lines
+
+    return "\n".join(block(0, 0)) + rng.choice(["\n", "", "\n\n"])
+
+
+def test_random_documents_the_fast_way_takes_read_as_the_located_way_reads_them() -> None:
+    """Seeded fuzzing of both ways with structured documents: found the block-scalar divergences."""
+    rng = random.Random(15)
+    taken = 0
+    for _ in range(4000):
+        text = _document(rng)
+        values = clean_values(text)
+        if values is not UNCLEAN:
+            taken += 1
+            assert values == located(text), text
+    assert taken > 300
 
 
 def _paths(value: Any, path: list[Any]) -> list[list[Any]]:
