@@ -127,7 +127,7 @@ def test_a_clean_document_reads_as_the_located_way_reads_it(text: str) -> None:
         "a: \x01\n",
         "a: |\n  text\n",  # block scalars: ruamel refuses some headers and indents libyaml takes
         "a: >-\n  text\n",
-        'a: |\n  \n   more\n',
+        "a: |\n  \n   more\n",
     ],
 )
 def test_what_the_fast_way_does_not_take_goes_the_located_way(text: str) -> None:
