@@ -21,9 +21,10 @@ Errors point at the file, the line, the column and the field: ``fleet.yaml:12:15
 allowed ...``; every problem of a file is reported at once (:attr:`FleetError.problems`).
 
 The file is read once, bounded (:data:`MAX_FLEET_BYTES`, regular files only: never a FIFO or a device), decoded
-as UTF-8 and parsed once as YAML 1.2 (``yes`` is a string; ``0x3C`` and ``1:00`` are not numbers) with
-ruamel.yaml. Duplicate keys, aliases (``*name``, ``<<:``) and explicit tags (``!!set``, ``!!python/...``) are
-refused: each is a located error, and none can make a small file expand into a large value.
+as UTF-8 and parsed once as YAML 1.2 (``yes`` is a string; ``0x3C`` and ``1:00`` are not numbers). Duplicate
+keys, aliases (``*name``, ``<<:``) and explicit tags (``!!set``, ``!!python/...``) are refused: each is a located
+error, and none can make a small file expand into a large value. A file with nothing to refuse is read by
+libyaml (:mod:`multiflow.fleet_fast`); any other by ruamel.yaml, which locates each problem (:class:`_Document`).
 """
 
 from __future__ import annotations
@@ -61,6 +62,18 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from multiflow.accounts import DEFAULT_ACCOUNT, AccountSource
 from multiflow.errors import SpecError
+from multiflow.fleet_fast import (
+    FLOAT,
+    INT,
+    MAPPING_NODES,
+    MAX_DEPTH,
+    SCALAR_NODES,
+    SEQUENCE_NODES,
+    UNCLEAN,
+    clean_values,
+    collection_paused,
+    located_nodes,
+)
 from multiflow.spec import (
     DestinationField,
     FlowLogSpec,
@@ -95,8 +108,6 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 #: The largest fleet file read (16 MiB: some 150,000 entries written one a line); a larger one is refused unread.
 MAX_FLEET_BYTES = 16 * 1024 * 1024
-#: How deep mappings and sequences may nest (a fleet file needs six levels).
-_MAX_DEPTH = 32
 #: How many problems a FleetError's message lists (all are kept in ``problems``).
 _LISTED = 50
 
@@ -305,6 +316,7 @@ class Fleet(_Strict):
     flow_logs: list[FleetEntry] = Field(min_length=1)
     source: str = Field(default="<fleet>", exclude=True)
     _text: str | None = PrivateAttr(default=None)
+    _clean: bool = PrivateAttr(default=False)
     _located: Any = PrivateAttr(default=None)
     _validated: bool = PrivateAttr(default=False)
 
@@ -396,7 +408,7 @@ class Fleet(_Strict):
         so they are made again, once, on the way to an error.
         """
         if self._located is None and self._text is not None:
-            self._located = _compose(self._text, self.source)
+            self._located = _Document(self._text, self.source, clean=self._clean).nodes()
         return self._located
 
     def targets(self) -> tuple[Target, ...]:
@@ -437,11 +449,16 @@ class Target:
 
 def loads(text: str, source: str = "<fleet>", default_name: str = "fleet") -> Fleet:
     """Parse a fleet document; a FleetError names the line and column of everything that is wrong."""
+    with collection_paused():
+        return _loads(text, source, default_name)
+
+
+def _loads(text: str, source: str, default_name: str) -> Fleet:
     if len(text) > MAX_FLEET_BYTES:
         raise FleetError(source, None, "document", f"{len(text)} characters", f"at most {MAX_FLEET_BYTES} characters")
-    node = _compose(text, source)
+    document = _Document(text, source)
     problems: list[FleetError] = []
-    data = _Builder(source, problems).value(node, [])
+    data = document.values(problems)
     if not isinstance(data, dict):
         problems.append(
             FleetError(source, 1, "document", type(data).__name__, "a mapping with flow_logs (and defaults)")
@@ -454,14 +471,45 @@ def loads(text: str, source: str = "<fleet>", default_name: str = "fleet") -> Fl
             fleet = Fleet.model_validate_json(json.dumps({**data, "source": source}), strict=True)
     except ValidationError as exc:
         seen = {p.field for p in problems}  # a value the walk refused (and left out) is not reported twice
-        found = [_problem(source, node, error) for error in exc.errors(include_url=False)]
+        found = [_problem(source, document.nodes(), error) for error in exc.errors(include_url=False)]
         raise FleetError.of(problems + [p for p in found if p.field not in seen]) from None
     except SpecError as exc:
         raise FleetError.of([*problems, FleetError(source, None, exc.field, exc.value, exc.allowed)]) from None
     if problems:
         raise FleetError.of(problems)
     fleet._text = text
+    fleet._clean = document.clean
     return fleet
+
+
+class _Document:
+    """A fleet file's text, read the fast way where it is clean (:mod:`multiflow.fleet_fast`), else the located
+    way (ruamel.yaml, :func:`_compose` and :class:`_Builder`), which reports every problem with its position."""
+
+    def __init__(self, text: str, source: str, *, clean: bool = False) -> None:
+        self.text = text
+        self.source = source
+        self.clean = clean  # whether the text is known clean (read by clean_values)
+        self._nodes: Any = None
+
+    def values(self, problems: list[FleetError]) -> Any:
+        """The document's plain values; its problems (each located) are added to ``problems``."""
+        data = clean_values(self.text)
+        if data is not UNCLEAN:
+            self.clean = True
+            return data
+        self._nodes = _compose(self.text, self.source)
+        return _Builder(self.source, problems).value(self._nodes, [])
+
+    def nodes(self) -> Any:
+        """The document's nodes, to locate an error: libyaml's for a clean document, else ruamel's."""
+        if self._nodes is None:
+            if self.clean:
+                with collection_paused():
+                    self._nodes = located_nodes(self.text)
+            if self._nodes is None:
+                self._nodes = _compose(self.text, self.source)
+        return self._nodes
 
 
 class _AccountsOnly(BaseModel):
@@ -475,9 +523,9 @@ def load_accounts(path: str | Path) -> dict[str, list[AccountSource]]:
     as a fleet file's (bounded, strict, located errors): what ``list --accounts`` and ``audit --accounts`` use."""
     file = Path(path)
     text = _read_text(file)
-    node = _compose(text, str(file))
+    document = _Document(text, str(file))
     problems: list[FleetError] = []
-    data = _Builder(str(file), problems).value(node, [])
+    data = document.values(problems)
     if problems:
         raise FleetError.of(problems)
     if not isinstance(data, dict):
@@ -486,7 +534,8 @@ def load_accounts(path: str | Path) -> dict[str, list[AccountSource]]:
         with nested_validation():
             found = _AccountsOnly.model_validate_json(json.dumps({"accounts": data.get("accounts")}), strict=True)
     except ValidationError as exc:
-        raise FleetError.of([_problem(str(file), node, error) for error in exc.errors(include_url=False)]) from None
+        located = [_problem(str(file), document.nodes(), error) for error in exc.errors(include_url=False)]
+        raise FleetError.of(located) from None
     return dict(found.accounts)
 
 
@@ -557,7 +606,7 @@ def _compose(text: str, source: str) -> Node | None:
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)
     yaml.Composer = _FleetComposer
-    yaml.max_depth = _MAX_DEPTH
+    yaml.max_depth = MAX_DEPTH
     try:
         return yaml.compose(text)
     except _Refused as exc:
@@ -568,10 +617,6 @@ def _compose(text: str, source: str) -> Node | None:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
         problem = str(getattr(exc, "problem", None) or exc)
         raise FleetError(source, line, "yaml", problem, "a valid YAML document", column=column) from None
-
-
-_INT = re.compile(r"[-+]?[0-9]+")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
 class _Builder:
@@ -624,12 +669,12 @@ class _Builder:
         if tag == "bool":
             return text.lower() == "true"
         if tag == "int":
-            if _INT.fullmatch(text):
+            if INT.fullmatch(text):
                 return int(text)
             self._fail(node, path, text, "a decimal integer (write 60, not 0x3C or 0o74)")
             return None
         if tag == "float":
-            if _FLOAT.fullmatch(text):
+            if FLOAT.fullmatch(text):
                 return float(text)
             self._fail(node, path, text, "a finite decimal number")
             return None
@@ -737,7 +782,7 @@ def _position(node: Node | None, path: list[Any], *, at_key: bool = False) -> tu
         return None, None
     mark = node.start_mark
     for part in path:
-        if isinstance(node, MappingNode):
+        if isinstance(node, MAPPING_NODES):
             pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
             if pair is None:
                 if part == "options":
@@ -745,8 +790,8 @@ def _position(node: Node | None, path: list[Any], *, at_key: bool = False) -> tu
                 return mark.line + 1, mark.column + 1
             key, node = pair
             last = part is path[-1]
-            mark = key.start_mark if last and (at_key or isinstance(node, ScalarNode)) else node.start_mark
-        elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            mark = key.start_mark if last and (at_key or isinstance(node, SCALAR_NODES)) else node.start_mark
+        elif isinstance(node, SEQUENCE_NODES) and isinstance(part, int) and 0 <= part < len(node.value):
             node = node.value[part]
             mark = node.start_mark
         else:

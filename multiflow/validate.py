@@ -12,6 +12,7 @@ import re
 
 from multiflow.errors import MultiflowError, SpecError, UnsupportedFeature
 from multiflow.fleet import SELECTED, Fleet, FleetError
+from multiflow.fleet_fast import collection_paused
 from multiflow.model import Capabilities
 from multiflow.ownership import MANAGED_TAG_COUNT, OWNERSHIP_PREFIX
 from multiflow.plugins import get_provider
@@ -244,6 +245,12 @@ def validate_fleet(fleet: Fleet) -> None:
     """
     if fleet.validated:
         return
+    with collection_paused():
+        _validate_entries(fleet)
+    fleet.mark_validated()
+
+
+def _validate_entries(fleet: Fleet) -> None:
     problems: list[FleetError] = []
     checked: set[int] = set()
     for target in fleet.targets():
@@ -280,7 +287,6 @@ def validate_fleet(fleet: Fleet) -> None:
             problems.append(fleet.error_at(target.index, exc))
     if problems:
         raise FleetError.of(problems)
-    fleet.mark_validated()
 
 
 def check_selector(kind: ResourceKind, caps: Capabilities) -> None:

@@ -9,6 +9,7 @@ Jobs (``kind``):
 - ``plan``: ``multiflow.plan`` only (``changes`` counted);
 - ``one-call``: AWS's anchor, raw boto3 ``CreateFlowLogs`` of ``ids``, ``batch`` ids a call (300: EC2's most);
 - ``validate``: ``multiflow.loads`` + ``validate_fleet`` of ``fleet``.
+- ``yaml-load``: ``yaml.load(fleet, Loader=yaml.CSafeLoader)``, the same text read by PyYAML's C loader.
 """
 
 from __future__ import annotations
@@ -158,7 +159,17 @@ def validate(job: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "parse_s": parsed - started, "validate_s": done - parsed, "wall": done - started}
 
 
-JOBS = {"apply": apply, "plan": plan, "one-call": one_call, "validate": validate}
+def yaml_load(job: dict[str, Any]) -> dict[str, Any]:
+    """The shape reference: ``yaml.load`` of ``fleet`` with PyYAML's C loader (libyaml), as it comes: values only,
+    no checks, no positions, no models."""
+    import yaml
+
+    started = time.monotonic()
+    yaml.load(job["fleet"], Loader=yaml.CSafeLoader)
+    return {"ok": True, "wall": time.monotonic() - started}
+
+
+JOBS = {"apply": apply, "plan": plan, "one-call": one_call, "validate": validate, "yaml-load": yaml_load}
 
 
 def main(argv: list[str]) -> int:

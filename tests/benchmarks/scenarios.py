@@ -309,21 +309,36 @@ def validate_fleet_text(entries: int, ids_per_entry: int = 1) -> str:
 
 
 def validate_scale(sizes: Sequence[int] = (10000, 30000, 100000), runs: int = 3) -> dict[str, Any]:
-    """validate of ``size`` entries against the reference workload of ``size`` ids in one entry, same process."""
+    """validate of ``size`` entries against the reference workload of ``size`` ids in one entry, each in its own
+    process; beside it, the same entries' text read by PyYAML's C loader (``yaml-load``), a reference of the same
+    shape (every entry's fifteen-odd YAML tokens), also in its own process."""
+    from procs import run_client
+
     rows = []
     for size in sizes:
         entries: list[ClientRun] = []
         reference: list[ClientRun] = []
+        loader: list[ClientRun] = []
         for _ in range(runs):
+            text = validate_fleet_text(size)
             reference.append(run_validate(validate_fleet_text(1, size)))
-            entries.append(run_validate(validate_fleet_text(size)))
-        _say(f"validate {size}: {entries[-1].wall:.2f}s vs one entry {reference[-1].wall:.2f}s")
+            entries.append(run_validate(text))
+            loader.append(run_client({"kind": "yaml-load", "fleet": text}))
+        _say(
+            f"validate {size}: {entries[-1].wall:.2f}s vs one entry {reference[-1].wall:.2f}s, "
+            f"the C loader {loader[-1].wall:.2f}s"
+        )
         rows.append(
             {
                 "size": size,
                 "wall_s": median([r.wall for r in entries]),
+                "parse_s": median([float(r.result["parse_s"]) for r in entries]),
+                "validate_s": median([float(r.result["validate_s"]) for r in entries]),
                 "reference_wall_s": median([r.wall for r in reference]),
                 "over_reference": median([e.wall / r.wall for e, r in zip(entries, reference, strict=True)]),
+                "loader_wall_s": median([r.wall for r in loader]),
+                "loader_peak_rss_mb": median([r.peak_rss_mb for r in loader]),
+                "over_loader": median([e.wall / r.wall for e, r in zip(entries, loader, strict=True)]),
                 "client_cpu_s": median([r.cpu for r in entries]),
                 "peak_rss_mb": median([r.peak_rss_mb for r in entries]),
                 "sandbox_cpu_s": 0.0,
