@@ -10,8 +10,9 @@ How it works (:class:`AdaptiveLimiter`):
   least eight accepted calls at low rates): once we are above the cloud's limit, what it accepts is its limit,
   so a throttle or two is usually enough to find it. With less than a window of history the count is read as
   the cloud's one-second burst plus its rate since (``accepted / (elapsed + 1 s)``) and may halve the rate at
-  most. Slots reserved before the decrease are given back and taken again at the new rate, and the bucket is
-  emptied (the cloud's is empty too).
+  most (during slow start, half of the larger of the starting rate and twice that estimate: what slow start
+  added on a few answers is not a rate the cloud confirmed). Slots reserved before the decrease are given back
+  and taken again at the new rate, and the bucket is emptied (the cloud's is empty too).
 - **One decrease per round.** Every call carries a :class:`Ticket` of the round it was paced in; a throttle of a
   call paced before the last decrease says nothing new (it was sent at the old rate) and is not counted again.
 - **Increase.** Each accepted call raises the rate by ``increase`` (relative: 0.2 % a call, so the time between
@@ -124,6 +125,7 @@ class AdaptiveLimiter:
         self.increase = increase
         self.start_increase = start_increase
         self.start_ceiling = self._rate * start_cap
+        self._start_rate = self._rate
         self.window = window
         self.max_wait = max_wait
         self._clock = clock
@@ -224,7 +226,9 @@ class AdaptiveLimiter:
                 elapsed = now - (self._first_accepted if self._first_accepted is not None else now)
                 estimate = len(self._accepted) / (elapsed + 1.0)
                 self._recover_to = 0.0
-                self._rate = max(self.minimum, self._rate * 0.5, min(self._rate * self.decrease, estimate))
+                # What slow start added before any answer confirmed it is not the rate to halve from.
+                confirmed = min(self._rate, max(self._start_rate, 2 * estimate)) if self._starting else self._rate
+                self._rate = max(self.minimum, confirmed * 0.5, min(self._rate * self.decrease, estimate))
             else:
                 measured = len(self._accepted) / span
                 # A measurement far below the rate we had (calls stalled in the window: a busy machine) is

@@ -69,6 +69,19 @@ def test_without_a_window_of_history_the_clouds_burst_is_allowed_for_and_the_cut
     assert bucket.rate == pytest.approx(expected)
 
 
+def test_the_first_cut_halves_what_was_confirmed_not_what_slow_start_added_unanswered() -> None:
+    time = FakeTime()
+    bucket = limiter(time, 20.0, burst=30)
+    tickets = [bucket.acquire() for _ in range(3)]
+    bucket.succeeded(tickets[0])
+    bucket.succeeded(tickets[1])  # slow start: 20 -> 45/s on two answers, from a cloud that took two calls
+    assert bucket.rate == pytest.approx(45.0)
+    time.now += 0.05
+    bucket.throttled(tickets[2])
+    # The cloud took 2 calls in 1.05 s; half of 45 would be 22.5, half of the starting 20 is where it may fall to.
+    assert bucket.rate == pytest.approx(10.0)
+
+
 def test_a_throttle_never_falls_below_the_decrease_factor_when_the_cloud_accepted_more() -> None:
     time = FakeTime()
     bucket = limiter(time, 10.0, burst=30, start_increase=0.0)
