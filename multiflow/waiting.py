@@ -22,7 +22,7 @@ from multiflow.backoff import Backoff
 from multiflow.errors import FlowLogFailed, ProviderError, ResourceFailure, WaitTimeout
 from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus
 from multiflow.provider import ProviderSession
-from multiflow.wait_schedule import PollSchedule
+from multiflow.wait_schedule import SETTLE_TIMES, PollSchedule, SettleTimes
 
 __all__ = [
     "WAIT_BACKOFF",
@@ -132,12 +132,15 @@ def wait_until(
     clock: Callable[[], float] = time.monotonic,
     rng: random.Random | None = None,
     ages: Mapping[str, float] | None = None,
+    settle_times: SettleTimes | None = None,
 ) -> WaitResult:
     """Poll until every id is ``wanted`` (a status, or ``"gone"``), failed, or the deadline passes.
 
     ``ages`` (id → seconds since the flow log was created, now) makes the schedule follow each pending flow
     log's age instead of the wait's start (:class:`multiflow.wait_schedule.PollSchedule`); ``backoff`` gives its
-    numbers (default :data:`WAIT_BACKOFF`).
+    numbers (default :data:`WAIT_BACKOFF`). What an aged wait learns of the cloud's settle time is kept in
+    ``settle_times`` (default: the process's, :data:`multiflow.wait_schedule.SETTLE_TIMES`) for the next wait of
+    the same provider and wanted state.
 
     An id that settles in any other non-transitional state (``inactive`` while waiting for ``active``), or
     vanishes while waiting for ``active``, goes to ``failed``. If ids are still pending at the deadline,
@@ -163,7 +166,9 @@ def wait_until(
     deadline = start + timeout
     last_seen: dict[str, str | None] = dict.fromkeys(pending)
     hint = _transitional_hint(wanted)
-    schedule = PollSchedule(backoff, start, dict(ages or {}))
+    memory = settle_times if settle_times is not None else SETTLE_TIMES
+    kind = (str(getattr(session, "provider", "")), wanted_name)
+    schedule = PollSchedule(backoff, start, dict(ages or {}), prior=memory.get(kind) if ages else None)
     pause = min(schedule.first_delay(pending), timeout)
     if pause > 0:
         sleep(pause)
@@ -198,6 +203,8 @@ def wait_until(
         pending = still
         if on_progress:
             on_progress(Progress(wanted_name, total, len(result.done), len(result.failed), len(pending), now - start))
+        if schedule.aged:
+            memory.put(kind, schedule.learned())
         if not pending:
             break
         if now >= deadline:

@@ -32,15 +32,15 @@ _registry: weakref.WeakValueDictionary[Hashable, Limiters] = weakref.WeakValueDi
 _registry_lock = threading.Lock()
 
 
-def account_limiters(account: str, rate: float | None, burst: float | None) -> Limiters:
+def account_limiters(account: str, rate: float | None, burst: float | None, known: bool = False) -> Limiters:
     """The adaptive limiters of ``account`` (an account id, or a key naming the calling identity's credentials)
-    at this rate and burst (one per API action, :func:`multiflow_alibaba.retry.limiters`): the same object for
-    every session of the account that asks with the same settings."""
-    key = (account, rate, burst)
+    at this rate and burst, ``known`` or not (one per API action, :func:`multiflow_alibaba.retry.limiters`): the
+    same object for every session of the account that asks with the same settings."""
+    key = (account, rate, burst, known)
     with _registry_lock:
         found = _registry.get(key)
         if found is None:
-            found = limiters(rate, burst)
+            found = limiters(rate, burst, known)
             _registry[key] = found
         return found
 

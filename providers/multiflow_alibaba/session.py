@@ -109,6 +109,9 @@ class AlibabaSession:
         the threads of every session of the account; it then adapts to the cloud's throttling (see
         :mod:`multiflow_alibaba.retry`). ``None``: no limiting. Alibaba limits each API separately, per account, so
         polls and lookups do not take creates' turns and the regions of one account share the account's budget.
+    :param rate_limit_known: ``rate_limit`` is the account's limit as far as you know: the limiters start there
+        and do not probe fast above it (no slow start; they still follow the cloud's throttling, and probe 0.2 % a
+        call once throttled). By default ``rate_limit`` is a guess, probed fast until the first throttle.
     :param burst: calls allowed at once before the rate applies (default: a third of a second's worth).
     :param max_attempts: attempts per call, the first included (1: no retries).
     :param retry_timeout: seconds after a call's first attempt past which it is not retried.
@@ -141,6 +144,7 @@ class AlibabaSession:
         ecs_endpoint: str | None = None,
         max_concurrency: int = 10,
         rate_limit: float | None = 20.0,
+        rate_limit_known: bool = False,
         burst: float | None = None,
         max_attempts: int = 8,
         retry_timeout: float = 60.0,
@@ -207,6 +211,7 @@ class AlibabaSession:
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
                 account=self._account_key,
+                rate_known=rate_limit_known,
             )
         except MultiflowError:
             raise

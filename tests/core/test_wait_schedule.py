@@ -13,7 +13,7 @@ import pytest
 from multiflow.backoff import Backoff
 from multiflow.errors import WaitTimeout
 from multiflow.model import FlowLog, FlowLogStatus, ResourceRef
-from multiflow.wait_schedule import MIN_SLEEP, SKEW, ages_of
+from multiflow.wait_schedule import MIN_SLEEP, SKEW, SettleTimes, ages_of
 from multiflow.waiting import WAIT_BACKOFF, WaitInterrupted, cancellable, idle_while_sleeping, wait_until
 
 RTT = 0.03
@@ -58,7 +58,14 @@ class SettlingCloud:
     def last_settled(self) -> float:
         return max(self.created[i] + self.settle[i] for i in self.created)
 
-    def wait(self, *, aged: bool = True, timeout: float = 600.0, backoff: Backoff | None = None) -> None:
+    def wait(
+        self,
+        *,
+        aged: bool = True,
+        timeout: float = 600.0,
+        backoff: Backoff | None = None,
+        memory: SettleTimes | None = None,
+    ) -> None:
         # The client learns each creation when the create's answer comes back: a round trip after the cloud's.
         ages = {i: self.now - (at + RTT) for i, at in self.created.items()} if aged else None
         wait_until(
@@ -71,6 +78,7 @@ class SettlingCloud:
             clock=self.clock,
             rng=random.Random(3),
             ages=ages,
+            settle_times=memory if memory is not None else SettleTimes(),  # nothing learned before, unless given
         )
 
 
@@ -101,6 +109,41 @@ def test_without_ages_the_wait_polls_from_its_own_start_and_ends_later() -> None
     assert len(unaged.polls) > len(aged.polls)
 
 
+def test_before_anything_settles_the_polls_follow_the_oldest_pending_age() -> None:
+    # Five creates over 2 s (one region's share of an account's limit), active 3 s after each: nothing is active
+    # when the wait starts, so sleeps follow the oldest's age (2 s and growing), not the newest's (0 s).
+    cloud = spread(5, 2.0, settle=3.0)
+    cloud.wait()
+    assert cloud.sleeps[0] >= 0.5 * (2.0 * (WAIT_BACKOFF.factor - 1))  # equal jitter: at least half of 1 s
+    assert len(cloud.polls) <= 4
+    # The settle time learned from a poll that came 0.27 s after the second settled errs long by that much.
+    assert cloud.now <= cloud.last_settled + WAIT_BACKOFF.base
+
+
+def test_what_one_wait_learned_times_the_next_waits_single_poll() -> None:
+    memory = SettleTimes()
+    first = spread(5, 2.0, settle=3.0)  # nothing settled at its start: it learns the time over a few polls
+    first.wait(memory=memory)
+    learned = memory.get(("test", "active"))
+    assert learned is not None and 3.0 <= learned <= 3.0 + WAIT_BACKOFF.base
+    for _ in range(3):  # the next regions' waits, one after another
+        cloud = spread(5, 2.0, settle=3.0)
+        cloud.wait(memory=memory)
+        assert len(cloud.polls) == 1  # timed by the prior: one poll, when the youngest should be active
+        assert cloud.polls[0][0] >= cloud.last_settled
+    assert memory.get(("test", "active")) == learned  # no drift: a poll that found all settled is no new bound
+
+
+def test_a_prior_too_short_is_corrected_by_the_wait_itself() -> None:
+    memory = SettleTimes()
+    memory.put(("test", "active"), 1.0)  # the cloud took 1 s before; now it takes 4 s
+    cloud = spread(5, 2.0, settle=4.0)
+    cloud.wait(memory=memory)
+    assert cloud.now <= cloud.last_settled + WAIT_BACKOFF.cap
+    learned = memory.get(("test", "active"))
+    assert learned is not None and learned >= 4.0
+
+
 def test_the_first_poll_waits_until_the_oldest_is_first_seconds_old() -> None:
     cloud = spread(1, 0.0, settle=2.0)  # one create, its answer just in
     cloud.wait()
@@ -114,7 +157,10 @@ def test_settle_times_that_vary_fall_back_to_the_ladder_bounded_and_never_busy(s
     created = {f"fl-{n}": 3.0 * n / 199 for n in range(200)}
     cloud = SettlingCloud(created, {i: rng.uniform(1.0, 40.0) for i in created})
     cloud.now += RTT
-    cloud.wait()
+    memory = SettleTimes()
+    memory.put(("test", "active"), 2.0)  # what an earlier wait learned: wrong for this cloud
+    cloud.wait(memory=memory)
+    assert memory.get(("test", "active")) is None  # times that vary teach the next wait nothing
     assert all(MIN_SLEEP <= s <= WAIT_BACKOFF.cap for s in cloud.sleeps)
     assert cloud.now <= cloud.last_settled + WAIT_BACKOFF.cap + 2 * RTT
     assert len(cloud.polls) <= 25  # a 43 s wait: the ladder grows with the youngest's age, then every 5 s
@@ -136,7 +182,15 @@ def test_a_cancelled_aged_wait_ends_before_polling_even_in_a_long_first_sleep() 
     # A first sleep of an hour: only the cancel event can end it (the real sleep is the event's wait).
     backoff = Backoff(base=0.5, factor=1.5, cap=5.0, first=3600.0)
     with cancellable(cancel), pytest.raises(WaitInterrupted):
-        wait_until(cloud, list(cloud.created), FlowLogStatus.ACTIVE, timeout=7200, backoff=backoff, ages={"fl-0": 0.0})  # type: ignore[arg-type]
+        wait_until(
+            cloud,  # type: ignore[arg-type]
+            list(cloud.created),
+            FlowLogStatus.ACTIVE,
+            timeout=7200,
+            backoff=backoff,
+            ages={"fl-0": 0.0},
+            settle_times=SettleTimes(),
+        )
     assert cloud.polls == []
 
 
