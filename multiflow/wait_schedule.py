@@ -23,7 +23,6 @@ provider's ``created_at``) schedules by those ages rather than by its own start:
   taken so far: the first to settle will be among the oldest); once some have settled but the bounds disagree, the
   *youngest* (the one the wait ends with). No sleep is longer than the cap, so stragglers and progress are seen at
   least that often.
-
 - **Carried over.** What a wait learned is the prior of the next wait of the same kind in the process
   (:data:`SETTLE_TIMES`, by provider and wanted state): its first poll is when its youngest should have settled
   (at most ``cap`` away), so an organization's waits, region after region, need one poll each. A prior that is
