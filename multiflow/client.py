@@ -32,6 +32,7 @@ from multiflow.provider import (
 )
 from multiflow.spec import FlowLogSpec, ResourceKind
 from multiflow.validate import check, check_region, resolve_interval
+from multiflow.wait_schedule import ages_of
 from multiflow.waiting import GONE, Progress, wait_until
 
 __all__ = ["Client", "Connections", "connect"]
@@ -157,7 +158,12 @@ class Client:
         if wait and pending:
             try:
                 waited = wait_until(
-                    self.session, pending, FlowLogStatus.ACTIVE, timeout=timeout, on_progress=on_progress
+                    self.session,
+                    pending,
+                    FlowLogStatus.ACTIVE,
+                    timeout=timeout,
+                    on_progress=on_progress,
+                    ages=ages_of(created),
                 )
             except WaitTimeout as exc:
                 raise exc.with_created(created) from exc.__cause__

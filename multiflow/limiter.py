@@ -10,14 +10,20 @@ How it works (:class:`AdaptiveLimiter`):
   least eight accepted calls at low rates): once we are above the cloud's limit, what it accepts is its limit,
   so a throttle or two is usually enough to find it. With less than a window of history the count is read as
   the cloud's one-second burst plus its rate since (``accepted / (elapsed + 1 s)``) and may halve the rate at
-  most. Slots reserved before the decrease are given back and taken again at the new rate, and the bucket is
-  emptied (the cloud's is empty too).
+  most (during slow start, half of the larger of the starting rate and twice that estimate: what slow start
+  added on a few answers is not a rate the cloud confirmed). Slots reserved before the decrease are given back
+  and taken again at the new rate, and the bucket is emptied (the cloud's is empty too).
 - **One decrease per round.** Every call carries a :class:`Ticket` of the round it was paced in; a throttle of a
   call paced before the last decrease says nothing new (it was sent at the old rate) and is not counted again.
 - **Increase.** Each accepted call raises the rate by ``increase`` (relative: 0.2 % a call, so the time between
   two throttles is a fixed number of calls whatever the rate, and throttled calls stay a small, fixed share).
-  Until the first throttle the limiter is starting and grows faster (``start_increase``, 10 % a call) up to
-  ``start_cap`` × the starting rate, so a cloud whose limit is above the documented one is found in a second.
+  Until the first throttle the limiter is starting and grows slow-start style (``start_increase``: by half
+  with each accepted call) up to ``start_cap`` × the starting rate, so a cloud whose limit is above the starting
+  one is reached within the first few answers. Clouds let a second's burst go at once and then their rate; a
+  client below that rate while the cloud's bucket is full wastes what refills it, so the start must be fast: at
+  10 % a call, 200 creates against a cloud of 50/s ended 0.3 s after the floor's 3 s (the ramp from 20/s to 50/s
+  took about ten calls); at 50 % a call, four. The overshoot that ends the start is what one round trip at the
+  start cap sends past the cloud's empty bucket: a few calls, whatever the cloud's limit.
 - **Recovery.** A throttle measured over a stretch where calls stalled (a busy machine) says the cloud took less
   than it would have: when a whole window's measurement cuts deeper than ``decrease``, the rate climbs back fast
   (``start_increase`` a call) to ``decrease`` × the rate it had before, and only then probes slowly.
@@ -80,7 +86,7 @@ class AdaptiveLimiter:
     :param maximum: the rate never rises above this (default: no cap beyond ``start_cap`` while starting).
     :param decrease: the factor a throttle multiplies the rate by, at most (0 < decrease < 1).
     :param increase: the relative increase per accepted call once throttled at least once.
-    :param start_increase: the relative increase per accepted call before any throttle.
+    :param start_increase: the relative increase per accepted call before any throttle (slow start).
     :param start_cap: while starting, the rate stays under ``start_cap`` × ``rate``.
     :param window: seconds of accepted calls that measure the cloud's rate (stretched to hold 8 calls).
     :param max_wait: the longest one :meth:`acquire` waits, unless it is given its own ``timeout``.
@@ -95,7 +101,7 @@ class AdaptiveLimiter:
         maximum: float | None = None,
         decrease: float = 0.85,
         increase: float = 0.002,
-        start_increase: float = 0.1,
+        start_increase: float = 0.5,
         start_cap: float = 4.0,
         window: float = 1.0,
         max_wait: float = 120.0,
@@ -119,6 +125,7 @@ class AdaptiveLimiter:
         self.increase = increase
         self.start_increase = start_increase
         self.start_ceiling = self._rate * start_cap
+        self._start_rate = self._rate
         self.window = window
         self.max_wait = max_wait
         self._clock = clock
@@ -219,7 +226,9 @@ class AdaptiveLimiter:
                 elapsed = now - (self._first_accepted if self._first_accepted is not None else now)
                 estimate = len(self._accepted) / (elapsed + 1.0)
                 self._recover_to = 0.0
-                self._rate = max(self.minimum, self._rate * 0.5, min(self._rate * self.decrease, estimate))
+                # What slow start added before any answer confirmed it is not the rate to halve from.
+                confirmed = min(self._rate, max(self._start_rate, 2 * estimate)) if self._starting else self._rate
+                self._rate = max(self.minimum, confirmed * 0.5, min(self._rate * self.decrease, estimate))
             else:
                 measured = len(self._accepted) / span
                 # A measurement far below the rate we had (calls stalled in the window: a busy machine) is

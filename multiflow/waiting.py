@@ -1,8 +1,11 @@
 """Wait, under a deadline, for many flow logs to leave a transitional state.
 
 One poll asks the provider for all pending ids at once (:meth:`ProviderSession.get`, which batches: AWS up to
-1000 ids a call, Alibaba a page of 50 at a time); between polls the waiter sleeps with exponential backoff and
-jitter, never past the deadline. Every loop here ends: by success, by failure, or by :class:`WaitTimeout`.
+1000 ids a call, Alibaba a page of 50 at a time); between polls the waiter sleeps, never past the deadline. When
+it is told how old each flow log is (``ages``: what ``create`` passes, from the provider's ``created_at``) its
+schedule follows those ages and what its polls showed of the cloud's settle time
+(:class:`multiflow.wait_schedule.PollSchedule`); without ages, exponential backoff with jitter from the wait's
+start. Every loop here ends: by success, by failure, or by :class:`WaitTimeout`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from multiflow.backoff import Backoff
 from multiflow.errors import FlowLogFailed, ProviderError, ResourceFailure, WaitTimeout
 from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus
 from multiflow.provider import ProviderSession
+from multiflow.wait_schedule import SETTLE_TIMES, PollSchedule, SettleTimes
 
 __all__ = [
     "WAIT_BACKOFF",
@@ -87,10 +91,12 @@ GONE = "gone"
 WAIT_BACKOFF = Backoff(base=0.5, factor=1.5, cap=5.0, jitter="equal", first=0.5)
 """The waiter's sleeps between polls: equal jitter, 0.5 s growing x1.5 to a 5 s cap, the first one 0.5 s.
 
-Equal rather than full jitter: a waiter polls a state the cloud changes on its own schedule, so sleeps near zero
-only cost calls, while the random half still spreads many waiters apart. ``first`` is the least the first sleep
-takes, so an activation the cloud needs a moment for is not polled in a burst. The cap is low (5 s) because one
-poll costs ceil(pending/50) calls at most, and a late poll costs everyone's wall time.
+Without ages, sleep ``n`` is ``backoff.delay(n)`` from the wait's start. With ages (:mod:`multiflow.wait_schedule`)
+the same numbers apply to the youngest pending flow log's age: the first poll once the oldest is ``first`` old,
+sleeps of ``base`` or half the youngest's age (``factor`` 1.5), capped, unless the polls have shown when the cloud
+settles them. Equal rather than full jitter: a waiter polls a state the cloud changes on its own schedule, so
+sleeps near zero only cost calls, while the random half still spreads many waiters apart. The cap is low (5 s)
+because one poll costs ceil(pending/50) calls at most, and a late poll costs everyone's wall time.
 """
 
 
@@ -125,8 +131,16 @@ def wait_until(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     rng: random.Random | None = None,
+    ages: Mapping[str, float] | None = None,
+    settle_times: SettleTimes | None = None,
 ) -> WaitResult:
     """Poll until every id is ``wanted`` (a status, or ``"gone"``), failed, or the deadline passes.
+
+    ``ages`` (id → seconds since the flow log was created, now) makes the schedule follow each pending flow
+    log's age instead of the wait's start (:class:`multiflow.wait_schedule.PollSchedule`); ``backoff`` gives its
+    numbers (default :data:`WAIT_BACKOFF`). What an aged wait learns of the cloud's settle time is kept in
+    ``settle_times`` (default: the process's, :data:`multiflow.wait_schedule.SETTLE_TIMES`) for the next wait of
+    the same provider and wanted state.
 
     An id that settles in any other non-transitional state (``inactive`` while waiting for ``active``), or
     vanishes while waiting for ``active``, goes to ``failed``. If ids are still pending at the deadline,
@@ -152,10 +166,16 @@ def wait_until(
     deadline = start + timeout
     last_seen: dict[str, str | None] = dict.fromkeys(pending)
     hint = _transitional_hint(wanted)
-    attempt = 0
+    memory = settle_times if settle_times is not None else SETTLE_TIMES
+    kind = (str(getattr(session, "provider", "")), wanted_name)
+    schedule = PollSchedule(backoff, start, dict(ages or {}), prior=memory.get(kind) if ages else None)
+    pause = min(schedule.first_delay(pending), timeout)
+    if pause > 0:
+        sleep(pause)
     while pending:
         if cancel is not None and cancel.is_set():
             raise WaitInterrupted(pending, wanted_name, {i: last_seen[i] for i in pending}, timeout)
+        sent = clock()
         try:
             current = session.get(pending, transitional=hint)
         except ProviderError as exc:
@@ -164,8 +184,7 @@ def wait_until(
             now = clock()
             if now >= deadline:
                 raise WaitTimeout(pending, wanted_name, {i: last_seen[i] for i in pending}, timeout) from exc
-            sleep(min(backoff.delay(attempt, rng), deadline - now))
-            attempt += 1
+            sleep(min(schedule.failed_delay(rng), deadline - now))
             continue
         still: list[str] = []
         for flow_log_id in pending:
@@ -178,16 +197,19 @@ def wait_until(
                 still.append(flow_log_id)
             else:
                 result.failed.append(ResourceFailure(flow_log_id, FlowLogFailed(flow_log_id, wanted_name, outcome)))
-        pending = still
         now = clock()
+        left = set(still)
+        schedule.observe(sent, now, [i for i in pending if i not in left], still)
+        pending = still
         if on_progress:
             on_progress(Progress(wanted_name, total, len(result.done), len(result.failed), len(pending), now - start))
+        if schedule.aged:
+            memory.put(kind, schedule.learned())
         if not pending:
             break
         if now >= deadline:
             raise WaitTimeout(pending, wanted_name, {i: last_seen[i] for i in pending}, timeout)
-        sleep(min(backoff.delay(attempt, rng), max(0.0, deadline - now)))
-        attempt += 1
+        sleep(min(schedule.next_delay(now, pending, rng), max(0.0, deadline - now)))
     return result
 
 

@@ -20,6 +20,17 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settle_times() -> Iterator[None]:
+    """Each test's waits start without what earlier tests' waits learned of their clouds' settle times
+    (:data:`multiflow.wait_schedule.SETTLE_TIMES`, one per process), so no test's timing depends on the order."""
+    from multiflow.wait_schedule import SETTLE_TIMES
+
+    SETTLE_TIMES.clear()
+    yield
+    SETTLE_TIMES.clear()
+
+
 @pytest.fixture(scope="session")
 def aws_sandbox() -> Iterator[Any]:
     """moto's server on 127.0.0.1 for the whole run; stopped at the end."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from multiflow.model import DeliveryStatus, FlowLog, FlowLogStatus, resource_ref
@@ -177,7 +177,8 @@ def _text(value: Any) -> str | None:
 
 
 def flow_log_from_params(flow_log_id: str, params: Mapping[str, Any], response: Mapping[str, Any]) -> FlowLog:
-    """The flow log a CreateFlowLog call just made, as far as the call tells (``activating``, no creation time).
+    """The flow log a CreateFlowLog call just made, as far as the call tells (``activating``), created now: the
+    answer names no creation time, and the waiter schedules its polls by each flow log's age.
 
     Saves a DescribeFlowLogs per created flow log; the waiter reads the cloud's own record soon enough.
     """
@@ -199,7 +200,9 @@ def flow_log_from_params(flow_log_id: str, params: Mapping[str, Any], response: 
         "Status": "Activating",
     }
     flow_log = flow_log_from_record(record, params["RegionId"])
-    return flow_log.model_copy(update={"raw": {**dict(response), "Request": dict(params)}})
+    return flow_log.model_copy(
+        update={"raw": {**dict(response), "Request": dict(params)}, "created_at": datetime.now(timezone.utc)}
+    )
 
 
 def differences(record: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:

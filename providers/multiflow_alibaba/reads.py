@@ -33,6 +33,7 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -112,6 +113,8 @@ class Reads:
         self._unlisted_states: set[str] = set()
         #: Flow log id -> its ownership tags (multiflow:managed, multiflow:spec), from every record read or made.
         self._owners: dict[str, tuple[tuple[str, str], ...]] = {}
+        #: Ownership tags -> how many flow logs known to this session carry them (an entry's size in the region).
+        self._owned_counts: Counter[tuple[tuple[str, str], ...]] = Counter()
         #: (when, resources having a flow log) of the last whole-region listing.
         self._region_listing: tuple[float, set[str]] | None = None
         #: Resource id -> when a lookup by that resource (plan's, before it creates) found no flow log on it.
@@ -224,15 +227,22 @@ class Reads:
     def remember(self, flow_log: FlowLog) -> None:
         """Keep the flow log's ownership tags, by which :meth:`get` lists only its fellows in a state (and its
         resource as one that has a flow log)."""
+        owner = tuple((key, flow_log.tags[key]) for key in (MANAGED_TAG, SPEC_TAG) if key in flow_log.tags)
         with self._lock:
             if self._region_listing is not None:
                 self._region_listing[1].add(flow_log.resource.id)
             self._bare.pop(flow_log.resource.id, None)
-        owner = tuple((key, flow_log.tags[key]) for key in (MANAGED_TAG, SPEC_TAG) if key in flow_log.tags)
-        if len(owner) == 2:
-            self._owners[flow_log.id] = owner
-        else:
-            self._owners.pop(flow_log.id, None)
+            before = self._owners.pop(flow_log.id, None)
+            if before is not None:
+                self._owned_counts[before] -= 1
+            if len(owner) == 2:
+                self._owners[flow_log.id] = owner
+                self._owned_counts[owner] += 1
+
+    def _owned(self, owner: tuple[tuple[str, str], ...]) -> int:
+        """How many flow logs this session knows with the ownership tags ``owner`` (at least one entry's, here)."""
+        with self._lock:
+            return self._owned_counts[owner]
 
     def one(self, flow_log_id: str) -> FlowLog:
         """The flow log ``flow_log_id`` (one DescribeFlowLogs); NotFound if it is gone."""
@@ -310,6 +320,14 @@ class Reads:
             for flow_log_id in wanted:
                 groups.setdefault(self._owners.get(flow_log_id, ()), []).append(flow_log_id)
             for owner, ids in groups.items():
+                tags = [{"Key": key, "Value": value} for key, value in owner]
+                if owner and self._owned(owner) <= PAGE_SIZE * math.ceil(len(ids) / PAGE_SIZE):
+                    # The entry's flow logs (any state) fit in as many pages as its pending ones: one listing by
+                    # its tags answers for every pending id, where the state listing would leave the ones that
+                    # left the state to look up.
+                    chosen = set(ids)
+                    found.update({f.id: f for f in self.flow_logs(self.records({"Tags": tags})) if f.id in chosen})
+                    continue
                 listed = self._list_state(state, owner)
                 if listed is not None:
                     chosen = set(ids)
@@ -319,7 +337,6 @@ class Reads:
                     # Many of one entry's flow logs left the state at once: list that entry's flow logs (its
                     # ownership tags, any state) rather than look each up: ceil(entry/50) calls, not one per id.
                     chosen = set(left)
-                    tags = [{"Key": key, "Value": value} for key, value in owner]
                     found.update({f.id: f for f in self.flow_logs(self.records({"Tags": tags})) if f.id in chosen})
             wanted = [i for i in wanted if i not in found]
         found.update({f.id: f for f in self.flow_logs(self.find("FlowLogId", wanted))})

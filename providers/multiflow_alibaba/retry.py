@@ -50,12 +50,19 @@ DOCUMENTED_RATES: Mapping[str, float] = {
 }
 
 
-def limiters(rate_limit: float | None, burst: float | None = None) -> Limiters:
+def limiters(rate_limit: float | None, burst: float | None = None, known: bool = False) -> Limiters:
     """The adaptive limiters of one budget (one per API action): the documented rates where known, capped by
-    ``rate_limit``, which is also the start of every other action (``None``: no limiting at all)."""
+    ``rate_limit``, which is also the start of every other action (``None``: no limiting at all).
+
+    ``known``: ``rate_limit`` is the account's limit as far as the caller knows, so the limiters start there
+    without slow start (``start_cap`` 1: no fast probing above it before the first throttle). Otherwise it is a
+    guess (the default 20/s, where Alibaba documents nothing) and the limiters probe fast until the cloud throttles.
+    """
     if not rate_limit:
         return Limiters(default=None)
     rates = {action: min(rate, rate_limit) for action, rate in DOCUMENTED_RATES.items()}
+    if known:
+        return Limiters(rates, default=rate_limit, burst=burst, start_cap=1.0)
     return Limiters(rates, default=rate_limit, burst=burst)
 
 

@@ -45,6 +45,7 @@ from multiflow_alibaba.errors import (
     SERVICE_NOT_OPENED_CODES,
     service_not_opened_message,
 )
+from multiflow_alibaba.limits import pool_size
 from multiflow_alibaba.mapping import create_params, differences, flow_log_from_params
 from multiflow_alibaba.reads import (
     PAGE_SIZE,
@@ -58,7 +59,7 @@ from multiflow_alibaba.reads import (
 from multiflow_alibaba.retry import Stop
 from multiflow_alibaba.sandbox_support import ENDPOINT_VARIABLE, PROTOCOL_VARIABLE
 from multiflow_alibaba.transport import Transport
-from multiflow_alibaba.workers import Workers
+from multiflow_alibaba.workers import account_workers
 
 if TYPE_CHECKING:
     from multiflow_alibaba.credentials import TemporaryCredentials
@@ -101,11 +102,16 @@ class AlibabaSession:
     :param protocol: ``https`` (default), or ``http`` (the sandbox); default ``$MULTIFLOW_ALIBABA_PROTOCOL`` if set.
     :param ecs_endpoint: the ECS endpoint ``list_resources`` uses for network interfaces; default ``endpoint`` when
         that is given, else ``ecs.<region>.aliyuncs.com``.
-    :param max_concurrency: worker threads for per-resource calls and listing pages.
+    :param max_concurrency: the most worker threads for per-resource calls and listing pages, per account: the
+        sessions of an account's regions share one pool, of ``min(max_concurrency, 2 × rate_limit × 0.5 s)``
+        threads (at least 2; :func:`multiflow_alibaba.limits.pool_size`), since its rate limits are the account's.
     :param rate_limit: the starting rate of each API action where Alibaba documents none, calls per second across
         the threads of every session of the account; it then adapts to the cloud's throttling (see
         :mod:`multiflow_alibaba.retry`). ``None``: no limiting. Alibaba limits each API separately, per account, so
         polls and lookups do not take creates' turns and the regions of one account share the account's budget.
+    :param rate_limit_known: ``rate_limit`` is the account's limit as far as you know: the limiters start there
+        and do not probe fast above it (no slow start; they still follow the cloud's throttling, and probe 0.2 % a
+        call once throttled). By default ``rate_limit`` is a guess, probed fast until the first throttle.
     :param burst: calls allowed at once before the rate applies (default: a third of a second's worth).
     :param max_attempts: attempts per call, the first included (1: no retries).
     :param retry_timeout: seconds after a call's first attempt past which it is not retried.
@@ -138,6 +144,7 @@ class AlibabaSession:
         ecs_endpoint: str | None = None,
         max_concurrency: int = 10,
         rate_limit: float | None = 20.0,
+        rate_limit_known: bool = False,
         burst: float | None = None,
         max_attempts: int = 8,
         retry_timeout: float = 60.0,
@@ -204,6 +211,7 @@ class AlibabaSession:
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
                 account=self._account_key,
+                rate_known=rate_limit_known,
             )
         except MultiflowError:
             raise
@@ -214,7 +222,8 @@ class AlibabaSession:
                 f"{exc}; check ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_PROFILE "
                 "and ~/.alibabacloud/credentials (or ALIBABA_CLOUD_CREDENTIALS_FILE)",
             ) from None
-        self._workers = Workers(max_concurrency, "multiflow-alibaba")
+        # One pool per account, shared by its regions' sessions and sized from its limits (workers.py says why).
+        self._workers = account_workers(self._account_key, pool_size(rate_limit, max_concurrency))
         self._reads = Reads(self._call, self._workers, region)
         self._service_opened: bool | None = None
         if open_service and not self.service_opened():
@@ -605,7 +614,8 @@ class AlibabaSession:
         return RegionListing(enabled=sorted(names))
 
     def close(self) -> None:
-        """Stop the worker threads (the SDK keeps no other resource of ours)."""
+        """Give the account's worker pool back (its threads stop when its last session closes; the SDK keeps no
+        other resource of ours)."""
         self._workers.close()
 
 

@@ -137,6 +137,7 @@ class Transport:
         read_timeout: float,
         account: str = "",
         limits: Limiters | None = None,
+        rate_known: bool = False,
     ) -> None:
         if not isinstance(region, str) or not re.fullmatch(REGION_PATTERN, region):
             # The last line: the SDK makes vpc.<region>.aliyuncs.com by string replacement, so a region that is
@@ -168,7 +169,7 @@ class Transport:
         self._ecs = OpenApiClient(config)
         del config
         self._runtime = RuntimeOptions()
-        self.limits = limits if limits is not None else account_limiters(account, rate_limit, burst)
+        self.limits = limits if limits is not None else account_limiters(account, rate_limit, burst, rate_known)
         self._retry = RetryPolicy(max_attempts=max(1, max_attempts), timeout=retry_timeout)
 
     def __repr__(self) -> str:

@@ -12,9 +12,11 @@ four regions of every account, ``--latency`` seconds added to every call and flo
 1. ``plan`` (accounts listed, roles assumed, regions listed, every place read), timed;
 2. ``apply`` of that plan (every create, then every activation waited on), timed.
 
-Rate limits are the provider's own per-account limiters (``rate_limit`` calls a second of each API action, shared
-by every region of an account, as Alibaba counts them); the emulator's ``qps_limits`` are per action for the whole
-emulator, not per account, so they are not used here.
+Rate limits are the cloud's: the emulator's ``qps_limits``, ``--rate`` calls a second of each VPC API action **per
+account** (a token bucket per account and action, a second's burst), shared by every region of an account, as
+Alibaba counts them. multiflow starts its per-account limiters at the same rate (``rate_limit``, with
+``rate_limit_known``: no slow start above it) and follows the ``Throttling.Api`` answers; a limit the client
+alone kept would not be one (the adaptive limiter probes above its starting rate until the cloud throttles).
 
 The floor of apply is what the clouds' limits allow at best: the slowest account's creates through its
 CreateFlowLog bucket (``max(0, creates - burst) / rate`` seconds), plus one activation, plus the round trips that
@@ -52,7 +54,7 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "http
 # --- the emulator's side (a subprocess) -------------------------------------------------------------------------
 
 
-def serve(accounts: int, vpcs: int, latency: float, activation: float) -> None:
+def serve(accounts: int, vpcs: int, latency: float, activation: float, rate: float) -> None:
     """Start an emulator with the organization, print its endpoint as one JSON line, then answer ``cpu`` lines
     with the CPU seconds used so far, until ``stop`` or end of input."""
     from multiflow_alibaba_emulator import AlibabaEmulator
@@ -69,6 +71,9 @@ def serve(accounts: int, vpcs: int, latency: float, activation: float) -> None:
             for n in range(vpcs):
                 emu.add_vpc(region, name=f"app-{n}", tags={"flowlogs": "on"}, account_id=account)
     emu.faults.latency = latency
+    from multiflow_alibaba.transport import _ACTIONS
+
+    emu.faults.qps_limits = dict.fromkeys(_ACTIONS, rate)  # per account and action (faults.Faults)
     emu.start()
     try:
         print(json.dumps({"endpoint": emu.endpoint}), flush=True)
@@ -78,6 +83,8 @@ def serve(accounts: int, vpcs: int, latency: float, activation: float) -> None:
                 print(json.dumps({"cpu": usage.ru_utime + usage.ru_stime}), flush=True)
             elif line.strip() == "calls":
                 print(json.dumps(dict(emu.calls)), flush=True)
+            elif line.strip() == "errors":
+                print(json.dumps({f"{a} {c}": n for (a, c), n in emu.errors.items()}), flush=True)
             elif line.strip() == "stop":
                 break
     finally:
@@ -87,8 +94,9 @@ def serve(accounts: int, vpcs: int, latency: float, activation: float) -> None:
 class Emulator:
     """The ``serve`` subprocess: started, asked for its CPU, stopped (always, also on errors)."""
 
-    def __init__(self, accounts: int, vpcs: int, latency: float, activation: float) -> None:
+    def __init__(self, accounts: int, vpcs: int, latency: float, activation: float, rate: float) -> None:
         command = [sys.executable, str(HERE), "serve", str(accounts), str(vpcs), str(latency), str(activation)]
+        command.append(str(rate))
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self._read(timeout=120.0)
         self.endpoint: str = json.loads(line)["endpoint"]
@@ -113,6 +121,13 @@ class Emulator:
     def calls(self) -> dict[str, int]:
         assert self.process.stdin is not None
         self.process.stdin.write("calls\n")
+        self.process.stdin.flush()
+        return dict(json.loads(self._read(timeout=30.0)))
+
+    def errors(self) -> dict[str, int]:
+        """The emulator's error answers so far, by ``"<action> <code>"``."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("errors\n")
         self.process.stdin.flush()
         return dict(json.loads(self._read(timeout=30.0)))
 
@@ -233,6 +248,8 @@ class Run:
     errors: list[str] = field(default_factory=list)
     #: the calls apply made, by action (what the rate limits counted)
     apply_calls: dict[str, int] = field(default_factory=dict)
+    #: the calls of plan and apply the cloud throttled, by action and code
+    throttled: dict[str, int] = field(default_factory=dict)
 
 
 def run_once(settings: Settings) -> Run:
@@ -242,7 +259,7 @@ def run_once(settings: Settings) -> Run:
     from multiflow.client import Connections
     from multiflow.scope import resolve
 
-    emulator = Emulator(settings.accounts, settings.vpcs, settings.latency, settings.activation)
+    emulator = Emulator(settings.accounts, settings.vpcs, settings.latency, settings.activation, settings.rate)
     try:
         options = {
             "access_key_id": KEY_ID,
@@ -250,6 +267,7 @@ def run_once(settings: Settings) -> Run:
             "endpoint": emulator.endpoint,
             "protocol": "http",
             "rate_limit": settings.rate,
+            "rate_limit_known": True,  # the account's limits are known: no fast probing above them
         }
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "org.yaml"
@@ -280,6 +298,7 @@ def run_once(settings: Settings) -> Run:
             after = emulator.calls()
             run.apply_calls = {k: v - calls_before.get(k, 0) for k, v in after.items() if v - calls_before.get(k, 0)}
             run.errors += [str(f.error) for f in result.failed][:3]
+        run.throttled = {k: v for k, v in emulator.errors().items() if "Throttling" in k}
         run.client_cpu = time.process_time() - client_before
         run.emulator_cpu = emulator.cpu() - emulator_before
         run.threads, run.sockets, run.rss_mib = sampler.threads, sampler.sockets, sampler.rss_kib / 1024
@@ -304,6 +323,7 @@ def summary(runs: list[Run]) -> dict[str, Any]:
     row["ratio"] = round(row["apply_wall"] / row["floor"], 2)
     row["errors"] = sorted({e for r in runs for e in r.errors})[:3]
     row["apply_calls"] = runs[0].apply_calls
+    row["throttled"] = runs[0].throttled
     return row
 
 
@@ -402,6 +422,6 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))
+        serve(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
     else:
         sys.exit(main())

@@ -69,6 +69,19 @@ def test_without_a_window_of_history_the_clouds_burst_is_allowed_for_and_the_cut
     assert bucket.rate == pytest.approx(expected)
 
 
+def test_the_first_cut_halves_what_was_confirmed_not_what_slow_start_added_unanswered() -> None:
+    time = FakeTime()
+    bucket = limiter(time, 20.0, burst=30)
+    tickets = [bucket.acquire() for _ in range(3)]
+    bucket.succeeded(tickets[0])
+    bucket.succeeded(tickets[1])  # slow start: 20 -> 45/s on two answers, from a cloud that took two calls
+    assert bucket.rate == pytest.approx(45.0)
+    time.now += 0.05
+    bucket.throttled(tickets[2])
+    # The cloud took 2 calls in 1.05 s; half of 45 would be 22.5, half of the starting 20 is where it may fall to.
+    assert bucket.rate == pytest.approx(10.0)
+
+
 def test_a_throttle_never_falls_below_the_decrease_factor_when_the_cloud_accepted_more() -> None:
     time = FakeTime()
     bucket = limiter(time, 10.0, burst=30, start_increase=0.0)
@@ -99,13 +112,13 @@ def test_throttles_of_calls_paced_before_the_decrease_do_not_decrease_again() ->
 
 def test_accepted_calls_grow_fast_while_starting_then_slowly() -> None:
     time = FakeTime()
-    bucket = limiter(time, 10.0, start_cap=2.0)
+    bucket = limiter(time, 10.0, start_cap=4.0)
     for _ in range(3):
         bucket.succeeded(bucket.acquire())
-    assert bucket.rate == pytest.approx(10.0 * 1.1**3)
+    assert bucket.rate == pytest.approx(10.0 * 1.5**3)  # slow start: half again per accepted call
     for _ in range(50):
         bucket.succeeded(bucket.acquire())
-    assert bucket.rate == pytest.approx(20.0)  # start_cap x the starting rate
+    assert bucket.rate == pytest.approx(40.0)  # start_cap x the starting rate
     bucket.throttled(bucket.acquire())
     after = bucket.rate
     bucket.succeeded(bucket.acquire())
@@ -272,3 +285,12 @@ def test_against_a_cloud_of_any_limit_few_calls_are_throttled_and_time_is_near_t
     ratio, share = closed_loop(cloud_rate, 200, seed=seed)
     assert share <= 0.05
     assert ratio <= 1.1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_start_reaches_a_cloud_above_the_starting_rate_before_its_burst_is_wasted(seed: int) -> None:
+    # A cloud of 50/s (a second's burst) against a start of 20/s: while the limiter is below 50/s the cloud's
+    # bucket is full and what refills it is lost; slow start reaches it within a few answers.
+    ratio, share = closed_loop(50.0, 200, seed=seed)
+    assert ratio <= 1.05
+    assert share <= 0.05

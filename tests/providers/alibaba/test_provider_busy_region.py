@@ -70,5 +70,21 @@ def test_many_of_one_entry_leaving_activating_are_listed_by_their_tags_not_looke
         before = describe_calls(world)
         found = client.session.get(ids, transitional=FlowLogStatus.ACTIVATING)
         assert {f.status for f in found.values()} == {FlowLogStatus.ACTIVE} and set(found) == set(ids)
-        # The Activating listing of the entry, then the entry's listing: not one lookup per id.
-        assert describe_calls(world) - before == 2
+        # The entry's eight fit in one page: one listing by its tags answers for all, not one lookup per id.
+        assert describe_calls(world) - before == 1
+
+
+def test_an_entry_larger_than_its_pending_lists_the_state_then_the_leavers_by_tags() -> None:
+    with running_world(activation_delay=5.0) as world:
+        client = world.connect()
+        mine = [world.vswitch() for _ in range(120)]  # an entry of 3 pages
+        owner = {MANAGED_TAG: "fleet", SPEC_TAG: "entry"}
+        made = client.session.create([world.spec(ids=mine)], extra_tags=owner, dry_run=False).created
+        ids = [f.id for f in made][:8]  # eight of them still waited on
+        world.clock.advance(10.0)
+        before = describe_calls(world)
+        found = client.session.get(ids, transitional=FlowLogStatus.ACTIVATING)
+        assert {f.status for f in found.values()} == {FlowLogStatus.ACTIVE} and set(found) == set(ids)
+        # The entry's Activating listing (one page for the eight), then, as all eight left it, the entry's three
+        # pages by its tags: 4 calls, where listing the entry first would have been 3 pages every poll.
+        assert describe_calls(world) - before == 4

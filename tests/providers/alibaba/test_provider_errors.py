@@ -349,7 +349,9 @@ def test_the_limiter_finds_the_clouds_qps_below_the_rate_limit(world: World) -> 
     assert len(created) == 24
     throttled = world.emu.errors[("CreateFlowLog", "Throttling.Api")]
     # At a fixed 20/s the cloud would refuse more than half of the creates; the limiter falls to what it accepts.
-    assert throttled <= 4
+    # What it may lose is the first round: slow start (half again per accepted call) overshoots the cloud's 8/s
+    # until the first throttle comes back, by at most the calls in flight then (8 threads).
+    assert throttled <= 8
     limiter = client.session._transport.limits("CreateFlowLog")
     assert limiter.decreases >= 1 and limiter.rate < 20.0
 
