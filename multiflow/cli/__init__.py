@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 an error (bad file, a cloud's refusal, failed changes, a change not confirmed);
 2 changes pending (``plan --detailed-exitcode``); 3 coverage below ``audit --fail-under``; 64 a usage error (a bad
-flag or value); 130 interrupted. docs/cli.md documents each.
+flag or value); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). docs/cli.md documents each.
 
 :mod:`~multiflow.cli.parsing` holds the grammar, :mod:`~multiflow.cli.commands` a function per command,
 :mod:`~multiflow.cli.rendering` what they print and :mod:`~multiflow.cli.progress` the progress on stderr.

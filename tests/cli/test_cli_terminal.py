@@ -291,6 +291,46 @@ def test_second_ctrl_c_exits_at_once_saying_what_was_created(tmp_path: Path) -> 
     assert "multiflow: interrupted\n" not in text  # not the plain KeyboardInterrupt path: apply's own report
 
 
+@pytest.mark.parametrize(
+    ("signum", "code", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_a_signal_while_planning_an_organization_stops_at_once_saying_nothing_changed(
+    tmp_path: Path, signum: int, code: int, said: str
+) -> None:
+    """Every call takes 5 s; the signal comes while the organization is being listed (reads in thread pools):
+    the command says so and ends with 130 (Ctrl-C) or 143 (SIGTERM) without waiting for the reads to finish."""
+    generator = serve("--latency", "5")
+    served = next(generator)
+    try:
+        alibaba = served["seeded"]["alibaba"]
+        fleet = tmp_path / "org.yaml"
+        fleet.write_text(
+            textwrap.dedent(f"""\
+            name: org-interrupted
+            accounts:
+              alibaba:
+                - organization: {{}}
+            flow_logs:
+              - name: vswitches
+                provider: alibaba
+                regions: all
+                resources: {{kind: subnet, where: {{"tag:env": prod}}}}
+                destination: {{kind: sls, project: {alibaba["project"]}, logstore: {alibaba["logstore"]}}}
+            """)
+        )
+        terminal = Terminal("plan", str(fleet), "-v", env=served["environment"])
+        terminal.read_until("GetCallerIdentity ok", timeout=90)  # the organization's listing is under way
+        terminal.process.send_signal(signum)
+        exit_code = terminal.finish(timeout=60)
+    finally:
+        generator.close()
+    text = terminal.plain
+    assert exit_code == code, text
+    assert f"multiflow: {said} before any change (nothing was changed); stopping" in text
+    assert "DescribeFlowLogs" not in text  # the reads after the listing never started
+    assert "Traceback" not in text
+
+
 def test_ctrl_d_at_the_prompt_is_not_confirmed() -> None:
     terminal = Terminal("apply", str(EXAMPLE), "--sandbox")
     terminal.read_until("[y/N]")
