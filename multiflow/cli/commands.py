@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from multiflow.accounts import Shard
 from multiflow.cli import rendering
-from multiflow.cli.parsing import names, profiles, provider_regions
+from multiflow.cli.parsing import UsageError, names, profiles, provider_regions
 from multiflow.errors import MultiflowError
 
 if TYPE_CHECKING:
@@ -160,25 +160,26 @@ def _confirm(args: argparse.Namespace, question: str) -> bool:
 
 
 def _regions(providers: Sequence[str], text: str | None) -> dict[str, list[str] | str]:
-    """``--region`` (``all``, or ``PROVIDER:all``: every region each account can use), or each provider's configured
-    region (``default_region()`` where its plugin has one)."""
-    if text is not None:
-        given = provider_regions(providers, text)
-        return {p: ("all" if "all" in regions else list(regions)) for p, regions in given.items()}
+    """``--region`` (``all``, or ``PROVIDER:all``: every region each account can use); a provider it names no region
+    for (none given, or only other providers' ``PROVIDER:REGION``) takes its configured region (``default_region()``
+    where its plugin has one)."""
+    given = provider_regions(providers, text or "", fallback=_default_region)
+    return {p: ("all" if "all" in regions else list(regions)) for p, regions in given.items()}
+
+
+def _default_region(name: str) -> list[str]:
+    """The provider's configured region, or an error saying where to set it."""
     from multiflow.plugins import get_provider
 
-    chosen: dict[str, list[str] | str] = {}
-    for name in providers:
-        region = get_provider(name).default_region()
-        if not region:
-            hints = {
-                "aws": "AWS_REGION / AWS_DEFAULT_REGION or the profile's region",
-                "alibaba": "ALIBABA_CLOUD_REGION_ID",
-            }
-            where = hints.get(name, "its region setting")
-            raise MultiflowError(f"no region for {name}: add --region REGION (or PROVIDER:REGION), or set {where}")
-        chosen[name] = [region]
-    return chosen
+    region = get_provider(name).default_region()
+    if not region:
+        hints = {
+            "aws": "AWS_REGION / AWS_DEFAULT_REGION or the profile's region",
+            "alibaba": "ALIBABA_CLOUD_REGION_ID",
+        }
+        where = hints.get(name, "its region setting")
+        raise MultiflowError(f"no region for {name}: add --region REGION (or {name}:REGION), or set {where}")
+    return [region]
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
@@ -393,9 +394,9 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     from multiflow.scope import ScopeFailure, places_for
 
     found: list[tuple[str, FlowLog]] = []
+    accounts = _accounts_file(args)  # the file first: it is what the command line got wrong, if anything
     options = _profile_options(args.profile)
     regions = _regions(names(args.provider), args.region)
-    accounts = _accounts_file(args)
     with _reading(args), Connections(lambda p, r: dict(options.get(p, {}))) as connections:
         coverage = places_for(regions, connections, accounts=accounts, shard=_shard(args))
         failures = list(coverage.failures)
@@ -432,6 +433,8 @@ def _accounts_file(args: argparse.Namespace) -> dict[str, Any] | None:
     """``--accounts FILE``: the ``accounts:`` of a fleet file (or of a file with only that), checked before calls."""
     path = getattr(args, "accounts", None)
     if not path:
+        if getattr(args, "shard", None):
+            raise UsageError(f"--shard {args.shard}: shards split the accounts of --accounts FILE; add --accounts")
         return None
     from multiflow.fleet import load_accounts
 
@@ -538,6 +541,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     from multiflow.planning import plan as make_plan
 
     providers = list(dict.fromkeys(names(args.provider)))
+    accounts = _accounts_file(args)  # the files first: they are what the command line got wrong, if anything
+    template = load(args.fix) if args.fix else None
     regions = _regions(providers, args.region)
     fix_output = _writable(args.fix_output, args.fix, args.force) if args.fix_output else None
     criteria = _criteria(
@@ -548,9 +553,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
         require_delivery_ok=args.require_delivery,
         **({"destination": _destination_argument(args.destination)} if args.destination else {}),
     )
-    template = load(args.fix) if args.fix else None
     fix = plan = None
-    accounts = _accounts_file(args)
     shard = _shard(args)
     with _reading(args), _connections(args.sandbox, providers=providers, profile=args.profile) as connections:
         report = audit(
