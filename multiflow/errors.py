@@ -75,11 +75,20 @@ def shown(value: object, limit: int = SHOWN_VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
+#: How many allowed values a message names before it says how many more there are (a region error would
+#: otherwise list every region of the cloud, a line no terminal or CI log shows whole).
+SHOWN_ALLOWED_LIMIT = 8
+
+
 def _describe_allowed(allowed: object) -> str:
     if isinstance(allowed, str):
         return allowed
     if isinstance(allowed, Iterable):
-        return ", ".join(repr(item) for item in allowed)
+        items = [repr(item) for item in allowed]
+        if len(items) > SHOWN_ALLOWED_LIMIT:
+            shown_items = items[: SHOWN_ALLOWED_LIMIT - 2]
+            return ", ".join(shown_items) + f" ... and {len(items) - len(shown_items)} more"
+        return ", ".join(items)
     return repr(allowed)
 
 

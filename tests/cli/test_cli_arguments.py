@@ -4,6 +4,7 @@ without ``--accounts``, and ``PROVIDER:all`` beside providers the ``--region`` d
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,19 @@ def test_provider_all_leaves_the_other_providers_their_configured_region(
 def test_provider_region_beside_a_provider_without_a_configured_region_says_which(capsys: Any) -> None:
     assert main(["list", "--provider", "aws,alibaba", "--region", "alibaba:all"]) == 1
     assert "no region for aws: add --region REGION (or aws:REGION), or set AWS_REGION" in capsys.readouterr().err
+
+
+def test_a_bad_region_names_a_few_regions_and_how_many_more(tmp_path: Path, capsys: Any) -> None:
+    """The message stays a line a terminal can show (the JSON problem keeps the list for machines)."""
+    path = tmp_path / "fleet.yaml"
+    path.write_text(
+        "flow_logs:\n  - name: n\n    provider: alibaba\n    regions: [cn-nowhere-9]\n"
+        "    resources: {kind: vpc, ids: [vpc-bp1aaaaaaaaaaaaaaaaaa]}\n"
+        "    destination: {kind: sls, project: proj-one, logstore: store-one}\n"
+    )
+    assert main(["validate", str(path)]) == 1
+    said = capsys.readouterr().err
+    assert re.search(r"allowed: 'cn-qingdao'(, '[a-z0-9-]+'){5} \.\.\. and \d+ more$", said.strip()), said
+    assert main(["validate", str(path), "-o", "json"]) == 1
+    [problem] = json.loads(capsys.readouterr().out)["problems"]
+    assert len(problem["allowed"]) > 8
