@@ -73,7 +73,7 @@ def number(
 
 
 _REGION_HELP = "region(s), comma-separated; PROVIDER:REGION for one provider only"
-_REGION_DEFAULT = " (default: each provider's configured region, e.g. AWS_DEFAULT_REGION)"
+_REGION_DEFAULT = " (a provider it names no region for: its configured region, e.g. AWS_DEFAULT_REGION)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,7 +172,8 @@ def _global_options(parser: argparse.ArgumentParser, default: object, formats: S
     """``-o``, ``--query``, ``-v`` and ``--debug``: accepted before the command (on the main parser) and after it
     (on each command's); the command's own copy has no default, so it never hides one given before. ``formats``
     are the command's output formats (the main parser takes every format; the command checks its own)."""
-    parser.add_argument("--output", "-o", choices=tuple(formats), default=default, help="output format (table)")
+    chosen = "table" if "table" in formats else f"{formats[0]}, the only one"
+    parser.add_argument("--output", "-o", choices=tuple(formats), default=default, help=f"output format ({chosen})")
     parser.add_argument(
         "--query", metavar="JMESPATH", default=default, help="JMESPath applied to JSON output (implies -o json)"
     )
