@@ -106,13 +106,15 @@ def _reading(args: argparse.Namespace) -> Iterator[None]:
     def stop(signum: int, frame: object) -> None:
         what = "terminated" if signum == signal.SIGTERM else "interrupted"
         message = f"{what} before any change (nothing was changed); stopping"
-        if args.output == "json":
-            rendering.write_json(
-                {"ok": False, "interrupted": True, "signal": signal.Signals(signum).name, "error": message}, sys.stdout
-            )
-        sys.stdout.flush()
-        sys.stderr.write(f"\nmultiflow: {message}\n")
-        sys.stderr.flush()
+        try:
+            if args.output == "json":
+                document = {"ok": False, "interrupted": True, "signal": signal.Signals(signum).name, "error": message}
+                rendering.write_json(document, sys.stdout)
+            sys.stdout.flush()
+            sys.stderr.write(f"\nmultiflow: {message}\n")
+            sys.stderr.flush()
+        except OSError:  # the reader went away (a closed pipe): the exit code still says it
+            pass
         os._exit(_SIGNAL_EXITS[signal.Signals(signum)])
 
     with _handling(stop):

@@ -265,6 +265,24 @@ def test_first_ctrl_c_during_an_alibaba_wait_reports_and_exits_130_and_a_rerun_c
     assert {r["tags"]["multiflow:managed"] for r in listed if r["tags"].get("multiflow:managed")} == {"interrupted"}
 
 
+def test_sigterm_during_an_alibaba_wait_stops_as_ctrl_c_does_and_exits_143(tmp_path: Path) -> None:
+    """A CI job cancelled mid-apply: SIGTERM starts nothing new, ends the waits, reports, exits 143."""
+    generator = serve("--activation-delay", "30", "--fleet", str(EXAMPLE))
+    served = next(generator)
+    try:
+        fleet = alibaba_fleet(tmp_path, served["seeded"], name="terminated")
+        terminal = Terminal("apply", str(fleet), "--yes", env=served["environment"])
+        terminal.read_until("activating")
+        terminal.process.send_signal(signal.SIGTERM)
+        code = terminal.finish(timeout=20)  # activation takes 30 s: only the signal ends it sooner
+    finally:
+        generator.close()
+    text = terminal.plain
+    assert code == 143, text
+    assert "multiflow: terminated: starting nothing new" in text
+    assert "Run the same command again" in text and "Traceback" not in text
+
+
 def test_second_ctrl_c_exits_at_once_saying_what_was_created(tmp_path: Path) -> None:
     """Every call takes 5 s: the second Ctrl-C comes while the creates are in flight, which the first cannot end."""
     generator = serve("--latency", "5")
@@ -318,7 +336,8 @@ def test_a_signal_while_planning_an_organization_stops_at_once_saying_nothing_ch
                 destination: {{kind: sls, project: {alibaba["project"]}, logstore: {alibaba["logstore"]}}}
             """)
         )
-        terminal = Terminal("plan", str(fleet), "-v", env=served["environment"])
+        json_output = ("-o", "json") if signum == signal.SIGTERM else ()  # one of the two as a CI job reads it
+        terminal = Terminal("plan", str(fleet), "-v", *json_output, env=served["environment"])
         terminal.read_until("GetCallerIdentity ok", timeout=90)  # the organization's listing is under way
         terminal.process.send_signal(signum)
         exit_code = terminal.finish(timeout=60)
@@ -327,6 +346,8 @@ def test_a_signal_while_planning_an_organization_stops_at_once_saying_nothing_ch
     text = terminal.plain
     assert exit_code == code, text
     assert f"multiflow: {said} before any change (nothing was changed); stopping" in text
+    if json_output:
+        assert '"interrupted": true' in text and '"signal": "SIGTERM"' in text
     assert "DescribeFlowLogs" not in text  # the reads after the listing never started
     assert "Traceback" not in text
 
