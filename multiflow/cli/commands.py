@@ -204,19 +204,20 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
     with _reading(args), _connections(args.sandbox, fleet, profile=args.profile) as connections:
         plan = make_plan(fleet, connections, shard=shard)
         adoption = _adoptions(plan) if args.adopt else None
+    # Written after the reads, with the signals' usual handling: a signal never cuts the saved plan or the answer.
+    if args.out:
+        write_saved(plan, args.file, args.out)
+    if args.output == "json":
+        document = plan_document(plan, args.file)
+        if adoption is not None:
+            document["adopt"] = adoption.as_dict()
+        rendering.write_json(document, out)
+    else:
+        rendering.print_plan(plan, out)
+        if adoption is not None:
+            rendering.print_adoptions(adoption, out)
         if args.out:
-            write_saved(plan, args.file, args.out)
-        if args.output == "json":
-            document = plan_document(plan, args.file)
-            if adoption is not None:
-                document["adopt"] = adoption.as_dict()
-            rendering.write_json(document, out)
-        else:
-            rendering.print_plan(plan, out)
-            if adoption is not None:
-                rendering.print_adoptions(adoption, out)
-            if args.out:
-                out.write(f"\nPlan saved to {args.out}; apply it with: multiflow apply {args.out}\n")
+            out.write(f"\nPlan saved to {args.out}; apply it with: multiflow apply {args.out}\n")
     if plan.failed_targets:
         return EXIT_ERROR
     if getattr(args, "detailed_exitcode", False) and (plan.pending or plan.conflicts):
