@@ -91,13 +91,16 @@ class AccountFailure:
     """An account (or a whole source) that could not be listed or entered, and why; the others go on.
 
     ``account`` is the account id where it is known (a member whose role cannot be assumed), ``None`` where the
-    source itself failed (the organization could not be listed).
+    source itself failed (the organization could not be listed). ``item`` is the fleet's source that failed (one
+    of those given to ``list_accounts``, the object itself), where one did: the core names it as the file has it,
+    ``accounts.aws[1]``; ``None`` where the failure is every source's (a caller identity that cannot be read).
     """
 
     provider: str
     source: str
     account: str | None
     error: MultiflowError
+    item: AccountSource | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

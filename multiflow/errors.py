@@ -35,6 +35,7 @@ from typing import Any
 # every other module imports, so it imports none of them (not even for type checking).
 
 __all__ = [
+    "Abbreviated",
     "AccountStateError",
     "AlreadyExists",
     "AuthError",
@@ -75,9 +76,26 @@ def shown(value: object, limit: int = SHOWN_VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
+class Abbreviated(tuple[object, ...]):
+    """Allowed values that a message names only the first :attr:`SHOWN` of, then how many more there are (every
+    region of a cloud is a line no terminal or CI log shows whole); ``allowed`` itself keeps them all. Values a
+    user must pick the exact one of (record field names) stay a plain list, named in full."""
+
+    SHOWN = 6
+
+    def described(self) -> str:
+        """``'a', 'b', ... and 29 more``."""
+        items = [repr(item) for item in self]
+        if len(items) <= self.SHOWN + 2:
+            return ", ".join(items)
+        return ", ".join(items[: self.SHOWN]) + f" ... and {len(items) - self.SHOWN} more"
+
+
 def _describe_allowed(allowed: object) -> str:
     if isinstance(allowed, str):
         return allowed
+    if isinstance(allowed, Abbreviated):
+        return allowed.described()
     if isinstance(allowed, Iterable):
         return ", ".join(repr(item) for item in allowed)
     return repr(allowed)

@@ -153,9 +153,10 @@ class FailedTarget:
     source: str = ""
 
     def label(self) -> str:
-        """Where, in words: ``aws 111111111111 us-east-1``, ``aws account 111111111111``, ``aws organization``."""
+        """Where, in words: ``aws 111111111111 us-east-1``, ``aws account 111111111111``,
+        ``aws accounts.aws[1] (organization)``."""
         if not self.region and self.account:
-            return f"{self.provider} account {self.account}"
+            return f"{self.provider} account {self.account}" + (f" of {self.source}" if self.source else "")
         if not self.region:
             return f"{self.provider} {self.source or 'accounts'}"
         return Place(self.provider, self.account, self.region).label()

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from multiflow.accounts import (
@@ -428,8 +428,20 @@ def _listed_accounts(provider_name: str, sources: Sequence[AccountSource], conne
         raise
     except MultiflowError as exc:
         label = ", ".join(s.label() for s in sources)
-        return AccountListing(failed=[AccountFailure(provider_name, label, None, exc)])
-    return listing
+        listing = AccountListing(failed=[AccountFailure(provider_name, label, None, exc)])
+    return replace(listing, failed=[_located(provider_name, sources, f) for f in listing.failed])
+
+
+def _located(provider_name: str, sources: Sequence[AccountSource], failure: AccountFailure) -> AccountFailure:
+    """``failure`` with its source named as the fleet file has it: ``accounts.aws[1] (organization)`` for the
+    item at index 1 (``accounts.aws`` where the failure is every item's), so that two items of one kind differ."""
+    index = next((i for i, s in enumerate(sources) if s is failure.item), None)
+    if index is None and failure.item is not None:  # a provider that rebuilt the item: an equal one
+        index = next((i for i, s in enumerate(sources) if s == failure.item), None)
+    if index is None and len(sources) == 1:
+        index = 0
+    where = f"accounts.{provider_name}" + (f"[{index}]" if index is not None else "")
+    return replace(failure, source=f"{where} ({failure.source})" if failure.source else where)
 
 
 def _accounts_of(target: Target, accounts: Sequence[Account]) -> list[Account]:

@@ -10,7 +10,7 @@ import difflib
 import os
 import re
 
-from multiflow.errors import MultiflowError, SpecError, UnsupportedFeature
+from multiflow.errors import Abbreviated, MultiflowError, SpecError, UnsupportedFeature
 from multiflow.fleet import SELECTED, Fleet, FleetError
 from multiflow.fleet_fast import collection_paused
 from multiflow.model import Capabilities
@@ -82,7 +82,7 @@ _LOOK_ALIKES = str.maketrans("аеорсхуіѕјԁɡκνοτ", "aeopcxyisjdgkv
 
 
 def _known_regions(caps: Capabilities) -> object:
-    return list(caps.regions) if caps.regions else "a region name of lower-case letters, digits and hyphens"
+    return Abbreviated(caps.regions) if caps.regions else "a region name of lower-case letters, digits and hyphens"
 
 
 def _suggest(region: object, caps: Capabilities) -> str:

@@ -191,3 +191,25 @@ def test_the_quickstart_python_runs() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("'active')") == 2
+
+
+def test_every_command_and_the_organization_flags_are_in_the_cli_synopsis() -> None:
+    """The hand-written synopsis at the top of docs/cli.md names every command and --accounts, --shard."""
+    from generator.cli import commands
+    from multiflow.cli.parsing import build_parser
+
+    top = (ROOT / "docs" / "cli.md").read_text().split("```", 2)[1]
+    for path, _, _ in commands(build_parser()):
+        assert f"multiflow {path}" in top or f"|{path}" in top or f"{path}|" in top, f"{path} not in the synopsis"
+    assert "--accounts FILE" in top and "--shard K/N" in top and "merge FILE..." in top
+
+
+def test_the_generated_synopsis_shows_repeated_and_optional_arguments_and_help_its_only_format() -> None:
+    from generator.cli import commands, synopsis
+    from multiflow.cli.parsing import build_parser
+
+    parsers = {path: parser for path, parser, _ in commands(build_parser())}
+    assert " FILE [FILE ...] " in synopsis("multiflow", "merge", parsers["merge"])
+    assert " [FILE] " in synopsis("multiflow", "apply", parsers["apply"])
+    merge_help = parsers["merge"].format_help()
+    assert "output format (json, the only one)" in merge_help and "(table)" not in merge_help

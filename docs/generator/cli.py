@@ -44,7 +44,9 @@ def synopsis(program: str, path: str, parser: argparse.ArgumentParser) -> str:
     parts = [program, path]
     for action in _options(parser):
         if not action.option_strings:
-            parts.append(_metavar(action))
+            name = _metavar(action)
+            repeated = {"+": f"{name} [{name} ...]", "*": f"[{name} ...]", "?": f"[{name}]"}
+            parts.append(repeated.get(str(action.nargs), name))
             continue
         flag = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
         text = flag if action.nargs == 0 else f"{flag} {_metavar(action)}"

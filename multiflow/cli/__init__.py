@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 an error (bad file, a cloud's refusal, failed changes, a change not confirmed);
 2 changes pending (``plan --detailed-exitcode``); 3 coverage below ``audit --fail-under``; 64 a usage error (a bad
-flag or value); 130 interrupted. docs/cli.md documents each.
+flag or value); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). docs/cli.md documents each.
 
 :mod:`~multiflow.cli.parsing` holds the grammar, :mod:`~multiflow.cli.commands` a function per command,
 :mod:`~multiflow.cli.rendering` what they print and :mod:`~multiflow.cli.progress` the progress on stderr.
@@ -21,7 +21,7 @@ from typing import Any
 from multiflow.cli import rendering
 from multiflow.cli.commands import COMMANDS, EXIT_ERROR, EXIT_INTERRUPTED
 from multiflow.cli.logs import configured
-from multiflow.cli.parsing import EXIT_USAGE, OUTPUTS, build_parser
+from multiflow.cli.parsing import EXIT_USAGE, OUTPUTS, UsageError, build_parser
 from multiflow.cli.rendering import write_json
 from multiflow.errors import MultiflowError
 
@@ -62,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.output == "json":
             write_json(rendering.error_document(exc), out)
         sys.stderr.write(f"multiflow: error: {exc}\n")
-        return EXIT_ERROR
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("multiflow: interrupted\n")
         return EXIT_INTERRUPTED

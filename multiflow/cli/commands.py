@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from multiflow.accounts import Shard
 from multiflow.cli import rendering
-from multiflow.cli.parsing import names, profiles, provider_regions
+from multiflow.cli.parsing import UsageError, names, profiles, provider_regions
 from multiflow.errors import MultiflowError
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_PENDING",
+    "EXIT_TERMINATED",
     "EXIT_UNDER_COVERAGE",
     "cmd_adopt",
     "cmd_apply",
@@ -49,6 +50,11 @@ __all__ = [
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_UNDER_COVERAGE = 3
+#: A run ended by SIGTERM (128 + 15, what a shell reports for it), as Ctrl-C's 130 is 128 + SIGINT.
+EXIT_TERMINATED = 143
+
+#: The exit code of each signal the command stops on.
+_SIGNAL_EXITS = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
 
 
 def _profile_options(given: Sequence[str], sandbox: bool = False) -> dict[str, dict[str, Any]]:
@@ -90,6 +96,48 @@ def _connections(
         yield connections
 
 
+@contextmanager
+def _reading(args: argparse.Namespace) -> Iterator[None]:
+    """While the command only reads the clouds (plan, the plan phase and the question of apply, destroy and adopt,
+    list, audit): the first Ctrl-C or SIGTERM says so and ends the run at once, 130 or 143. Nothing was changed,
+    so there is nothing to finish or report; waiting for the reads in flight (each with its SDK's timeout and
+    retries, in thread pools that would run their queued reads too) is what made Ctrl-C slow and silent."""
+
+    def stop(signum: int, frame: object) -> None:
+        what = "terminated" if signum == signal.SIGTERM else "interrupted"
+        message = f"{what} before any change (nothing was changed); stopping"
+        try:
+            if args.output == "json":
+                document = {"ok": False, "interrupted": True, "signal": signal.Signals(signum).name, "error": message}
+                rendering.write_json(document, sys.stdout)
+            sys.stdout.flush()
+            sys.stderr.write(f"\nmultiflow: {message}\n")
+            sys.stderr.flush()
+        except OSError:  # the reader went away (a closed pipe): the exit code still says it
+            pass
+        os._exit(_SIGNAL_EXITS[signal.Signals(signum)])
+
+    with _handling(stop):
+        yield
+
+
+@contextmanager
+def _handling(handler: Callable[[int, object], None]) -> Iterator[None]:
+    """``handler`` for SIGINT and SIGTERM inside the block, the previous handlers after; outside the main thread
+    (where Python takes no handler) the signals keep theirs."""
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for sig in _SIGNAL_EXITS:
+            previous[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def _load(path: str) -> Fleet:
     from multiflow.fleet import load
     from multiflow.validate import validate_fleet
@@ -114,25 +162,26 @@ def _confirm(args: argparse.Namespace, question: str) -> bool:
 
 
 def _regions(providers: Sequence[str], text: str | None) -> dict[str, list[str] | str]:
-    """``--region`` (``all``, or ``PROVIDER:all``: every region each account can use), or each provider's configured
-    region (``default_region()`` where its plugin has one)."""
-    if text is not None:
-        given = provider_regions(providers, text)
-        return {p: ("all" if "all" in regions else list(regions)) for p, regions in given.items()}
+    """``--region`` (``all``, or ``PROVIDER:all``: every region each account can use); a provider it names no region
+    for (none given, or only other providers' ``PROVIDER:REGION``) takes its configured region (``default_region()``
+    where its plugin has one)."""
+    given = provider_regions(providers, text or "", fallback=_default_region)
+    return {p: ("all" if "all" in regions else list(regions)) for p, regions in given.items()}
+
+
+def _default_region(name: str) -> list[str]:
+    """The provider's configured region, or an error saying where to set it."""
     from multiflow.plugins import get_provider
 
-    chosen: dict[str, list[str] | str] = {}
-    for name in providers:
-        region = get_provider(name).default_region()
-        if not region:
-            hints = {
-                "aws": "AWS_REGION / AWS_DEFAULT_REGION or the profile's region",
-                "alibaba": "ALIBABA_CLOUD_REGION_ID",
-            }
-            where = hints.get(name, "its region setting")
-            raise MultiflowError(f"no region for {name}: add --region REGION (or PROVIDER:REGION), or set {where}")
-        chosen[name] = [region]
-    return chosen
+    region = get_provider(name).default_region()
+    if not region:
+        hints = {
+            "aws": "AWS_REGION / AWS_DEFAULT_REGION or the profile's region",
+            "alibaba": "ALIBABA_CLOUD_REGION_ID",
+        }
+        where = hints.get(name, "its region setting")
+        raise MultiflowError(f"no region for {name}: add --region REGION (or {name}:REGION), or set {where}")
+    return [region]
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
@@ -152,22 +201,23 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
 
     fleet = _load(args.file)
     shard = _shard(args)
-    with _connections(args.sandbox, fleet, profile=args.profile) as connections:
+    with _reading(args), _connections(args.sandbox, fleet, profile=args.profile) as connections:
         plan = make_plan(fleet, connections, shard=shard)
         adoption = _adoptions(plan) if args.adopt else None
+    # Written after the reads, with the signals' usual handling: a signal never cuts the saved plan or the answer.
+    if args.out:
+        write_saved(plan, args.file, args.out)
+    if args.output == "json":
+        document = plan_document(plan, args.file)
+        if adoption is not None:
+            document["adopt"] = adoption.as_dict()
+        rendering.write_json(document, out)
+    else:
+        rendering.print_plan(plan, out)
+        if adoption is not None:
+            rendering.print_adoptions(adoption, out)
         if args.out:
-            write_saved(plan, args.file, args.out)
-        if args.output == "json":
-            document = plan_document(plan, args.file)
-            if adoption is not None:
-                document["adopt"] = adoption.as_dict()
-            rendering.write_json(document, out)
-        else:
-            rendering.print_plan(plan, out)
-            if adoption is not None:
-                rendering.print_adoptions(adoption, out)
-            if args.out:
-                out.write(f"\nPlan saved to {args.out}; apply it with: multiflow apply {args.out}\n")
+            out.write(f"\nPlan saved to {args.out}; apply it with: multiflow apply {args.out}\n")
     if plan.failed_targets:
         return EXIT_ERROR
     if getattr(args, "detailed_exitcode", False) and (plan.pending or plan.conflicts):
@@ -205,8 +255,7 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
     the fleet file is the same and the clouds have not moved since (else an error naming what moved)."""
     from multiflow.applying import ApplyInterrupted, apply
     from multiflow.cli.progress import ProgressPrinter
-    from multiflow.planfile import FORMAT_VERSION, load_saved, moved, plan_document
-    from multiflow.planning import plan as make_plan
+    from multiflow.planfile import FORMAT_VERSION, load_saved, plan_document
 
     saved_path = _saved_plan_path(args) if not destroy else None
     saved = load_saved(saved_path) if saved_path else None
@@ -217,46 +266,27 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
     fleet = _load(fleet_file)
     shard = _shard(args, saved.shard if saved is not None else None)
     with _connections(args.sandbox, fleet, profile=args.profile) as connections:
-        plan = make_plan(fleet, connections, destroy=destroy, shard=shard)
-        if saved is not None:
-            moves = moved(saved, plan)
-            if moves:
-                raise MultiflowError(
-                    f"{saved_path}: the clouds moved since the plan was saved, nothing done:\n  "
-                    + "\n  ".join(moves)
-                    + "\nrun multiflow plan --out again"
-                )
-        if args.output != "json":
-            rendering.print_plan(plan, out)
-        if not plan.pending:
-            if args.output == "json":
-                rendering.write_json(
-                    {
-                        "format_version": FORMAT_VERSION,
-                        "ok": plan.complete,
-                        "plan": plan_document(plan, fleet_file),
-                        "result": None,
-                    },
-                    out,
-                )
-            return EXIT_OK if plan.complete else EXIT_ERROR
-        asked = f"{'Destroy' if destroy else 'Apply'} {len(plan.pending)} change(s)?"
-        if saved is None and not _confirm(args, asked):
+        with _reading(args):
+            plan, confirmed = _planned(args, fleet, fleet_file, connections, destroy, shard, saved, saved_path, out)
+        if plan is None:
+            return EXIT_OK if confirmed else EXIT_ERROR
+        if not confirmed:
             out.write("Nothing done.\n")
             return EXIT_OK
         started = time.monotonic()
         cancel = threading.Event()
-        with ProgressPrinter(sys.stderr) as progress, _interruptible(cancel):
+        exit_code = [EXIT_INTERRUPTED]
+        with ProgressPrinter(sys.stderr) as progress, _interruptible(cancel, exit_code):
             try:
                 result = apply(plan, connections, timeout=args.timeout, progress=progress, cancel=cancel)
             except ApplyInterrupted as exc:
                 progress.close()
                 _report_interrupted(args, plan, exc.result, time.monotonic() - started, out)
-                os._exit(EXIT_INTERRUPTED)  # at once: the calls still in flight are the clouds' to finish
+                os._exit(exit_code[0])  # at once: the calls still in flight are the clouds' to finish
         elapsed = time.monotonic() - started
     if result.interrupted:
         _report_interrupted(args, plan, result, elapsed, out)
-        return EXIT_INTERRUPTED
+        return exit_code[0]
     if args.output == "json":
         rendering.write_json(
             {
@@ -273,29 +303,68 @@ def cmd_apply(args: argparse.Namespace, out: TextIO, *, destroy: bool = False) -
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
+def _planned(
+    args: argparse.Namespace,
+    fleet: Fleet,
+    fleet_file: str,
+    connections: Connections,
+    destroy: bool,
+    shard: Shard | None,
+    saved: Any,
+    saved_path: str | None,
+    out: TextIO,
+) -> tuple[Any, bool]:
+    """apply's plan phase: plan (checked against a saved plan), shown, and the question; ``(plan, confirmed)``, or
+    ``(None, complete)`` when there is nothing to change (the answer already printed)."""
+    from multiflow.planfile import FORMAT_VERSION, moved, plan_document
+    from multiflow.planning import plan as make_plan
+
+    plan = make_plan(fleet, connections, destroy=destroy, shard=shard)
+    if saved is not None:
+        moves = moved(saved, plan)
+        if moves:
+            raise MultiflowError(
+                f"{saved_path}: the clouds moved since the plan was saved, nothing done:\n  "
+                + "\n  ".join(moves)
+                + "\nrun multiflow plan --out again"
+            )
+    if args.output != "json":
+        rendering.print_plan(plan, out)
+    if not plan.pending:
+        if args.output == "json":
+            rendering.write_json(
+                {
+                    "format_version": FORMAT_VERSION,
+                    "ok": plan.complete,
+                    "plan": plan_document(plan, fleet_file),
+                    "result": None,
+                },
+                out,
+            )
+        return None, plan.complete
+    asked = f"{'Destroy' if destroy else 'Apply'} {len(plan.pending)} change(s)?"
+    return plan, saved is not None or _confirm(args, asked)
+
+
 @contextmanager
-def _interruptible(cancel: threading.Event) -> Iterator[None]:
-    """While applying: the first Ctrl-C sets ``cancel`` (no new work, waits end within a poll), the second
-    raises KeyboardInterrupt (apply then returns at once with what it knows)."""
+def _interruptible(cancel: threading.Event, exit_code: list[int]) -> Iterator[None]:
+    """While applying: the first Ctrl-C or SIGTERM sets ``cancel`` (no new work, waits end within a poll) and
+    puts its exit code (130, or 143 for SIGTERM) in ``exit_code``; the second raises KeyboardInterrupt (apply
+    then returns at once with what it knows)."""
 
     def interrupted(signum: int, frame: object) -> None:
         if cancel.is_set():
             raise KeyboardInterrupt
+        exit_code[:] = [_SIGNAL_EXITS[signal.Signals(signum)]]
         cancel.set()
+        what = "terminated" if signum == signal.SIGTERM else "interrupted"
         sys.stderr.write(
-            "\nmultiflow: interrupted: starting nothing new, stopping the waits (Ctrl-C again to quit at once)\n"
+            f"\nmultiflow: {what}: starting nothing new, stopping the waits (Ctrl-C again to quit at once)\n"
         )
         sys.stderr.flush()
 
-    try:
-        previous = signal.signal(signal.SIGINT, interrupted)
-    except ValueError:  # not the main thread: Ctrl-C keeps its default
+    with _handling(interrupted):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _report_interrupted(args: argparse.Namespace, plan: Any, result: Any, elapsed: float, out: TextIO) -> None:
@@ -328,10 +397,10 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     from multiflow.scope import ScopeFailure, places_for
 
     found: list[tuple[str, FlowLog]] = []
+    accounts = _accounts_file(args)  # the file first: it is what the command line got wrong, if anything
     options = _profile_options(args.profile)
     regions = _regions(names(args.provider), args.region)
-    accounts = _accounts_file(args)
-    with Connections(lambda p, r: dict(options.get(p, {}))) as connections:
+    with _reading(args), Connections(lambda p, r: dict(options.get(p, {}))) as connections:
         coverage = places_for(regions, connections, accounts=accounts, shard=_shard(args))
         failures = list(coverage.failures)
         for place in coverage.places:
@@ -367,6 +436,8 @@ def _accounts_file(args: argparse.Namespace) -> dict[str, Any] | None:
     """``--accounts FILE``: the ``accounts:`` of a fleet file (or of a file with only that), checked before calls."""
     path = getattr(args, "accounts", None)
     if not path:
+        if getattr(args, "shard", None):
+            raise UsageError(f"--shard {args.shard}: shards split the accounts of --accounts FILE; add --accounts")
         return None
     from multiflow.fleet import load_accounts
 
@@ -473,6 +544,8 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     from multiflow.planning import plan as make_plan
 
     providers = list(dict.fromkeys(names(args.provider)))
+    accounts = _accounts_file(args)  # the files first: they are what the command line got wrong, if anything
+    template = load(args.fix) if args.fix else None
     regions = _regions(providers, args.region)
     fix_output = _writable(args.fix_output, args.fix, args.force) if args.fix_output else None
     criteria = _criteria(
@@ -483,11 +556,9 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
         require_delivery_ok=args.require_delivery,
         **({"destination": _destination_argument(args.destination)} if args.destination else {}),
     )
-    template = load(args.fix) if args.fix else None
     fix = plan = None
-    accounts = _accounts_file(args)
     shard = _shard(args)
-    with _connections(args.sandbox, providers=providers, profile=args.profile) as connections:
+    with _reading(args), _connections(args.sandbox, providers=providers, profile=args.profile) as connections:
         report = audit(
             providers,
             regions,
@@ -626,15 +697,17 @@ def cmd_adopt(args: argparse.Namespace, out: TextIO) -> int:
 
     fleet = _load(args.file)
     with _connections(args.sandbox, fleet, profile=args.profile) as connections:
-        plan = make_plan(fleet, connections)
-        chosen = _adoptions(plan)
-        if args.output != "json":
-            rendering.print_adoptions(chosen, out)
-        if not chosen.adoptions:
-            if args.output == "json":
-                rendering.write_json({"ok": True, **chosen.as_dict(), "result": None}, out)
-            return EXIT_OK
-        if not _confirm(args, f"Adopt {len(chosen.adoptions)} flow log(s) into fleet {fleet.name!r}?"):
+        with _reading(args):
+            plan = make_plan(fleet, connections)
+            chosen = _adoptions(plan)
+            if args.output != "json":
+                rendering.print_adoptions(chosen, out)
+            if not chosen.adoptions:
+                if args.output == "json":
+                    rendering.write_json({"ok": True, **chosen.as_dict(), "result": None}, out)
+                return EXIT_OK
+            confirmed = _confirm(args, f"Adopt {len(chosen.adoptions)} flow log(s) into fleet {fleet.name!r}?")
+        if not confirmed:
             out.write("Nothing done.\n")
             return EXIT_OK
         result = adopt(chosen, connections)

@@ -20,6 +20,7 @@ __all__ = [
     "EXIT_USAGE",
     "OUTPUTS",
     "Parser",
+    "UsageError",
     "build_parser",
     "names",
     "number",
@@ -34,6 +35,11 @@ EXIT_USAGE = 64
 OUTPUTS = ("table", "json")
 #: ``multiflow audit -o``: the table, JSON, and the CI formats of :mod:`multiflow.audit_formats`.
 AUDIT_FORMATS = (*OUTPUTS, "sarif", "junit", "csv")
+
+
+class UsageError(MultiflowError):
+    """A combination of flags the parser cannot refuse by itself (e.g. ``--shard`` without ``--accounts``): the
+    command line exits :data:`EXIT_USAGE`, as for any other usage error."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -67,7 +73,7 @@ def number(
 
 
 _REGION_HELP = "region(s), comma-separated; PROVIDER:REGION for one provider only"
-_REGION_DEFAULT = " (default: each provider's configured region, e.g. AWS_DEFAULT_REGION)"
+_REGION_DEFAULT = " (a provider it names no region for: its configured region, e.g. AWS_DEFAULT_REGION)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,7 +172,8 @@ def _global_options(parser: argparse.ArgumentParser, default: object, formats: S
     """``-o``, ``--query``, ``-v`` and ``--debug``: accepted before the command (on the main parser) and after it
     (on each command's); the command's own copy has no default, so it never hides one given before. ``formats``
     are the command's output formats (the main parser takes every format; the command checks its own)."""
-    parser.add_argument("--output", "-o", choices=tuple(formats), default=default, help="output format (table)")
+    chosen = "table" if "table" in formats else f"{formats[0]}, the only one"
+    parser.add_argument("--output", "-o", choices=tuple(formats), default=default, help=f"output format ({chosen})")
     parser.add_argument(
         "--query", metavar="JMESPATH", default=default, help="JMESPath applied to JSON output (implies -o json)"
     )
@@ -203,7 +210,12 @@ def _accounts_arguments(sub: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="cover the accounts the accounts: section of FILE names (a fleet file, or a file with only accounts:)",
     )
-    sub.add_argument("--shard", metavar="K/N", type=shard, help="cover only shard K of N of those accounts")
+    sub.add_argument(
+        "--shard",
+        metavar="K/N",
+        type=shard,
+        help="cover only shard K of N of the --accounts FILE's accounts (needs --accounts)",
+    )
 
 
 def _audit_arguments(sub: argparse.ArgumentParser) -> None:
@@ -292,10 +304,13 @@ def names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def provider_regions(providers: Sequence[str], text: str) -> dict[str, list[str]]:
-    """``--region``: each REGION applies to every provider, each PROVIDER:REGION to that provider only."""
+def provider_regions(
+    providers: Sequence[str], text: str, fallback: Callable[[str], list[str]] | None = None
+) -> dict[str, list[str]]:
+    """``--region``: each REGION applies to every provider, each PROVIDER:REGION to that provider only; a provider
+    it names no region for takes ``fallback(provider)`` (its configured region) where given, else is an error."""
     regions: dict[str, list[str]] = {p: [] for p in providers}
-    for item in (i.strip() for i in text.split(",")):
+    for item in (i.strip() for i in text.split(",") if i.strip()):
         name, qualified, region = item.partition(":")
         if not qualified:
             for chosen in regions.values():
@@ -304,6 +319,9 @@ def provider_regions(providers: Sequence[str], text: str) -> dict[str, list[str]
             regions[name].append(region)
         else:
             raise MultiflowError(f"--region {item!r}: PROVIDER:REGION needs a provider among --provider {providers}")
+    if fallback is not None:
+        for name in [p for p, chosen in regions.items() if not chosen]:
+            regions[name] = fallback(name)
     missing = [p for p, chosen in regions.items() if not chosen]
     if missing:
         raise MultiflowError(f"no region for {', '.join(missing)}: add --region REGION or PROVIDER:REGION")

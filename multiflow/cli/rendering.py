@@ -33,6 +33,7 @@ __all__ = [
     "configure",
     "destination_text",
     "error_document",
+    "folded",
     "percent",
     "print_adopted",
     "print_adoptions",
@@ -63,6 +64,31 @@ def configure(out: TextIO) -> None:
         tty = False
     _terminal["tty"] = tty and os.environ.get("TERM") != "dumb"
     _terminal["width"] = shutil.get_terminal_size((100, 24)).columns
+
+
+#: The width of text lines off a terminal (a CI log, a pipe): what a log viewer shows without scrolling.
+LOG_WIDTH = 120
+
+
+def folded(text: str, indent: str = "", hang: str = "    ") -> str:
+    """``text`` after ``indent``, folded between words to the terminal's width (off a terminal, :data:`LOG_WIDTH`),
+    the later lines indented by ``hang``; ids, ARNs and paths are never cut (a word longer than the line keeps its
+    own line)."""
+    import textwrap
+
+    width = max(40, _terminal["width"] if _terminal["tty"] else LOG_WIDTH)
+    lines: list[str] = []
+    for number, line in enumerate(text.split("\n")):  # a message's own lines stay lines, each folded
+        first = indent if number == 0 else indent + line[: len(line) - len(line.lstrip())]
+        wrapper = textwrap.TextWrapper(
+            width=width,
+            initial_indent=first,
+            subsequent_indent=hang if number == 0 else first + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines.append(wrapper.fill(line.strip()) or first.rstrip())
+    return "\n".join(lines)
 
 
 def _rich_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
@@ -226,12 +252,12 @@ def print_plan(plan: Plan, out: TextIO) -> None:
         ]
         out.write(f"\nPer account ({len(totals)}):\n" + table(totals, ["provider", "account", *_ACTIONS]) + "\n")
     for note in plan.notes:
-        out.write(f"\nNote: {note}")
+        out.write("\n" + folded(note, "Note: "))
     if plan.notes:
         out.write("\n")
     print_failed_targets(plan.failed_targets, out)
     for warning in plan.warnings:
-        out.write(f"\nWarning: {warning}")
+        out.write("\n" + folded(warning, "Warning: "))
     if plan.warnings:
         out.write("\n")
     pending = len(plan.pending)
@@ -256,7 +282,7 @@ def print_failed_targets(failed: Sequence[FailedTarget], out: TextIO) -> None:
     out.write("\nNot read (nothing planned there):\n")
     for target in failed:
         entries = ", ".join(target.entries)
-        out.write(f"  {target.label()} (entries {entries}): {target.error}\n")
+        out.write(folded(f"{target.label()} (entries {entries}): {target.error}", "  ") + "\n")
 
 
 def print_result(result: ApplyResult, elapsed: float, out: TextIO) -> None:
@@ -343,10 +369,11 @@ def print_scope_failures(failures: Sequence[ScopeFailure], notes: Sequence[str],
     if failures:
         out.write("\nNot read:\n")
         for f in failures:
-            where = " ".join(x for x in (f.provider, f.account or f.source or "", f.region or "") if x)
-            out.write(f"  {where}: {f.error}\n")
+            named = f"{f.account} of {f.source}" if f.account and f.source else f.account or f.source or ""
+            where = " ".join(x for x in (f.provider, named, f.region or "") if x)
+            out.write(folded(f"{where}: {f.error}", "  ") + "\n")
     for note in notes:
-        out.write(f"Note: {note}\n")
+        out.write(folded(note, "Note: ") + "\n")
 
 
 def print_providers(
@@ -534,5 +561,5 @@ def print_interrupted(result: ApplyResult, elapsed: float, out: TextIO) -> None:
         for failure in result.failed:
             change = failure.change
             where = f"{change.action.value} {change.place.label()} {change.resource_id}"
-            out.write(f"  {where}: {failure.error}\n")
+            out.write(folded(f"{where}: {failure.error}", "  ") + "\n")
     out.write("Run the same command again to finish: it converges from here.\n")

@@ -184,9 +184,12 @@ def list_accounts(sources: Sequence[AccountSource], options: Mapping[str, Any], 
     outside: dict[str, Account] = {}
     failed: list[AccountFailure] = []
     notes: list[str] = []
-    for source in sources:
-        if not isinstance(source, AlibabaAccountSource):
-            source = AlibabaAccountSource.model_validate(source.model_dump())
+    for given in sources:
+        source = (
+            given
+            if isinstance(given, AlibabaAccountSource)
+            else AlibabaAccountSource.model_validate(given.model_dump())
+        )
         label = source.label()
         try:
             if source.role_arn is not None:
@@ -216,7 +219,7 @@ def list_accounts(sources: Sequence[AccountSource], options: Mapping[str, Any], 
                     source, source.organization, IdentityCalls(region, **options), accounts, outside, failed, notes
                 )
         except ProviderError as error:
-            failed.append(AccountFailure("alibaba", label, None, error))
+            failed.append(AccountFailure("alibaba", label, None, error, item=given))
     return AccountListing(
         accounts=[accounts[k] for k in sorted(accounts)],
         failed=failed,
@@ -271,7 +274,7 @@ def _organization(
                 f"account {account_id} is not a member of the resource directory of {management}",
                 operation="ListAccounts",
             )
-            failed.append(AccountFailure("alibaba", label, account_id, error))
+            failed.append(AccountFailure("alibaba", label, account_id, error, item=source))
 
 
 def _folder_tree(calls: Any, roots: Sequence[str]) -> set[str]:

@@ -236,7 +236,7 @@ def list_accounts(
         try:
             found, left_out = _list_one(source, options, home_region, notes)
         except MultiflowError as exc:
-            failed.append(AccountFailure("aws", source.label(), _account_of(source), exc))
+            failed.append(AccountFailure("aws", source.label(), _account_of(source), exc, item=source))
             continue
         for account in found:
             accounts.setdefault(account.id, account)

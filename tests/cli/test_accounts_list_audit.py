@@ -102,3 +102,32 @@ def test_shards_of_an_audit_merge_into_the_whole(org: tuple[ExampleSandbox, Path
     assert code == 0
     assert sorted({r["account"] for r in merged["resources"]}) == ALL
     assert merged["total"]["total"] == len(merged["resources"])
+
+
+def test_a_failing_account_source_is_named_by_its_item_in_the_file(
+    org: tuple[ExampleSandbox, Path], capsys: Any, tmp_path: Path
+) -> None:
+    """Two items, the second an organization whose listing the cloud refuses: the failure names
+    ``accounts.example[1]`` (as the file has it) with the cloud's code, message and request id; the first is read."""
+    box, _ = org
+    member = sorted(MEMBERS)[0]
+    path = tmp_path / "two.yaml"
+    path.write_text(f"accounts:\n  example:\n    - account: '{member}'\n    - organization: {{}}\n")
+    box.cloud.fail_next("ListAccounts", "AccessDenied", "not the organization's management account")
+    argv = ("list", "--provider", "example", "--region", "local-1", "--accounts", str(path))
+    code, listed = run(capsys, *argv, "-o", "json")
+    assert code == 1
+    [failed] = listed["failed"]
+    assert failed["source"] == "accounts.example[1] (organization)"
+    assert failed["code"] == "AccessDenied" and failed["request_id"]
+    assert "not the organization's management account" in failed["error"]
+    assert {f["account"] for f in listed["flow_logs"]} == {member}
+    long_message = "not the organization's management account; " + "ask the administrator for access " * 8
+    box.cloud.fail_next("ListAccounts", "AccessDenied", long_message)
+    code, table = run(capsys, *argv)
+    assert code == 1
+    not_read = table.split("Not read:")[1]
+    assert "  example accounts.example[1] (organization): " in not_read
+    # A CI log (no terminal): the long line is folded between words at 120 columns, nothing of it lost.
+    assert max(len(line) for line in not_read.splitlines()) <= 120, table
+    assert " ".join(not_read.split()).count("ask the administrator for access") == 8

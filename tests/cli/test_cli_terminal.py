@@ -265,6 +265,24 @@ def test_first_ctrl_c_during_an_alibaba_wait_reports_and_exits_130_and_a_rerun_c
     assert {r["tags"]["multiflow:managed"] for r in listed if r["tags"].get("multiflow:managed")} == {"interrupted"}
 
 
+def test_sigterm_during_an_alibaba_wait_stops_as_ctrl_c_does_and_exits_143(tmp_path: Path) -> None:
+    """A CI job cancelled mid-apply: SIGTERM starts nothing new, ends the waits, reports, exits 143."""
+    generator = serve("--activation-delay", "30", "--fleet", str(EXAMPLE))
+    served = next(generator)
+    try:
+        fleet = alibaba_fleet(tmp_path, served["seeded"], name="terminated")
+        terminal = Terminal("apply", str(fleet), "--yes", env=served["environment"])
+        terminal.read_until("activating")
+        terminal.process.send_signal(signal.SIGTERM)
+        code = terminal.finish(timeout=20)  # activation takes 30 s: only the signal ends it sooner
+    finally:
+        generator.close()
+    text = terminal.plain
+    assert code == 143, text
+    assert "multiflow: terminated: starting nothing new" in text
+    assert "Run the same command again" in text and "Traceback" not in text
+
+
 def test_second_ctrl_c_exits_at_once_saying_what_was_created(tmp_path: Path) -> None:
     """Every call takes 5 s: the second Ctrl-C comes while the creates are in flight, which the first cannot end."""
     generator = serve("--latency", "5")
@@ -289,6 +307,49 @@ def test_second_ctrl_c_exits_at_once_saying_what_was_created(tmp_path: Path) -> 
     # Ctrl-C, done).
     assert len(result["in_progress"]) + len(result["done"]) == 2, result
     assert "multiflow: interrupted\n" not in text  # not the plain KeyboardInterrupt path: apply's own report
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_a_signal_while_planning_an_organization_stops_at_once_saying_nothing_changed(
+    tmp_path: Path, signum: int, code: int, said: str
+) -> None:
+    """Every call takes 5 s; the signal comes while the organization is being listed (reads in thread pools):
+    the command says so and ends with 130 (Ctrl-C) or 143 (SIGTERM) without waiting for the reads to finish."""
+    generator = serve("--latency", "5")
+    served = next(generator)
+    try:
+        alibaba = served["seeded"]["alibaba"]
+        fleet = tmp_path / "org.yaml"
+        fleet.write_text(
+            textwrap.dedent(f"""\
+            name: org-interrupted
+            accounts:
+              alibaba:
+                - organization: {{}}
+            flow_logs:
+              - name: vswitches
+                provider: alibaba
+                regions: all
+                resources: {{kind: subnet, where: {{"tag:env": prod}}}}
+                destination: {{kind: sls, project: {alibaba["project"]}, logstore: {alibaba["logstore"]}}}
+            """)
+        )
+        json_output = ("-o", "json") if signum == signal.SIGTERM else ()  # one of the two as a CI job reads it
+        terminal = Terminal("plan", str(fleet), "-v", *json_output, env=served["environment"])
+        terminal.read_until("GetCallerIdentity ok", timeout=90)  # the organization's listing is under way
+        terminal.process.send_signal(signum)
+        exit_code = terminal.finish(timeout=60)
+    finally:
+        generator.close()
+    text = terminal.plain
+    assert exit_code == code, text
+    assert f"multiflow: {said} before any change (nothing was changed); stopping" in text
+    if json_output:
+        assert '"interrupted": true' in text and '"signal": "SIGTERM"' in text
+    assert "DescribeFlowLogs" not in text  # the reads after the listing never started
+    assert "Traceback" not in text
 
 
 def test_ctrl_d_at_the_prompt_is_not_confirmed() -> None:

@@ -115,7 +115,7 @@ def test_an_organization_that_cannot_be_listed_is_one_failure_with_the_clouds_co
     box.cloud.fail_next("ListAccounts", "AccessDenied", "not allowed to list the organization")
     scope = resolve(fleet(), connections)
     [failure] = scope.failures
-    assert (failure.account, failure.region, failure.source) == (None, None, "organization")
+    assert (failure.account, failure.region, failure.source) == (None, None, "accounts.example[0] (organization)")
     assert getattr(failure.error, "code", None) == "AccessDenied" and getattr(failure.error, "request_id", None)
     assert scope.targets == ()
 

@@ -68,7 +68,7 @@ def list_accounts(
             inside.setdefault(source.account, account(source.account, source))
             continue
         if isinstance(members, MultiflowError):
-            failed.append(AccountFailure("example", source.label(), None, members))
+            failed.append(AccountFailure("example", source.label(), None, members, item=source))
             continue
         organization = source.organization
         assert organization is not None
