@@ -44,6 +44,6 @@ def test_the_test_command_uses_its_own_venv_and_says_how_long_it_takes() -> None
     [main] = [c for c in commands if "pytest" not in c]
     assert tests.startswith("python3 -m venv .venv-test ") and "multiflow-example-provider" in tests
     assert ".venv-test" not in main and "example-provider" not in main
-    assert "about 11 minutes" in README and '-m "not slow"' in README
+    assert "about 16 minutes" in README and '-m "not slow"' in README
     ci = (ROOT / ".ci" / "run").read_text()
     assert tests in ci.splitlines() and '"$status" -eq 5' in ci
