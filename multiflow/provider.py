@@ -214,7 +214,10 @@ class ResourceChecker(Protocol):
 
     Plan asks it about the ids a fleet names where it would create a flow log, to warn of the ones that are not
     there before any create fails on them; without it, plan lists the region's resources of the kind
-    (:class:`ResourceLister`), which costs calls in proportion to the region rather than to the fleet.
+    (:class:`ResourceLister`), which costs calls in proportion to the region rather than to the fleet, and a
+    session with neither is not checked. Only kinds in ``capabilities.selectable_kinds`` are asked about; a kind
+    the session cannot check is a :class:`~multiflow.errors.SpecError`, and a check that fails (an outage) only
+    leaves the warning out.
     """
 
     def existing_resources(self, kind: ResourceKind, ids: Sequence[str]) -> set[str]:

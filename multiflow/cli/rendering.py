@@ -207,7 +207,7 @@ def _row(shown: bool, provider: str, account: str, *rest: object) -> tuple[objec
     return (provider, account or "default", *rest) if shown else (provider, *rest)
 
 
-_ACTIONS = ("create", "update", "replace", "delete", "keep", "conflict")
+_ACTIONS = ("create", "update", "replace", "delete", "wait", "keep", "conflict")
 #: Past this many (account, region) rows, plan's table leaves out the places where nothing is to change.
 MANY_ROWS = 24
 
@@ -261,7 +261,7 @@ def print_plan(plan: Plan, out: TextIO) -> None:
     if plan.warnings:
         out.write("\n")
     pending = len(plan.pending)
-    matched = "the clouds read match the file" if plan.failed_targets else "the clouds match the file"
+    matched = "nothing to change in what could be read" if plan.failed_targets else "the clouds match the file"
     if pending:
         out.write(f"\n{pending} change(s) to make")
     elif plan.conflicts:

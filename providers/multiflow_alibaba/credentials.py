@@ -58,6 +58,16 @@ __all__ = [
 ]
 
 log = logging.getLogger("multiflow.alibaba")
+# Alibaba's credentials SDK logs each failed refresh (no credentials, a metadata endpoint out of reach) on its
+# "credentials" logger with a traceback, through stderr handlers its provider modules attach to that logger when
+# they are imported (above): twenty tracebacks for one plan without credentials, beside multiflow's own one-line
+# error that already carries the cause. Those handlers are taken off and a NullHandler put on; the records still
+# propagate, so a program that configures logging still gets them.
+_sdk_log = logging.getLogger("credentials")
+for _handler in list(_sdk_log.handlers):
+    if type(_handler) is logging.StreamHandler:
+        _sdk_log.removeHandler(_handler)
+_sdk_log.addHandler(logging.NullHandler())
 
 T = TypeVar("T")
 

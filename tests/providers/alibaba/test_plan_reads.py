@@ -109,3 +109,23 @@ def test_a_named_vswitch_that_does_not_exist_is_warned_of(world: World, connecti
     plan = multiflow.plan(fleet(mine), connections)
     assert any("no subnet vsw-nothere000000000001" in w for w in plan.warnings), plan.warnings
     assert not any(mine[0] in w for w in plan.warnings)
+
+
+def test_flow_logs_still_activating_are_counted_in_the_plans_wait_column() -> None:
+    import io
+
+    from multiflow.cli import rendering
+    from multiflow_alibaba.sandbox_support import connect_options
+
+    with running_world(activation_delay=60.0) as world:  # a manual clock: nothing activates until it is moved
+        mine = [world.vswitch() for _ in range(2)]
+        options = connect_options(world.emu, KEY_ID, rate_limit=None, retry_timeout=5.0)
+        with Connections(lambda provider, region: options) as connections:
+            multiflow.apply(multiflow.plan(fleet(mine), connections), connections, timeout=0.5)
+            again = multiflow.plan(fleet(mine), connections)
+    assert [c.action for c in again.changes] == [Action.WAIT, Action.WAIT]
+    shown = io.StringIO()
+    rendering.print_plan(again, shown)
+    header, row = [line.split() for line in shown.getvalue().splitlines() if line.startswith(("provider", "alibaba"))]
+    assert dict(zip(header, row, strict=True))["wait"] == "2"
+    assert "2 change(s) to make" in shown.getvalue()
