@@ -109,7 +109,7 @@ def test_the_table_has_an_account_column_and_totals_per_account(
     totals = out.split(f"Per account ({len(box.cloud.accounts())}):")[1]
     rows = [line.split() for line in totals.splitlines() if line.startswith("example")]
     # Each account by id and name, then its counts: create is the sixth column from the end.
-    assert [(r[1], r[-6]) for r in rows] == [(a, "6") for a in box.cloud.accounts()]  # 3 networks x 2 regions
+    assert [(r[1], r[-7]) for r in rows] == [(a, "6") for a in box.cloud.accounts()]  # 3 networks x 2 regions
     assert all(r[2].startswith("(") for r in rows)
 
 
