@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from multiflow.accounts import DEFAULT_ACCOUNT, Account, Shard
-from multiflow.client import Connections
+from multiflow.client import Client, Connections
 from multiflow.errors import MultiflowError, SpecError
 from multiflow.fleet import Fleet, Target
 from multiflow.model import Capabilities, FlowLog, FlowLogStatus
@@ -398,8 +398,7 @@ def _owned(fleet: Fleet, scope: Scope, connections: Connections, place: Place) -
     """The job that reads the fleet's own flow logs in ``place``: by its ownership tag, whatever else is there."""
 
     def run() -> list[FlowLog]:
-        client = connections.client(place.provider, place.region, scope.account(place.provider, place.account))
-        return client.describe(tags={MANAGED_TAG: fleet.name}, include_raw=False)
+        return _client(connections, scope, place).describe(tags={MANAGED_TAG: fleet.name}, include_raw=False)
 
     return run
 
@@ -429,15 +428,25 @@ def _look_around(
         todo = [key for key in wanted if key not in have]
         if todo:
             fresh[place] = list(dict.fromkeys(resource_id for _, resource_id in todo))
+    named_at: dict[Place, list[tuple[str, set[str]]]] = {}  # place -> (kind, ids named in the file)
+    for (where, kind), named in explicit.items():
+        named_at.setdefault(where, []).append((kind, named))
     lookups: dict[tuple[Place, str], Callable[[], Any]] = {}
+    asked: dict[tuple[Place, str], set[str]] = {}  # (place, kind) -> the named ids whose existence is asked
     for place, resource_ids in fresh.items():
         lookups[(place, "")] = _on_resources(scope, connections, place, resource_ids)
         new = set(resource_ids)
-        for (where, kind), named in explicit.items():
-            ids = sorted(named & new) if where == place else []
-            if ids and ResourceKind(kind) in get_provider(place.provider).capabilities.selectable_kinds:
-                lookups[(place, kind)] = _existing(scope, connections, place, ResourceKind(kind), ids)
+        selectable = get_provider(place.provider).capabilities.selectable_kinds
+        for kind, named in named_at.get(place, []):
+            ids = named & new
+            if ids and ResourceKind(kind) in selectable:
+                asked[(place, kind)] = ids
+                lookups[(place, kind)] = _existing(scope, connections, place, ResourceKind(kind), sorted(ids))
     found = _parallel(lookups, lambda key: key[0])
+    entries_at: dict[tuple[Place, str], list[Target]] = {}
+    for target in targets:
+        place = Place(target.entry.provider, target.account, target.region)
+        entries_at.setdefault((place, target.entry.resources.kind.value), []).append(target)
     warnings: list[str] = []
     for (place, kind), result in sorted(found.items(), key=lambda item: (item[0][0], item[0][1])):
         if not kind:
@@ -449,24 +458,26 @@ def _look_around(
             continue
         if isinstance(result, MultiflowError) or place in errors:
             continue
-        asked = sorted(explicit[(place, kind)] & set(fresh[place]))
-        for target in targets:
+        missing = asked[(place, kind)] - set(result)
+        for target in entries_at.get((place, kind), []):
             entry = target.entry
-            if Place(entry.provider, target.account, target.region) != place or entry.resources.kind.value != kind:
-                continue
-            absent = [i for i in entry.resources.ids or () if i in asked and i not in result]
+            absent = [i for i in entry.resources.ids or () if i in missing]
             if absent:
                 shown = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
                 warnings.append(f"{entry.name}: no {kind} {shown} in {place.label()} (creates there will fail)")
     return warnings
 
 
+def _client(connections: Connections, scope: Scope, place: Place) -> Client:
+    """The client of ``place``: its provider and region, in the account the scope enters there."""
+    return connections.client(place.provider, place.region, scope.account(place.provider, place.account))
+
+
 def _on_resources(
     scope: Scope, connections: Connections, place: Place, resource_ids: list[str]
 ) -> Callable[[], list[FlowLog]]:
     def run() -> list[FlowLog]:
-        client = connections.client(place.provider, place.region, scope.account(place.provider, place.account))
-        return client.describe(resource_ids=resource_ids, include_raw=False)
+        return _client(connections, scope, place).describe(resource_ids=resource_ids, include_raw=False)
 
     return run
 
@@ -475,7 +486,7 @@ def _existing(
     scope: Scope, connections: Connections, place: Place, kind: ResourceKind, ids: list[str]
 ) -> Callable[[], set[str]]:
     def run() -> set[str]:
-        session = connections.client(place.provider, place.region, scope.account(place.provider, place.account)).session
+        session = _client(connections, scope, place).session
         if isinstance(session, ResourceChecker):
             return set(session.existing_resources(kind, ids))
         if isinstance(session, ResourceLister):
@@ -541,8 +552,7 @@ def _lister(
     entry = target.entry
 
     def run() -> list[str]:
-        account = scope.account(entry.provider, target.account)
-        session = connections.client(entry.provider, target.region, account).session
+        session = _client(connections, scope, Place(entry.provider, target.account, target.region)).session
         if not isinstance(session, ResourceLister):
             raise SpecError(
                 "resources.where",
